@@ -1,0 +1,66 @@
+# cython: language_level=3
+"""The paper's per-link formulas as inline C functions, shared by the kernel modules.
+
+Each function is the scalar twin of a numpy function in ``ilac_plan.model``; the tests
+check every kernel against those.
+"""
+
+from libc.math cimport INFINITY, M_PI, log1p
+
+cdef inline double frame_efficiency(double tau_c, double tau_p, double gain,
+                                    double snr_ul) noexcept nogil:
+    """(tau_C - tau_P) ln(1 + N_T rho_dl nu / (1 + rho_dl beta)) of Eq. (1). [nat/Hz]
+
+    ``gain`` is N_T snr_dl / (1 + snr_dl); rho_dl nu / (rho_dl beta) = q / (1 + q) with
+    q = tau_P snr_ul.
+    """
+    cdef double q = tau_p * snr_ul
+    return (tau_c - tau_p) * log1p(gain * q / (1.0 + q))
+
+
+cdef inline double best_pilot_efficiency(long tau_c, double gain, double snr_ul,
+                                         long* tau_p) noexcept nogil:
+    """Max of frame_efficiency over integer 1 <= tau_P < tau_C; the argmax goes to tau_p.
+
+    (tau_C - k) and ln(1 + x(k)) are positive and concave in k, so their product is
+    log-concave and the sequence is unimodal: a binary search on the sign of the
+    forward difference finds the smallest maximiser in O(log tau_C) evaluations.
+    """
+    cdef long lo = 1, hi = tau_c - 1, mid
+    if tau_c <= 1:
+        tau_p[0] = tau_c
+        return 0.0
+    while lo < hi:
+        mid = lo + (hi - lo) // 2
+        if frame_efficiency(tau_c, mid + 1, gain, snr_ul) > frame_efficiency(tau_c, mid, gain, snr_ul):
+            lo = mid + 1
+        else:
+            hi = mid
+    tau_p[0] = lo
+    return frame_efficiency(tau_c, lo, gain, snr_ul)
+
+
+cdef inline double crb_position_m2(double distance_m, double cos_theta, double loc_bandwidth_hz,
+                                   double n_loc_symbols, double n_antennas, double snr,
+                                   double wavelength_m, double spacing_m,
+                                   double varsigma) noexcept nogil:
+    """CRB_L of Eqs. (4)-(7). [m^2]
+
+    Infinite bounds where a denominator vanishes (N_T = 1, end-fire, tau_L = 0,
+    B_L = 0); the AoA term is 0 at distance 0.
+    """
+    cdef double n = n_antennas
+    cdef double toa_den = 8.0 * M_PI * M_PI * loc_bandwidth_hz * loc_bandwidth_hz \
+        * (1.0 + varsigma) * snr * n * n_loc_symbols
+    cdef double aoa_den = 4.0 * M_PI * M_PI * spacing_m * spacing_m * snr * cos_theta * cos_theta \
+        * n * (n - 1.0) * (2.0 * n - 1.0) * n_loc_symbols
+    cdef double toa, aoa
+    cdef double c = 299792458.0  # speed of light [m/s]
+    toa = c * c * 3.0 / toa_den if toa_den > 0.0 else INFINITY
+    if distance_m == 0.0:
+        aoa = 0.0
+    elif aoa_den > 0.0:
+        aoa = distance_m * distance_m * 3.0 * wavelength_m * wavelength_m / aoa_den
+    else:
+        aoa = INFINITY
+    return aoa + toa

@@ -1,0 +1,43 @@
+"""Atomic output files: write to a temporary name in the same folder, then rename."""
+
+import contextlib
+import os
+import tempfile
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it to ``path`` if the block succeeds.
+
+    An interrupted or failed write never leaves a partial file under the final name:
+    the temporary file is removed on error.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Final file name. Its folder must exist and be writable.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    base = os.path.basename(path)
+    stem, suffix = os.path.splitext(base)
+    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{suffix}", dir=folder)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def write_csv(frame, path):
+    """Write a DataFrame as CSV atomically (``path`` of ``"-"`` writes to stdout)."""
+    if path in ("-", None):
+        import sys
+
+        frame.to_csv(sys.stdout, index=False)
+        return
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)

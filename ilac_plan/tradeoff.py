@@ -1,0 +1,191 @@
+"""Capacity against position CRB for whole-symbol and whole-resource-block splits (Figs. 2-3).
+
+For each number of antennas and each link (given by its SNR or its distance), every
+split of the resource between communication and localization:
+
+* ``time``: :math:`\\tau_L = 1 \\ldots \\tau_T` symbols for localization over the whole
+  bandwidth; communication keeps :math:`\\tau_C = \\tau_T - \\tau_L` symbols (Def. 1-2);
+* ``frequency``: :math:`B_L = k \\cdot 180` kHz for :math:`k = 1 \\ldots 111`, then the whole
+  20 MHz, for localization over all symbols; communication keeps :math:`B - B_L` (Def. 3-4).
+
+Capacity is Eq. (1) at the best integer pilot length (or Eq. (18) with
+``closed_form=True``), the CRB is Eq. (7), both computed on the kernel. The readings of
+``conventions.md`` apply: the SNR of a curve is :math:`\\rho_{dl}\\beta` per antenna, the
+CRB SNR :math:`\\gamma` equals it, and the distance comes from free-space path loss.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import kernel
+from ._validate import check_array, check_choice
+from .errors import ParameterError
+from .model.capacity import capacity_closed_form
+from .model.linkbudget import distance_for_path_gain_m, free_space_path_gain, linear_to_db
+from .radio import RadioParams
+
+#: Column order of the ``tradeoff`` CSV (contract, see DESIGN.md).
+TRADEOFF_COLUMNS = (
+    "scheme", "n_antennas", "snr_db", "loc_symbols", "loc_bandwidth_hz",
+    "capacity_bps", "crb_m2", "capacity_loss_bps", "crb_loss",
+)
+SCHEMES = ("time", "frequency")
+
+
+def frequency_splits_hz(radio):
+    """Localization bandwidths of the frequency scheme: whole resource blocks, then all of B.
+
+    Parameters
+    ----------
+    radio : RadioParams
+
+    Returns
+    -------
+    ndarray
+        :math:`B_L = k \\cdot` ``rb_bandwidth_hz`` for k = 1 .. floor(B / RB), followed by
+        ``bandwidth_hz`` when it is not a whole number of blocks. [Hz]
+    """
+    k = np.arange(1, radio.n_resource_blocks + 1, dtype=np.float64)
+    splits = k * radio.rb_bandwidth_hz
+    if splits.size == 0 or not np.isclose(splits[-1], radio.bandwidth_hz, rtol=1e-12):
+        splits = np.append(splits, radio.bandwidth_hz)
+    else:
+        splits[-1] = radio.bandwidth_hz
+    return splits
+
+
+def link_geometry(radio, snr_db=None, distance_m=None):
+    """Downlink SNR, uplink SNR and distance of each link, from its SNR or its distance.
+
+    Parameters
+    ----------
+    radio : RadioParams
+    snr_db : array_like, optional
+        Received downlink SNR per antenna :math:`\\rho_{dl}\\beta`. [dB]
+    distance_m : array_like, optional
+        UE-gNB distance, > 0 (exactly one of ``snr_db`` and ``distance_m``). [m]
+
+    Returns
+    -------
+    snr_dl, snr_ul, distance_m : ndarray
+        Linear SNRs and distances [m], one per link.
+    """
+    if (snr_db is None) == (distance_m is None):
+        raise ParameterError("give exactly one of snr_db and distance_m")
+    if snr_db is not None:
+        snr_db = np.atleast_1d(check_array("snr_db", snr_db, low=-50, high=100, unit="dB"))
+        beta = 10.0 ** (snr_db / 10.0) / radio.rho_dl
+        distance = distance_for_path_gain_m(beta, radio.carrier_hz)
+    else:
+        distance = np.atleast_1d(check_array("distance_m", distance_m, low=0.0, low_open=True,
+                                             unit="m"))
+        beta = free_space_path_gain(distance, radio.carrier_hz)
+    return radio.rho_dl * beta, radio.rho_ul * beta, distance
+
+
+def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None,
+                    theta_deg=0.0, schemes=SCHEMES, closed_form=False, n_threads=None):
+    """Capacity and position CRB of every time and frequency split.
+
+    Parameters
+    ----------
+    n_antennas : int or sequence of int, default (8,)
+        Antennas :math:`N_T` of the gNB, each >= 1.
+    snr_db : float or sequence of float, optional
+        Received downlink SNR per antenna :math:`\\rho_{dl}\\beta`; default (10, 20, 30)
+        when ``distance_m`` is not given. [dB]
+    distance_m : float or sequence of float, optional
+        UE-gNB distances instead of SNRs (free-space path loss). [m]
+    radio : RadioParams, optional
+        Radio settings; default the paper's.
+    theta_deg : float, default 0
+        Angle of the UE off the array broadside (the paper's omnidirectional gNB: 0). [deg]
+    schemes : sequence of {"time", "frequency"}
+        Which splits to compute.
+    closed_form : bool, default False
+        Capacity from Eq. (18) instead of Eq. (1) at the best integer pilot length.
+    n_threads : int, optional
+        Kernel threads (see :func:`ilac_plan.kernel.resolve_n_threads`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per split with the columns of :data:`TRADEOFF_COLUMNS`: capacity
+        [bit/s], CRB [m^2], capacity loss against the whole resource [bit/s] and CRB
+        loss as the ratio to the CRB with the whole resource. Rows with an infinite
+        CRB are left out.
+
+    Examples
+    --------
+    >>> df = tradeoff_curves(n_antennas=8, snr_db=15, schemes=["frequency"])
+    >>> round(df.capacity_bps.iloc[4] / 1e6, 1)     # 5 resource blocks for positioning
+    58.8
+    """
+    radio = RadioParams() if radio is None else radio
+    if not isinstance(radio, RadioParams):
+        raise ParameterError("radio must be a RadioParams")
+    schemes = list(schemes) if not isinstance(schemes, str) else [schemes]
+    if not schemes:
+        raise ParameterError("schemes must name at least one of 'time', 'frequency'")
+    for s in schemes:
+        check_choice("scheme", s, SCHEMES)
+    if snr_db is None and distance_m is None:
+        snr_db = (10.0, 20.0, 30.0)
+    n_t = np.atleast_1d(check_array("n_antennas", n_antennas, low=1, high=65536, integer=True))
+    theta = float(check_array("theta_deg", theta_deg, low=-90, high=90, unit="deg"))
+    snr_dl, snr_ul, dist = link_geometry(radio, snr_db, distance_m)
+
+    tau_t, bw = radio.n_symbols, radio.bandwidth_hz
+    blocks = []
+    for scheme in schemes:
+        if scheme == "time":
+            loc_symbols = np.arange(1, tau_t + 1, dtype=np.float64)
+            loc_bw = np.full(loc_symbols.shape, bw)
+        else:
+            loc_bw = frequency_splits_hz(radio)
+            loc_symbols = np.full(loc_bw.shape, float(tau_t))
+        blocks.append((scheme, loc_symbols, loc_bw))
+
+    # Every (antennas, link, split) combination, flattened, for one kernel call each.
+    rows = []
+    for scheme, loc_symbols, loc_bw in blocks:
+        nt_g, link_g, split_g = np.meshgrid(np.arange(n_t.size), np.arange(dist.size),
+                                            np.arange(loc_symbols.size), indexing="ij")
+        rows.append((scheme, n_t[nt_g.ravel()], link_g.ravel(), loc_symbols[split_g.ravel()],
+                     loc_bw[split_g.ravel()]))
+    scheme_col = np.concatenate([np.full(r[1].size, r[0], dtype=object) for r in rows])
+    nt_col = np.concatenate([r[1] for r in rows])
+    link_idx = np.concatenate([r[2] for r in rows])
+    loc_symbols = np.concatenate([r[3] for r in rows])
+    loc_bw = np.concatenate([r[4] for r in rows])
+    sdl, sul, r = snr_dl[link_idx], snr_ul[link_idx], dist[link_idx]
+
+    comm_symbols = tau_t - np.where(scheme_col == "time", loc_symbols, 0.0)
+    comm_bw = bw - np.where(scheme_col == "frequency", loc_bw, 0.0)
+    link = dict(n_antennas=nt_col, snr_dl=sdl, snr_ul=sul, n_symbols=tau_t)
+    if closed_form:
+        capacity = capacity_closed_form(comm_bw, comm_symbols, **link)
+        full = capacity_closed_form(bw, tau_t, **link)
+    else:
+        capacity, _ = kernel.best_pilot_capacity(comm_bw, comm_symbols, n_threads=n_threads,
+                                                 **link)
+        full, _ = kernel.best_pilot_capacity(bw, tau_t, n_threads=n_threads, **link)
+    crb_args = dict(n_antennas=nt_col, snr=sdl, wavelength_m=radio.wavelength_m,
+                    spacing_m=radio.antenna_spacing_m, varsigma=radio.varsigma,
+                    n_threads=n_threads)
+    theta_rad = np.deg2rad(theta)
+    crb = kernel.crb_position(r, theta_rad, loc_bw, loc_symbols, **crb_args)
+    crb_min = kernel.crb_position(r, theta_rad, bw, tau_t, **crb_args)
+
+    frame = pd.DataFrame({
+        "scheme": scheme_col,
+        "n_antennas": nt_col.astype(np.int64),
+        "snr_db": linear_to_db(sdl),
+        "loc_symbols": loc_symbols.astype(np.int64),
+        "loc_bandwidth_hz": loc_bw,
+        "capacity_bps": capacity,
+        "crb_m2": crb,
+        "capacity_loss_bps": full - capacity,
+        "crb_loss": crb / crb_min,
+    }, columns=list(TRADEOFF_COLUMNS))
+    return frame[np.isfinite(frame["crb_m2"].to_numpy())].reset_index(drop=True)
