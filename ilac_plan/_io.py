@@ -21,7 +21,10 @@ def atomic_path(path):
     folder = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     stem, suffix = os.path.splitext(base)
-    fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{suffix}", dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{suffix}", dir=folder)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", path) from None
     os.close(fd)
     try:
         yield tmp

@@ -9,7 +9,7 @@ corrected in the errata). This is the reference that the kernel is tested agains
 from .capacity import (
     ClosedFormConstants,
     best_pilot_capacity,
-    capacity,
+    mr_capacity,
     capacity_bound,
     capacity_closed_form,
     closed_form_constants,
@@ -44,7 +44,7 @@ from .losses import (
 
 __all__ = [
     "ClosedFormConstants", "SPEED_OF_LIGHT_M_S", "THERMAL_NOISE_PSD_DBM_HZ",
-    "best_pilot_capacity", "capacity", "capacity_bound", "capacity_closed_form",
+    "best_pilot_capacity", "mr_capacity", "capacity_bound", "capacity_closed_form",
     "closed_form_constants", "crb_aoa", "crb_position", "crb_toa", "crb_xy", "db_to_linear",
     "distance_for_path_gain_m", "free_space_path_gain", "free_space_path_loss_db",
     "frequency_capacity_loss", "frequency_capacity_loss_closed_form", "frequency_crb_loss",

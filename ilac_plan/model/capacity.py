@@ -85,7 +85,7 @@ def closed_form_constants(n_antennas, snr_dl, snr_ul):
 
 
 @fill_doc
-def capacity(bandwidth_hz, n_comm_symbols, n_pilot_symbols, *, n_antennas, snr_dl, snr_ul,
+def mr_capacity(bandwidth_hz, n_comm_symbols, n_pilot_symbols, *, n_antennas, snr_dl, snr_ul,
              n_symbols=200, unit="bit"):
     """Downlink maximum-ratio capacity with uplink pilots, Eq. (1).
 

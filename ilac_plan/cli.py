@@ -1,0 +1,202 @@
+"""The ``ilac-plan`` command line.
+
+Errors in the input are reported as one line on stderr with exit code 2, never a
+traceback.
+"""
+
+import sys
+
+import click
+import numpy as np
+
+from . import __version__
+from ._io import write_csv
+from .errors import ParameterError
+from .radio import RadioParams
+
+PROG = "ilac-plan"
+
+
+def _fail(message, code=2):
+    click.echo(f"{PROG}: error: {' '.join(str(message).split())}", err=True)
+    sys.exit(code)
+
+
+class IlacGroup(click.Group):
+    """Group whose errors are one line on stderr with exit code 2."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False,
+                              **extra)
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+        except ParameterError as exc:
+            _fail(exc)
+        except OSError as exc:
+            _fail(exc.strerror or exc)
+        except click.Abort:
+            _fail("aborted", 1)
+        code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+class MultiValueCommand(click.Command):
+    """Command whose ``multiple=True`` options also take several values after one flag.
+
+    ``--snr-db 10 20 30`` is read as ``--snr-db 10 --snr-db 20 --snr-db 30``; values
+    may also be separated by commas (``--snr-db 10,20,30``).
+    """
+
+    def parse_args(self, ctx, args):
+        multi = {name for p in self.params if isinstance(p, click.Option) and p.multiple
+                 for name in p.opts}
+        out, current, taken = [], None, 0
+        for token in args:
+            name, eq, value = token.partition("=")
+            if token.startswith("--") and name in multi:
+                _close(out, current, taken)
+                current, taken = name, 0
+                if eq:
+                    out += [x for v in value.split(",") for x in (name, v)]
+                    current = None
+                continue
+            if current and not _looks_like_option(token):
+                out += [x for v in token.split(",") if v for x in (current, v)]
+                taken += 1
+                continue
+            _close(out, current, taken)
+            current = None
+            out.append(token)
+        _close(out, current, taken)
+        return super().parse_args(ctx, out)
+
+
+def _close(out, flag, n_values):
+    """A multi-value flag that got no value is passed on bare, for click to report."""
+    if flag and n_values == 0:
+        out.append(flag)
+
+
+def _looks_like_option(token):
+    if not token.startswith("-"):
+        return False
+    try:
+        float(token)
+    except ValueError:
+        return True
+    return False
+
+
+def _version_message():
+    from . import _core
+
+    omp = f"OpenMP on, {_core.max_threads()} threads" if _core.openmp_enabled() else "OpenMP off"
+    return f"{PROG} {__version__} ({omp})"
+
+
+def _print_version(ctx, _param, value):
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit()
+
+
+@click.group(cls=IlacGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=_print_version, help="Show the version and whether OpenMP is on.")
+def cli():
+    """Planning engine for integrated localization and communication (ILAC)."""
+
+
+def radio_options(func):
+    """The radio parameters of :class:`RadioParams` as options, paper defaults shown."""
+    d = RadioParams()
+    options = [
+        ("--carrier-hz", "carrier_hz", float, d.carrier_hz, "Carrier frequency [Hz]."),
+        ("--bandwidth-hz", "bandwidth_hz", float, d.bandwidth_hz, "Total bandwidth B [Hz]."),
+        ("--rb-bandwidth-hz", "rb_bandwidth_hz", float, d.rb_bandwidth_hz,
+         "Resource-block bandwidth, the unit of frequency splits [Hz]."),
+        ("--symbols", "n_symbols", int, d.n_symbols,
+         "Symbols per coherence interval tau_T, the unit of time splits."),
+        ("--varsigma", "varsigma", float, d.varsigma, "Waveform coefficient of Eq. (6)."),
+        ("--gnb-power-dbm", "gnb_power_dbm", float, d.gnb_power_dbm, "gNB power [dBm]."),
+        ("--ue-power-dbm", "ue_power_dbm", float, d.ue_power_dbm, "UE power [dBm]."),
+        ("--gnb-gain-db", "gnb_gain_db", float, d.gnb_gain_db, "gNB antenna gain [dB]."),
+        ("--ue-gain-db", "ue_gain_db", float, d.ue_gain_db, "UE antenna gain [dB]."),
+        ("--noise-psd-dbm-hz", "noise_psd_dbm_hz", float, d.noise_psd_dbm_hz,
+         "Noise power spectral density [dBm/Hz]."),
+        ("--noise-figure-db", "noise_figure_db", float, d.noise_figure_db,
+         "Receiver noise figure [dB]."),
+        ("--spacing-m", "spacing_m", float, None, "Antenna spacing d_A [m] (default lambda/2)."),
+    ]
+    for flag, name, kind, default, text in reversed(options):
+        func = click.option(flag, name, type=kind, default=default, show_default=True,
+                            help=text)(func)
+    return func
+
+
+@cli.command(cls=MultiValueCommand)
+@click.option("--antennas", "n_antennas", type=int, multiple=True, default=(8,),
+              show_default=True, help="gNB antennas N_T (one or more).")
+@click.option("--snr-db", type=float, multiple=True,
+              help="Received SNR per antenna rho_dl*beta [dB] (one or more; default 10 20 30).")
+@click.option("--distance-m", type=float, multiple=True,
+              help="UE-gNB distances [m] instead of SNRs (free-space path loss).")
+@click.option("--theta-deg", type=float, default=0.0, show_default=True,
+              help="UE angle off the array broadside [deg].")
+@click.option("--schemes", multiple=True, default=("time", "frequency"), show_default=True,
+              help="Splits to compute: time, frequency.")
+@radio_options
+@click.option("--approx", is_flag=True,
+              help="Capacity from the closed form Eq. (18) instead of Eq. (1) with the best "
+                   "integer pilot length.")
+@click.option("--threads", "n_threads", type=int, default=None,
+              help="Kernel threads (default: all).")
+@click.option("--out", "out", default="-", show_default=True, type=click.Path(dir_okay=False),
+              help="CSV file to write ('-' for stdout).")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw capacity vs CRB (the paper's Fig. 2) into this .png/.pdf/.svg.")
+@click.option("--loss-plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw capacity loss vs CRB loss (the paper's Fig. 3) into this file.")
+def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threads, out, plot,
+             loss_plot, **radio_kwargs):
+    """Capacity against position CRB for every time and frequency split.
+
+    Writes one CSV row per split: scheme, n_antennas, snr_db, loc_symbols,
+    loc_bandwidth_hz, capacity_bps, crb_m2, capacity_loss_bps, crb_loss.
+    """
+    from .tradeoff import tradeoff_curves
+
+    if snr_db and distance_m:
+        raise click.UsageError("give --snr-db or --distance-m, not both")
+    radio = RadioParams(**radio_kwargs)
+    if plot or loss_plot:
+        from .plotting import check_plot_path
+
+        for path in filter(None, (plot, loss_plot)):
+            check_plot_path(path)
+    frame = tradeoff_curves(
+        n_antennas=np.array(n_antennas), snr_db=np.array(snr_db) if snr_db else None,
+        distance_m=np.array(distance_m) if distance_m else None, radio=radio,
+        theta_deg=theta_deg, schemes=schemes, closed_form=approx, n_threads=n_threads)
+    if plot or loss_plot:
+        from .plotting import plot_losses, plot_tradeoff
+
+        if plot:
+            plot_tradeoff(frame, plot)
+        if loss_plot:
+            plot_losses(frame, loss_plot)
+    write_csv(frame, out)
+    if out != "-":
+        click.echo(f"wrote {len(frame)} splits to {out}", err=True)
+
+
+def main(argv=None):
+    """Entry point of the ``ilac-plan`` console script."""
+    return cli.main(args=argv, prog_name=PROG)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,89 @@
+"""Figures of the trade-off (the paper's Figs. 2 and 3), with matplotlib (extra ``plot``)."""
+
+import numpy as np
+
+from ._io import atomic_path
+from .errors import ParameterError
+
+SCHEME_STYLE = {"frequency": ("-", "frequency split (FDD)"), "time": (":", "time split (TDD)")}
+
+
+def _figure(n_panels):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ParameterError(
+            "plots need matplotlib: pip install 'ilac-plan[plot]'") from None
+    fig = Figure(figsize=(5.2 * n_panels, 4.2), layout="constrained")
+    axes = fig.subplots(1, n_panels, squeeze=False)[0]
+    return fig, axes
+
+
+def _panels(frame, draw, xlabel, ylabel, path, legend_loc):
+    """One panel per antenna count, one colour per SNR, one line style per scheme."""
+    antennas = sorted(frame["n_antennas"].unique())
+    fig, axes = _figure(len(antennas))
+    snrs = sorted(frame["snr_db"].round(6).unique())
+    colours = {s: f"C{i}" for i, s in enumerate(snrs)}
+    for ax, n_t in zip(axes, antennas):
+        sub = frame[frame["n_antennas"] == n_t]
+        for (scheme, snr), curve in sub.groupby(["scheme", sub["snr_db"].round(6)], sort=True):
+            style, label = SCHEME_STYLE[scheme]
+            draw(ax, curve, style, colours[snr], f"{label}, SNR {snr:g} dB")
+        ax.set_title(f"$N_T$ = {n_t}")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7, loc=legend_loc)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=130, format=_format(path))
+
+
+def check_plot_path(path):
+    """Return the image format of ``path`` (png, pdf or svg) or raise ParameterError."""
+    return _format(path)
+
+
+def _format(path):
+    suffix = str(path).rsplit(".", 1)[-1].lower() if "." in str(path) else ""
+    if suffix not in {"png", "pdf", "svg"}:
+        raise ParameterError(f"plot file must end in .png, .pdf or .svg; got {path!r}")
+    return suffix
+
+
+def plot_tradeoff(frame, path):
+    """Capacity against position CRB, as the paper's Fig. 2.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`ilac_plan.tradeoff.tradeoff_curves`.
+    path : str or os.PathLike
+        Image file (.png, .pdf or .svg), written atomically.
+    """
+    _format(path)
+
+    def draw(ax, curve, style, colour, label):
+        ax.plot(10 * np.log10(curve["crb_m2"]), curve["capacity_bps"] / 1e6, style,
+                color=colour, label=label)
+
+    _panels(frame, draw, "position CRB [dB re 1 m²]", "capacity [Mbit/s]", path, "lower right")
+
+
+def plot_losses(frame, path):
+    """Capacity loss against CRB loss, as the paper's Fig. 3.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Output of :func:`ilac_plan.tradeoff.tradeoff_curves`.
+    path : str or os.PathLike
+        Image file (.png, .pdf or .svg), written atomically.
+    """
+    _format(path)
+
+    def draw(ax, curve, style, colour, label):
+        ax.plot(curve["capacity_loss_bps"] / 1e6, 10 * np.log10(curve["crb_loss"]), style,
+                color=colour, label=label)
+
+    _panels(frame, draw, "capacity loss [Mbit/s]", "CRB loss [dB]", path, "upper right")
