@@ -188,6 +188,9 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
             plot_tradeoff(frame, plot)
         if loss_plot:
             plot_losses(frame, loss_plot)
+    if frame.empty:
+        click.echo(f"{PROG}: warning: every split has an infinite CRB (one antenna or an "
+                   "end-fire angle); the CSV has no rows", err=True)
     write_csv(frame, out)
     if out != "-":
         click.echo(f"wrote {len(frame)} splits to {out}", err=True)

@@ -118,7 +118,7 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     Examples
     --------
     >>> df = tradeoff_curves(n_antennas=8, snr_db=15, schemes=["frequency"])
-    >>> round(df.capacity_bps.iloc[4] / 1e6, 1)     # 5 resource blocks for positioning
+    >>> round(float(df.capacity_bps.iloc[4]) / 1e6, 1)   # 5 resource blocks for positioning
     58.8
     """
     radio = RadioParams() if radio is None else radio
@@ -177,6 +177,8 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     crb = kernel.crb_position(r, theta_rad, loc_bw, loc_symbols, **crb_args)
     crb_min = kernel.crb_position(r, theta_rad, bw, tau_t, **crb_args)
 
+    with np.errstate(invalid="ignore"):  # inf/inf where the CRB is infinite: dropped below
+        crb_loss = crb / crb_min
     frame = pd.DataFrame({
         "scheme": scheme_col,
         "n_antennas": nt_col.astype(np.int64),
@@ -186,6 +188,6 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
         "capacity_bps": capacity,
         "crb_m2": crb,
         "capacity_loss_bps": full - capacity,
-        "crb_loss": crb / crb_min,
+        "crb_loss": crb_loss,
     }, columns=list(TRADEOFF_COLUMNS))
     return frame[np.isfinite(frame["crb_m2"].to_numpy())].reset_index(drop=True)

@@ -168,7 +168,7 @@ def free_space_path_loss_db(distance_m, carrier_hz):
     Examples
     --------
     >>> round(float(free_space_path_loss_db(1000.0, 2.6e9)), 2)
-    100.74
+    100.75
     """
     return -linear_to_db(free_space_path_gain(distance_m, carrier_hz))
 
