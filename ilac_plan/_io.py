@@ -2,7 +2,7 @@
 
 import contextlib
 import os
-import tempfile
+import secrets
 
 
 @contextlib.contextmanager
@@ -21,11 +21,12 @@ def atomic_path(path):
     folder = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     stem, suffix = os.path.splitext(base)
+    tmp = os.path.join(folder, f".{stem}.{secrets.token_hex(4)}.part{suffix}")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".part{suffix}", dir=folder)
+        # Mode 0o666 filtered by the umask, like any new file (mkstemp would give 0o600).
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
     except OSError as exc:
         raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", path) from None
-    os.close(fd)
     try:
         yield tmp
         os.replace(tmp, path)
