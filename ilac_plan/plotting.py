@@ -51,6 +51,16 @@ def _format(path):
     return suffix
 
 
+def _plot(frame, path, x, y, xlabel, ylabel, legend_loc):
+    """Draw column functions ``x`` and ``y`` of each curve of a trade-off frame."""
+    _format(path)
+
+    def draw(ax, curve, style, colour, label):
+        ax.plot(x(curve), y(curve), style, color=colour, label=label)
+
+    _panels(frame, draw, xlabel, ylabel, path, legend_loc)
+
+
 def plot_tradeoff(frame, path):
     """Capacity against position CRB, as the paper's Fig. 2.
 
@@ -61,29 +71,15 @@ def plot_tradeoff(frame, path):
     path : str or os.PathLike
         Image file (.png, .pdf or .svg), written atomically.
     """
-    _format(path)
-
-    def draw(ax, curve, style, colour, label):
-        ax.plot(10 * np.log10(curve["crb_m2"]), curve["capacity_bps"] / 1e6, style,
-                color=colour, label=label)
-
-    _panels(frame, draw, "position CRB [dB re 1 m²]", "capacity [Mbit/s]", path, "lower right")
+    _plot(frame, path, lambda c: 10 * np.log10(c["crb_m2"]), lambda c: c["capacity_bps"] / 1e6,
+          "position CRB [dB re 1 m²]", "capacity [Mbit/s]", "lower right")
 
 
 def plot_losses(frame, path):
     """Capacity loss against CRB loss, as the paper's Fig. 3.
 
-    Parameters
-    ----------
-    frame : pandas.DataFrame
-        Output of :func:`ilac_plan.tradeoff.tradeoff_curves`.
-    path : str or os.PathLike
-        Image file (.png, .pdf or .svg), written atomically.
+    Parameters are those of :func:`plot_tradeoff`.
     """
-    _format(path)
-
-    def draw(ax, curve, style, colour, label):
-        ax.plot(curve["capacity_loss_bps"] / 1e6, 10 * np.log10(curve["crb_loss"]), style,
-                color=colour, label=label)
-
-    _panels(frame, draw, "capacity loss [Mbit/s]", "CRB loss [dB]", path, "upper right")
+    _plot(frame, path, lambda c: c["capacity_loss_bps"] / 1e6,
+          lambda c: 10 * np.log10(c["crb_loss"]), "capacity loss [Mbit/s]", "CRB loss [dB]",
+          "upper right")

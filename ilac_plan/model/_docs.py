@@ -28,6 +28,9 @@ PARAMS = {
 }
 
 
+PARAMS["link"] = "\n    ".join(PARAMS[k] for k in ("n_antennas", "snr_dl", "snr_ul"))
+PARAMS["link_frame"] = "\n    ".join(PARAMS[k] for k in ("link", "n_symbols", "unit"))
+
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PARAMS) + r")\}")
 
 

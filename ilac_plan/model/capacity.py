@@ -69,9 +69,7 @@ def closed_form_constants(n_antennas, snr_dl, snr_ul):
 
     Parameters
     ----------
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
+    {link}
 
     Returns
     -------
@@ -218,11 +216,7 @@ def capacity_bound(bandwidth_hz, n_comm_symbols, n_pilot_symbols, *, n_antennas,
         Communication symbols :math:`\\tau_C`, in [0, ``n_symbols``]. [symbols]
     n_pilot_symbols : array_like
         Pilot symbols :math:`\\tau_P`, > 0 (real values allowed). [symbols]
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
@@ -249,9 +243,7 @@ def optimal_pilot_length(n_comm_symbols, *, n_antennas, snr_dl, snr_ul):
     ----------
     n_comm_symbols : array_like
         Communication symbols :math:`\\tau_C`, >= 0. [symbols]
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
+    {link}
 
     Returns
     -------
@@ -285,11 +277,7 @@ def capacity_closed_form(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, sn
         Bandwidth given to communication :math:`B_C`, >= 0. [Hz]
     n_comm_symbols : array_like
         Communication symbols :math:`\\tau_C`, in [0, ``n_symbols``] (real values allowed). [symbols]
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------

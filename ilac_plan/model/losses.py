@@ -58,9 +58,7 @@ def time_capacity_loss(n_loc_symbols, *, bandwidth_hz, n_antennas, snr_dl, snr_u
         Symbols given to localization :math:`\\tau_L`, an integer in [0, ``n_symbols``]
         (any real value with ``closed_form=True``). [symbols]
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
+    {link}
     {n_symbols}
     closed_form : bool, default False
         Use Eq. (18) instead of Eq. (1) at the best integer pilot length.
@@ -90,9 +88,7 @@ def frequency_capacity_loss(loc_bandwidth_hz, *, bandwidth_hz, n_antennas, snr_d
     loc_bandwidth_hz : array_like
         Bandwidth given to localization :math:`B_L`, in [0, ``bandwidth_hz``]. [Hz]
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
+    {link}
     {n_symbols}
     closed_form : bool, default False
         Use Eq. (18) instead of Eq. (1) at the best integer pilot length.
@@ -223,11 +219,7 @@ def time_capacity_loss_closed_form(n_loc_symbols, *, bandwidth_hz, n_antennas, s
     n_loc_symbols : array_like
         Localization symbols :math:`\\tau_L`, real in [0, ``n_symbols``]. [symbols]
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
@@ -264,11 +256,7 @@ def time_comm_symbols_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_antenn
     ----------
     {capacity_loss}
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
@@ -306,11 +294,7 @@ def time_crb_loss_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_antennas, 
     ----------
     {capacity_loss}
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
@@ -344,11 +328,7 @@ def frequency_capacity_loss_closed_form(loc_bandwidth_hz, *, bandwidth_hz, n_ant
     loc_bandwidth_hz : array_like
         Localization bandwidth :math:`B_L`, in [0, ``bandwidth_hz``]. [Hz]
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
@@ -381,11 +361,7 @@ def frequency_loc_bandwidth_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_
     ----------
     {capacity_loss}
     {bandwidth_hz}
-    {n_antennas}
-    {snr_dl}
-    {snr_ul}
-    {n_symbols}
-    {unit}
+    {link_frame}
 
     Returns
     -------
