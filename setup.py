@@ -30,7 +30,7 @@ OPENMP_PROBE = textwrap.dedent(
     }
     """
 )
-KERNEL_MODULES = ("_kernels", "_openmp")
+KERNEL_MODULES = ("_kernels", "_openmp", "_coverage")
 
 
 def openmp_flags(compiler_type):
@@ -91,8 +91,10 @@ class BuildExtOpenMP(build_ext):
                     f"Install an OpenMP runtime (e.g. libgomp/libomp) or set {OPENMP_ENV}=0 "
                     "to silence this message."
                 )
+        # Without OpenMP, still honour "#pragma omp simd" (GCC and Clang).
+        simd_only = [] if use_openmp or ctype == "msvc" else ["-fopenmp-simd"]
         for ext in self.extensions:
-            ext.extra_compile_args = optimisation_flags(ctype) + (cflags if use_openmp else [])
+            ext.extra_compile_args = optimisation_flags(ctype) + (cflags if use_openmp else simd_only)
             ext.extra_link_args = lflags if use_openmp else []
         super().build_extensions()
 
@@ -103,7 +105,8 @@ def kernel_extensions():
         Extension(
             f"ilac_plan._core.{name}",
             [f"ilac_plan/_core/{name}.pyx"],
-            include_dirs=[np.get_include()],
+            include_dirs=[np.get_include(), "ilac_plan/_core"],
+            depends=["ilac_plan/_core/ilac_serving.h", "ilac_plan/_core/_model.pxd"],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
         for name in KERNEL_MODULES

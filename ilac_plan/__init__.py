@@ -17,6 +17,7 @@ tradeoff
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .coverage import evaluate
 from .errors import ParameterError
 from .radio import RadioParams
 from .tradeoff import tradeoff_curves
@@ -26,4 +27,4 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["ParameterError", "RadioParams", "__version__", "tradeoff_curves"]
+__all__ = ["ParameterError", "RadioParams", "__version__", "evaluate", "tradeoff_curves"]

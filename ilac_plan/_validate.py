@@ -20,7 +20,7 @@ def _range_text(low, high, low_open, high_open, integer):
 
 
 def check_array(name, value, *, low=None, high=None, low_open=False, high_open=False,
-                integer=False, allow_inf=False, unit=""):
+                integer=False, allow_inf=False, unit="", labels=None):
     """Return ``value`` as a float64 array after checking it lies in a range.
 
     Parameters
@@ -39,6 +39,9 @@ def check_array(name, value, *, low=None, high=None, low_open=False, high_open=F
         Accept +inf (for example an infinite distance).
     unit : str
         Unit shown after the range, e.g. ``"Hz"``.
+    labels : sequence, optional
+        Row labels of a 1-D value (e.g. a DataFrame index): the error names the row
+        instead of the element number.
 
     Raises
     ------
@@ -64,7 +67,12 @@ def check_array(name, value, *, low=None, high=None, low_open=False, high_open=F
             bad |= (arr >= high) if high_open else (arr > high)
     if np.any(bad):
         flat = np.flatnonzero(bad.ravel())[0]
-        where = "" if arr.ndim == 0 else f" (element {flat})"
+        if arr.ndim == 0:
+            where = ""
+        elif labels is not None:
+            where = f" (row {labels[flat]!r})"
+        else:
+            where = f" (element {flat})"
         raise ParameterError(
             f"{name} must be {expected}{suffix}; got {arr.ravel()[flat]:g}{where}"
         )

@@ -1,0 +1,381 @@
+# cython: language_level=3
+"""Coverage kernel: serving cell, link state and every scheme for many points.
+
+For each block of points (in parallel over blocks, ``prange``):
+
+1. optionally prune the cells that cannot serve any point of the block (exact bounds
+   over the block's bounding box, see ``ilac_serving.h``);
+2. find each point's serving cell: loop over candidate cells, SIMD over points
+   (``ilac_serve_block``), with the interference of all other cells when asked;
+3. per point, recompute the serving link with libm (distance, angle off broadside,
+   SNR or SINR) and evaluate each allocation scheme for the planning objective.
+
+Arguments are marked IN or OUT; outputs are allocated by ``ilac_plan.coverage``.
+"""
+
+from cython.parallel cimport parallel, prange
+from libc.math cimport INFINITY, M_PI, atan2, ceil, cos, floor, isfinite, log, log10, pow, sqrt
+from libc.stdint cimport int8_t, int32_t
+from libc.stdlib cimport free, malloc
+
+from ._model cimport best_pilot_efficiency, crb_position_m2
+
+
+cdef extern from "ilac_serving.h" nogil:
+    ctypedef struct ilac_pathloss:
+        int n_terms
+        int simple
+        double a0[4]
+        double a1[4]
+        double lo2[4]
+        double hi2[4]
+        double floor2
+    ctypedef struct ilac_cells:
+        int n_cells
+        const double *x
+        const double *y
+        const double *ux
+        const double *uy
+        const double *eirp
+        const double *dh2
+        int pattern
+        double k_pattern
+        double a_max
+    void ilac_serve_block(const double *px, const double *py, int n, const ilac_cells *cells,
+                          const int32_t *cand, int n_cand, const ilac_pathloss *pl,
+                          int interference, double *best_rx, double *best_idx,
+                          double *best_lin, double *others)
+    int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl, double x0, double x1,
+                   double y0, double y1, double margin_db, double *best, int32_t *cand)
+    double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double log10_d2)
+
+
+#: Scheme codes understood by the kernel.
+SCHEME_TIME = 0
+SCHEME_FREQUENCY = 1
+#: Objectives: meet a position-error target, or the lowest error for a capacity-loss budget.
+OBJECTIVE_TARGET = 0
+OBJECTIVE_BUDGET = 1
+
+cdef double LN2 = 0.69314718055994530942
+cdef double BROADSIDE_TOL = 1e-12
+cdef double PRUNE_MARGIN_DB = 1e-9
+
+
+cdef struct Link:
+    double r            # distance [m]
+    double cos_t        # cos of the angle off broadside (0 at end-fire)
+    double n            # antennas
+    double gamma        # downlink SNR or SINR (CRB SNR) [linear]
+    double gain         # N_T gamma / (1 + gamma)
+    double snr_ul       # uplink pilot SNR [linear]
+    double spacing      # antenna spacing [m]
+
+
+cdef struct Radio:
+    double bandwidth_hz
+    double rb_hz
+    int n_rb
+    int n_symbols
+    double varsigma
+    double wavelength_m
+
+
+cdef inline double crb(const Link *k, const Radio *rd, double b_l, double tau_l) noexcept nogil:
+    return crb_position_m2(k.r, k.cos_t, b_l, tau_l, k.n, k.gamma, rd.wavelength_m, k.spacing,
+                           rd.varsigma)
+
+
+cdef inline double efficiency(const Link *k, long tau_c) noexcept nogil:
+    cdef long tau_p
+    return best_pilot_efficiency(tau_c, k.gain, k.snr_ul, &tau_p)
+
+
+cdef inline int time_target(const Link *k, const Radio *rd, double t2, double *cap,
+                            double *err, double *share) noexcept nogil:
+    """Fewest whole symbols whose CRB meets t2; 0 if even all symbols do not."""
+    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz
+    cdef double full = crb(k, rd, b, tau_t), q
+    cdef long tau
+    if not full <= t2:
+        cap[0] = 0.0
+        err[0] = sqrt(full)
+        share[0] = 1.0
+        return 0
+    q = ceil(crb(k, rd, b, 1.0) / t2)
+    tau = <long>q if q < tau_t else rd.n_symbols
+    if tau < 1:
+        tau = 1
+    while tau > 1 and crb(k, rd, b, tau - 1) <= t2:
+        tau -= 1
+    while crb(k, rd, b, tau) > t2:
+        tau += 1
+    cap[0] = b / tau_t * efficiency(k, rd.n_symbols - tau) / LN2
+    err[0] = sqrt(crb(k, rd, b, tau))
+    share[0] = tau / tau_t
+    return 1
+
+
+cdef inline int frequency_target(const Link *k, const Radio *rd, double t2, double *cap,
+                                 double *err, double *share) noexcept nogil:
+    """Fewest whole resource blocks (then the whole band) whose CRB meets t2."""
+    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz, rb = rd.rb_hz
+    cdef double full = crb(k, rd, b, tau_t), aoa, b_min, q, b_l
+    cdef long j
+    if not full <= t2:
+        cap[0] = 0.0
+        err[0] = sqrt(full)
+        share[0] = 1.0
+        return 0
+    # CRB(B_L) = a + c / B_L^2 (Eq. 7): invert, then step to the exact whole block.
+    aoa = crb(k, rd, INFINITY, tau_t)
+    b_min = b * sqrt((full - aoa) / (t2 - aoa)) if t2 > aoa else b
+    q = ceil(b_min / rb)
+    j = <long>q if q < rd.n_rb + 1 else rd.n_rb + 1
+    if j < 1:
+        j = 1
+    while j > 1 and crb(k, rd, (j - 1) * rb, tau_t) <= t2:
+        j -= 1
+    while j <= rd.n_rb and crb(k, rd, j * rb, tau_t) > t2:
+        j += 1
+    b_l = j * rb if j <= rd.n_rb else b
+    cap[0] = (b - b_l) / tau_t * efficiency(k, rd.n_symbols) / LN2
+    err[0] = sqrt(crb(k, rd, b_l, tau_t))
+    share[0] = b_l / b
+    return 1
+
+
+cdef inline int time_budget(const Link *k, const Radio *rd, double f, double *cap, double *err,
+                            double *share) noexcept nogil:
+    """Most symbols for positioning that keep capacity >= (1 - f) of the whole."""
+    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz
+    cdef double thr = (1.0 - f) * efficiency(k, rd.n_symbols)
+    cdef long lo = 0, hi = rd.n_symbols, mid
+    while lo < hi:  # capacity does not decrease with tau_C: smallest tau_C that keeps it
+        mid = lo + (hi - lo) // 2
+        if efficiency(k, mid) >= thr:
+            hi = mid
+        else:
+            lo = mid + 1
+    cap[0] = b / tau_t * efficiency(k, lo) / LN2
+    err[0] = sqrt(crb(k, rd, b, rd.n_symbols - lo))
+    share[0] = (rd.n_symbols - lo) / tau_t
+    return isfinite(err[0])
+
+
+cdef inline int frequency_budget(const Link *k, const Radio *rd, double f, double *cap,
+                                 double *err, double *share) noexcept nogil:
+    """Most whole blocks (or the whole band when f >= 1) within a fraction f of capacity."""
+    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz, rb = rd.rb_hz, b_l
+    cdef long j
+    if f >= 1.0:
+        b_l = b
+    else:
+        j = <long>floor(f * b / rb)
+        if (j + 1) * rb <= f * b:
+            j += 1
+        b_l = j * rb
+    cap[0] = (b - b_l) / tau_t * efficiency(k, rd.n_symbols) / LN2
+    err[0] = sqrt(crb(k, rd, b_l, tau_t))
+    share[0] = b_l / b
+    return isfinite(err[0])
+
+
+def coverage_kernel(
+    const double[::1] px, const double[::1] py,        # IN  points [m]
+    const int32_t[::1] order,                           # IN  point order (empty: as given)
+    const double[::1] cell_x, const double[::1] cell_y,  # IN  cells [m]
+    const double[::1] cell_ux, const double[::1] cell_uy,  # IN broadside unit vectors
+    const double[::1] cell_eirp_dbm,                    # IN  power + gains [dBm]
+    const double[::1] cell_dh2,                         # IN  squared height difference [m^2]
+    const double[::1] cell_n_antennas,                  # IN  N_T
+    const double[::1] cell_spacing_m,                   # IN  d_A [m]
+    const double[::1] cell_ul_offset_db,                # IN  P_UE - P_gNB [dB]
+    const double[::1] pl_a0, const double[::1] pl_a1,   # IN  path-loss terms (4 each)
+    const double[::1] pl_lo2, const double[::1] pl_hi2,
+    double pl_floor2, bint pl_simple,
+    bint pattern, double k_pattern, double a_max,
+    double bandwidth_hz, double rb_hz, int n_rb, int n_symbols, double varsigma,
+    double wavelength_m, double noise_dbm,
+    const int32_t[::1] schemes,                         # IN  scheme codes
+    int objective, double objective_value,              # IN  target^2 [m^2] or loss fraction
+    bint interference, bint prune, int block_size, int n_threads,
+    int32_t[::1] serving,                               # OUT serving cell index
+    double[::1] distance_m,                             # OUT distance to it [m]
+    double[::1] theta_deg,                              # OUT angle off broadside [deg]
+    double[::1] snr_db,                                 # OUT SNR (SINR) [dB]
+    double[:, ::1] capacity_bps,                        # OUT (n_schemes, n) [bit/s]
+    double[:, ::1] error_m,                             # OUT (n_schemes, n) sqrt(CRB) [m]
+    double[:, ::1] loc_share,                           # OUT (n_schemes, n)
+    int8_t[::1] best,                                   # OUT best scheme, -1 infeasible
+):
+    cdef Py_ssize_t n = px.shape[0], n_blocks = (n + block_size - 1) // block_size
+    cdef int n_cells = cell_x.shape[0], n_schemes = schemes.shape[0]
+    cdef bint has_order = order.shape[0] > 0
+    cdef ilac_pathloss plm
+    cdef ilac_cells cells
+    cdef Radio rd
+    cdef double noise_mw = pow(10.0, noise_dbm / 10.0)
+    cdef int t
+    cdef Py_ssize_t b
+    # per-thread scratch (private inside the parallel block)
+    cdef double *bx
+    cdef double *by
+    cdef double *best_rx
+    cdef double *best_idx
+    cdef double *best_lin
+    cdef double *others
+    cdef double *cell_best
+    cdef int32_t *cand
+    for t in range(4):
+        plm.a0[t] = pl_a0[t]
+        plm.a1[t] = pl_a1[t]
+        plm.lo2[t] = pl_lo2[t]
+        plm.hi2[t] = pl_hi2[t]
+    plm.n_terms = 4
+    plm.simple = pl_simple
+    plm.floor2 = pl_floor2
+    cells.n_cells = n_cells
+    cells.x = &cell_x[0]
+    cells.y = &cell_y[0]
+    cells.ux = &cell_ux[0]
+    cells.uy = &cell_uy[0]
+    cells.eirp = &cell_eirp_dbm[0]
+    cells.dh2 = &cell_dh2[0]
+    cells.pattern = pattern
+    cells.k_pattern = k_pattern
+    cells.a_max = a_max
+    rd.bandwidth_hz = bandwidth_hz
+    rd.rb_hz = rb_hz
+    rd.n_rb = n_rb
+    rd.n_symbols = n_symbols
+    rd.varsigma = varsigma
+    rd.wavelength_m = wavelength_m
+    if n == 0:
+        return
+    with nogil, parallel(num_threads=n_threads):
+        bx = <double *>malloc(block_size * sizeof(double))
+        by = <double *>malloc(block_size * sizeof(double))
+        best_rx = <double *>malloc(block_size * sizeof(double))
+        best_idx = <double *>malloc(block_size * sizeof(double))
+        best_lin = <double *>malloc(block_size * sizeof(double))
+        others = <double *>malloc(block_size * sizeof(double))
+        cell_best = <double *>malloc(n_cells * sizeof(double))
+        cand = <int32_t *>malloc(n_cells * sizeof(int32_t))
+        for b in prange(n_blocks, schedule="dynamic"):
+            _block(b * block_size, min(n, (b + 1) * block_size), &px[0], &py[0],
+                   &order[0] if has_order else NULL, &cells, &plm, &rd,
+                   &cell_n_antennas[0], &cell_spacing_m[0], &cell_ul_offset_db[0],
+                   noise_dbm, noise_mw, &schemes[0], n_schemes, objective, objective_value,
+                   interference, prune, n,
+                   bx, by, best_rx, best_idx, best_lin, others, cell_best, cand,
+                   &serving[0], &distance_m[0], &theta_deg[0], &snr_db[0],
+                   &capacity_bps[0, 0], &error_m[0, 0], &loc_share[0, 0], &best[0])
+        free(bx)
+        free(by)
+        free(best_rx)
+        free(best_idx)
+        free(best_lin)
+        free(others)
+        free(cell_best)
+        free(cand)
+
+
+cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const double *py,
+                 const int32_t *order, const ilac_cells *cells, const ilac_pathloss *plm,
+                 const Radio *rd, const double *cell_n, const double *cell_spacing,
+                 const double *cell_ul_offset, double noise_dbm, double noise_mw,
+                 const int32_t *schemes, int n_schemes, int objective, double value,
+                 bint interference, bint prune, Py_ssize_t n_total,
+                 double *bx, double *by, double *best_rx, double *best_idx, double *best_lin,
+                 double *others, double *cell_best, int32_t *cand,
+                 int32_t *serving, double *distance_m, double *theta_deg, double *snr_db,
+                 double *capacity_bps, double *error_m, double *loc_share,
+                 int8_t *best) noexcept nogil:
+    cdef int m = <int>(stop - start), i, j, c, s, n_cand, ok, best_s
+    cdef Py_ssize_t o
+    cdef double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY
+    cdef double dx, dy, d2, phi, th, rx, att, snr_noint, sinr_db, gamma, cap, err, share
+    cdef double best_cap, best_err
+    cdef Link k
+    for i in range(m):
+        o = order[start + i] if order != NULL else start + i
+        bx[i] = px[o]
+        by[i] = py[o]
+        x0 = bx[i] if bx[i] < x0 else x0
+        x1 = bx[i] if bx[i] > x1 else x1
+        y0 = by[i] if by[i] < y0 else y0
+        y1 = by[i] if by[i] > y1 else y1
+        best_rx[i] = -INFINITY
+        best_idx[i] = 0.0
+        best_lin[i] = 0.0
+        others[i] = 0.0
+    if prune and not interference:
+        n_cand = ilac_prune(cells, plm, x0, x1, y0, y1, PRUNE_MARGIN_DB, cell_best, cand)
+    else:
+        n_cand = cells.n_cells
+        for j in range(n_cand):
+            cand[j] = j
+    ilac_serve_block(bx, by, m, cells, cand, n_cand, plm, interference, best_rx, best_idx,
+                     best_lin, others)
+    for i in range(m):
+        o = order[start + i] if order != NULL else start + i
+        c = <int>best_idx[i]
+        # the serving link again, with libm
+        dx = bx[i] - cells.x[c]
+        dy = by[i] - cells.y[c]
+        d2 = dx * dx + dy * dy + cells.dh2[c]
+        k.r = sqrt(d2)
+        phi = atan2(dx * cells.uy[c] - dy * cells.ux[c], dx * cells.ux[c] + dy * cells.uy[c])
+        d2 = d2 if d2 > plm.floor2 else plm.floor2
+        rx = cells.eirp[c] - ilac_pathloss_db(plm, d2, log10(d2))
+        if cells.pattern:
+            att = cells.k_pattern * phi * phi
+            rx = rx - (att if att < cells.a_max else cells.a_max)
+        snr_noint = rx - noise_dbm
+        if interference:
+            sinr_db = 10.0 * log10(pow(10.0, rx / 10.0) / (noise_mw + others[i]))
+        else:
+            sinr_db = snr_noint
+        # a ULA sees the angle folded to [-90, 90] deg (front-back ambiguity)
+        th = phi
+        if th > M_PI / 2:
+            th = M_PI - th
+        elif th < -M_PI / 2:
+            th = -M_PI - th
+        k.cos_t = 0.0 if M_PI / 2 - (th if th >= 0 else -th) <= BROADSIDE_TOL else cos(th)
+        k.n = cell_n[c]
+        k.spacing = cell_spacing[c]
+        gamma = pow(10.0, sinr_db / 10.0)
+        k.gamma = gamma
+        k.gain = k.n * gamma / (1.0 + gamma) if isfinite(gamma) else k.n
+        k.snr_ul = pow(10.0, (snr_noint + cell_ul_offset[c]) / 10.0)
+        serving[o] = c
+        distance_m[o] = k.r
+        theta_deg[o] = th * (180.0 / M_PI)
+        snr_db[o] = sinr_db
+        best_s = -1
+        best_cap = -1.0
+        best_err = INFINITY
+        for s in range(n_schemes):
+            if objective == 0:
+                if schemes[s] == 0:
+                    ok = time_target(&k, rd, value, &cap, &err, &share)
+                else:
+                    ok = frequency_target(&k, rd, value, &cap, &err, &share)
+                if ok and cap > best_cap:
+                    best_s = s
+                    best_cap = cap
+            else:
+                if schemes[s] == 0:
+                    ok = time_budget(&k, rd, value, &cap, &err, &share)
+                else:
+                    ok = frequency_budget(&k, rd, value, &cap, &err, &share)
+                if ok and (best_s < 0 or err < best_err or (err == best_err and cap > best_cap)):
+                    best_s = s
+                    best_err = err
+                    best_cap = cap
+            capacity_bps[s * n_total + o] = cap
+            error_m[s * n_total + o] = err
+            loc_share[s * n_total + o] = share
+        best[o] = best_s

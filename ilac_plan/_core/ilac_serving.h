@@ -1,0 +1,296 @@
+/*
+ * Serving-cell search over a block of points: the hot loop of the coverage kernel.
+ *
+ * For one block of points and a list of candidate cells, loop over the cells and, for
+ * each cell, over the points with SIMD: received power
+ *     rx [dBm] = EIRP - PL(d) - A(phi)
+ * where PL is a path-loss model given as data (up to ILAC_MAX_TERMS log-distance terms,
+ * PL = max of the terms that apply at the distance) and A the 3GPP TR 38.901 horizontal
+ * element pattern min(12 (phi/phi_3dB)^2, A_m). The block keeps, per point, the best
+ * received power and its cell, and optionally the interference: the linear sum of every
+ * other cell's power, accumulated without ever subtracting (no cancellation).
+ *
+ * libm's log and atan2 do not vectorize, so the loop uses the branch-free versions below:
+ * fdlibm's log and exp and Cephes' atan, reduced with selects, accurate to a few ulp. They
+ * only decide which cell serves (ties below 1e-12 dB); the link state of the serving cell
+ * is recomputed with libm afterwards.
+ *
+ * On x86-64 with GCC the block function is compiled for the baseline, AVX2 and AVX-512
+ * and the best is picked at load time (target_clones).
+ */
+#ifndef ILAC_SERVING_H
+#define ILAC_SERVING_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ILAC_MAX_TERMS 4
+
+typedef struct {
+    int n_terms;                     /* 1..ILAC_MAX_TERMS; unused terms have lo2 = inf */
+    int simple;                      /* one term valid at every distance */
+    double a0[ILAC_MAX_TERMS];       /* intercept [dB] */
+    double a1[ILAC_MAX_TERMS];       /* slope per decade of d^2 [dB] (= slope per decade / 2) */
+    double lo2[ILAC_MAX_TERMS];      /* term applies for lo2 <= d^2 < hi2 [m^2] */
+    double hi2[ILAC_MAX_TERMS];
+    double floor2;                   /* distances below sqrt(floor2) are clamped [m^2] */
+} ilac_pathloss;
+
+typedef struct {
+    int n_cells;
+    const double *x, *y;             /* position [m] */
+    const double *ux, *uy;           /* unit vector of the array broadside */
+    const double *eirp;              /* power + gains [dBm] */
+    const double *dh2;               /* (site height - UE height)^2 [m^2] */
+    int pattern;                     /* use the sector pattern */
+    double k_pattern;                /* 12 / phi_3dB^2 [dB/rad^2] */
+    double a_max;                    /* front-to-back ratio A_m [dB] */
+} ilac_cells;
+
+#if defined(__GNUC__)
+#define ILAC_INLINE static inline __attribute__((always_inline))
+#else
+#define ILAC_INLINE static inline
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(ILAC_NO_CLONES)
+#define ILAC_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#else
+#define ILAC_CLONES
+#endif
+
+/* ---- branch-free elementary functions ------------------------------------------- */
+
+ILAC_INLINE double ilac_from_bits(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
+ILAC_INLINE uint64_t ilac_to_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
+
+/* Natural log of a positive, normal, finite x (fdlibm e_log.c reduction and kernel). */
+ILAC_INLINE double ilac_log(double x)
+{
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
+                 Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
+                 Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
+                 Lg7 = 1.479819860511658591e-01;
+    uint64_t b = ilac_to_bits(x);
+    /* exponent as a double without an int64 -> double conversion (not in AVX2) */
+    double e = ilac_from_bits(0x4330000000000000ULL | (b >> 52)) - 4503599627370496.0 - 1023.0;
+    double m = ilac_from_bits((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    int big = m > 1.41421356237309504880;
+    m = big ? 0.5 * m : m;
+    e = big ? e + 1.0 : e;
+    double f = m - 1.0;
+    double s = f / (2.0 + f), z = s * s, w = z * z;
+    double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
+    double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
+    double r = t2 + t1, hfsq = 0.5 * f * f;
+    return e * ln2_hi - ((hfsq - (s * (hfsq + r) + e * ln2_lo)) - f);
+}
+
+/* exp(x) for x in [-708, 709]; 0 below (fdlibm e_exp.c kernel, 2^n built from bits). */
+ILAC_INLINE double ilac_exp(double x)
+{
+    const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
+    const double inv_ln2 = 1.44269504088896338700e+00, shifter = 6755399441055744.0;
+    const double P1 = 1.66666666666666019037e-01, P2 = -2.77777777770155933842e-03,
+                 P3 = 6.61375632143793436117e-05, P4 = -1.65339022054652515390e-06,
+                 P5 = 4.13813679705723846039e-08;
+    double xc = x < -708.0 ? -708.0 : x;          /* keep the lane finite; result is masked */
+    double t = xc * inv_ln2 + shifter;            /* low bits of t hold n = round(x / ln2) */
+    double n = t - shifter;
+    double hi = xc - n * ln2_hi, lo = n * ln2_lo, r = hi - lo;
+    double rr = r * r;
+    double c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    double y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
+    double scale = ilac_from_bits((ilac_to_bits(t) + 1023ULL) << 52);
+    return x < -708.0 ? 0.0 : y * scale;
+}
+
+/* Angle in [0, pi] between the broadside (dot > 0) and a direction, from
+ * dot = |d| cos(phi) and crs = |d| |sin(phi)| >= 0 (Cephes atan with selects). */
+ILAC_INLINE double ilac_angle(double dot, double crs)
+{
+    const double P0 = -8.750608600031904122785e-1, P1 = -1.615753718733365076637e1,
+                 P2 = -7.500855792314704667340e1, P3 = -1.228866684490136173410e2,
+                 P4 = -6.485021904942025371773e1;
+    const double Q0 = 2.485846490142306297962e1, Q1 = 1.650270098316988542046e2,
+                 Q2 = 4.328810604912902668951e2, Q3 = 4.853903996359136964868e2,
+                 Q4 = 1.945506571482613964425e2;
+    const double pio4 = 7.85398163397448309616e-1, pio2 = 1.57079632679489661923,
+                 pi = 3.14159265358979323846, morebits = 6.123233995736765886130e-17;
+    double ad = fabs(dot);
+    int steep = crs > ad;
+    double num = steep ? ad : crs, den = steep ? crs : ad;
+    double t = den > 0.0 ? num / den : 0.0;                /* in [0, 1] */
+    int mid = t > 0.66;
+    double x = mid ? (t - 1.0) / (t + 1.0) : t;
+    double z = x * x;
+    double p = (((P0 * z + P1) * z + P2) * z + P3) * z + P4;
+    double q = ((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4;
+    double a = (mid ? pio4 : 0.0) + (x + x * z * p / q + (mid ? 0.5 * morebits : 0.0));
+    a = steep ? pio2 - a : a;
+    return dot < 0.0 ? pi - a : a;
+}
+
+/* Path loss [dB] at squared distance d2 (already clamped), log10(d2) given. */
+ILAC_INLINE double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double log10_d2)
+{
+    double out = -INFINITY;
+    for (int t = 0; t < ILAC_MAX_TERMS; ++t) {
+        double v = pl->a0[t] + pl->a1[t] * log10_d2;
+        int use = (d2 >= pl->lo2[t]) & (d2 < pl->hi2[t]) & (v > out);
+        out = use ? v : out;
+    }
+    return out;
+}
+
+/* ---- the block loop ---------------------------------------------------------------- */
+
+ILAC_INLINE void ilac_serve_cell(
+    const double *restrict px, const double *restrict py, int n,
+    const ilac_cells *cells, int c, const ilac_pathloss *pl,
+    double *restrict best_rx, double *restrict best_idx,
+    double *restrict best_lin, double *restrict others,
+    const int simple, const int pattern, const int interference)
+{
+    const double inv_ln10 = 0.43429448190325182765;
+    const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
+    const double cx = cells->x[c], cy = cells->y[c], ux = cells->ux[c], uy = cells->uy[c];
+    const double eirp = cells->eirp[c], dh2 = cells->dh2[c], cd = (double)c;
+    const double kp = cells->k_pattern, am = cells->a_max, floor2 = pl->floor2;
+    const double a0 = pl->a0[0], a1 = pl->a1[0];
+#pragma omp simd
+    for (int i = 0; i < n; ++i) {
+        double dx = px[i] - cx, dy = py[i] - cy;
+        double d2 = dx * dx + dy * dy + dh2;
+        d2 = d2 > floor2 ? d2 : floor2;
+        double l10 = ilac_log(d2) * inv_ln10;
+        double rx = eirp - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2, l10));
+        if (pattern) {
+            double phi = ilac_angle(dx * ux + dy * uy, fabs(dx * uy - dy * ux));
+            double att = kp * phi * phi;
+            rx -= att < am ? att : am;
+        }
+        int better = rx > best_rx[i];
+        if (interference) {
+            double lin = ilac_exp(rx * db_to_nat);
+            others[i] += better ? best_lin[i] : lin;
+            best_lin[i] = better ? lin : best_lin[i];
+        }
+        best_rx[i] = better ? rx : best_rx[i];
+        best_idx[i] = better ? cd : best_idx[i];
+    }
+}
+
+/* Best cell among cand[0..n_cand) for each of the n points (outputs initialised by the
+ * caller: best_rx = -inf, best_idx = 0, best_lin = others = 0). */
+ILAC_CLONES static void ilac_serve_block(
+    const double *px, const double *py, int n,
+    const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
+    int interference, double *best_rx, double *best_idx, double *best_lin, double *others)
+{
+    const int code = (pl->simple ? 4 : 0) | (cells->pattern ? 2 : 0) | (interference ? 1 : 0);
+#define ILAC_SERVE(S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, best_idx, \
+                                            best_lin, others, S, P, I)
+    /* constant flags: the compiler specialises (and vectorizes) each variant */
+    for (int j = 0; j < n_cand; ++j) {
+        switch (code) {
+        case 7: ILAC_SERVE(1, 1, 1); break;
+        case 6: ILAC_SERVE(1, 1, 0); break;
+        case 5: ILAC_SERVE(1, 0, 1); break;
+        case 4: ILAC_SERVE(1, 0, 0); break;
+        case 3: ILAC_SERVE(0, 1, 1); break;
+        case 2: ILAC_SERVE(0, 1, 0); break;
+        case 1: ILAC_SERVE(0, 0, 1); break;
+        default: ILAC_SERVE(0, 0, 0); break;
+        }
+    }
+#undef ILAC_SERVE
+}
+
+/* ---- exact pruning of cells for a block ---------------------------------------------- */
+
+static double ilac_wrap(double a)
+{
+    const double pi = 3.14159265358979323846;
+    while (a > pi) a -= 2.0 * pi;
+    while (a <= -pi) a += 2.0 * pi;
+    return a;
+}
+
+/* Smallest and largest |angle off broadside| over the directions from a cell to a box
+ * the cell is outside of: the directions form an interval whose ends are corners. */
+static void ilac_angle_range(double cx, double cy, double ux, double uy,
+                             const double bx[4], const double by[4],
+                             double *min_abs, double *max_abs)
+{
+    const double pi = 3.14159265358979323846;
+    double a[4];
+    for (int k = 0; k < 4; ++k) {
+        double dx = bx[k] - cx, dy = by[k] - cy;
+        a[k] = atan2(dx * uy - dy * ux, dx * ux + dy * uy);
+    }
+    double lo = 0.0, hi = 0.0;
+    for (int k = 1; k < 4; ++k) {
+        double d = ilac_wrap(a[k] - a[0]);
+        lo = d < lo ? d : lo;
+        hi = d > hi ? d : hi;
+    }
+    lo += a[0];
+    hi += a[0];
+    double wl = fabs(ilac_wrap(lo)), wh = fabs(ilac_wrap(hi));
+    *min_abs = (lo <= 0.0 && hi >= 0.0) ? 0.0 : (wl < wh ? wl : wh);
+    int has_pi = (lo <= pi && hi >= pi) || (lo <= -pi && hi >= -pi);
+    *max_abs = has_pi ? pi : (wl > wh ? wl : wh);
+}
+
+static double ilac_pathloss_at(const ilac_pathloss *pl, double d2)
+{
+    d2 = d2 > pl->floor2 ? d2 : pl->floor2;
+    return ilac_pathloss_db(pl, d2, log10(d2));
+}
+
+/* Candidate cells for points inside [x0, x1] x [y0, y1]: every cell whose best case over
+ * the box (nearest distance, smallest pattern loss) reaches the worst case of the best
+ * cell (farthest distance, largest pattern loss), less a margin [dB] that covers the
+ * rounding of the block loop. Path loss must not decrease with distance. Returns the
+ * number of candidates written to cand (ascending cell index). best/worst: S scratch. */
+static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
+                      double x0, double x1, double y0, double y1, double margin_db,
+                      double *best, int32_t *cand)
+{
+    const double bx[4] = {x0, x1, x1, x0}, by[4] = {y0, y0, y1, y1};
+    double floor_worst = -INFINITY;
+    for (int c = 0; c < cells->n_cells; ++c) {
+        double cx = cells->x[c], cy = cells->y[c];
+        double ex = cx < x0 ? x0 - cx : (cx > x1 ? cx - x1 : 0.0);
+        double ey = cy < y0 ? y0 - cy : (cy > y1 ? cy - y1 : 0.0);
+        double fx = fabs(cx - x0) > fabs(cx - x1) ? fabs(cx - x0) : fabs(cx - x1);
+        double fy = fabs(cy - y0) > fabs(cy - y1) ? fabs(cy - y0) : fabs(cy - y1);
+        double near2 = ex * ex + ey * ey + cells->dh2[c];
+        double far2 = fx * fx + fy * fy + cells->dh2[c];
+        double att_best = 0.0, att_worst = 0.0;
+        if (cells->pattern) {
+            if (ex == 0.0 && ey == 0.0) {
+                att_worst = cells->a_max;
+            } else {
+                double amin, amax;
+                ilac_angle_range(cx, cy, cells->ux[c], cells->uy[c], bx, by, &amin, &amax);
+                att_best = cells->k_pattern * amin * amin;
+                att_best = att_best < cells->a_max ? att_best : cells->a_max;
+                att_worst = cells->k_pattern * amax * amax;
+                att_worst = att_worst < cells->a_max ? att_worst : cells->a_max;
+            }
+        }
+        best[c] = cells->eirp[c] - ilac_pathloss_at(pl, near2) - att_best;
+        double worst = cells->eirp[c] - ilac_pathloss_at(pl, far2) - att_worst;
+        floor_worst = worst > floor_worst ? worst : floor_worst;
+    }
+    int n = 0;
+    for (int c = 0; c < cells->n_cells; ++c)
+        if (best[c] >= floor_worst - margin_db || best[c] != best[c]) cand[n++] = c;
+    return n;
+}
+
+#endif /* ILAC_SERVING_H */

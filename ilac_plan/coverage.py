@@ -1,0 +1,263 @@
+"""Coverage evaluation: serving cell, link state and every allocation scheme per point.
+
+:func:`evaluate` is the Python edge of the coverage kernel (``ilac_plan._core._coverage``):
+it validates the site table and the points once, builds the kernel's arrays, picks the
+thread count, allocates the outputs and calls the kernel without the GIL.
+
+Model per point (see ``docs/coverage.md``):
+
+* received power from cell c: ``power_dbm + gain_dbi + ue_gain_db - PL(d) - A(phi)``
+  with the path-loss model given as data (free space by default) and the 3GPP TR 38.901
+  sector pattern ``A`` (switch off with ``sector_pattern=False``);
+* serving cell: the strongest; SNR = received power - noise over the whole band
+  (``rho_dl * beta``); with ``interference=True`` the SINR counts every other cell at full
+  load. Uplink pilots see ``ue_power_dbm`` instead of ``power_dbm`` and no interference;
+* per scheme: ``time`` gives whole symbols, ``frequency`` whole resource blocks (then
+  the whole band) to positioning. With a target error, the smallest split whose
+  :math:`\\sqrt{CRB_L}` meets it; with a capacity-loss budget, the split with the lowest
+  CRB that gives up at most that fraction of capacity. Capacity is Eq. (1) at the best
+  integer pilot length, the CRB Eq. (7) with the point's SNR as :math:`\\gamma`.
+"""
+
+import numpy as np
+import pandas as pd
+
+from . import kernel
+from ._core import _coverage
+from ._validate import check_array
+from .errors import ParameterError
+from .model.antenna import BEAMWIDTH_DEG, FRONT_TO_BACK_DB
+from .model.propagation import PathLossModel, free_space
+from .radio import RadioParams
+
+BUILTIN_SCHEMES = {"time": _coverage.SCHEME_TIME, "frequency": _coverage.SCHEME_FREQUENCY}
+REQUIRED_SITE_COLUMNS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm")
+INFEASIBLE = "infeasible"
+#: Points per kernel block (one thread works on one block at a time).
+BLOCK_SIZE = 512
+#: Below this many cells, pruning costs more than it saves.
+PRUNE_MIN_CELLS = 24
+#: Largest coordinate magnitude accepted. [m]
+MAX_COORDINATE_M = 1e8
+
+
+def _column(sites, name, default=None, **rng):
+    if name not in sites.columns:
+        if default is None:
+            raise ParameterError(
+                f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
+        return np.full(len(sites), float(default))
+    try:
+        values = pd.to_numeric(sites[name], errors="raise").to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"sites.{name} must be numeric") from None
+    return check_array(f"sites.{name}", values, labels=list(sites.index), **rng)
+
+
+def cell_arrays(sites, radio, ue_height_m=0.0):
+    """Validate a site table and return the kernel's per-cell arrays.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        One row per cell with ``x_m, y_m`` [m], ``azimuth_deg`` (broadside, clockwise
+        from north) [deg], ``n_antennas``, ``power_dbm`` [dBm; -inf switches the cell
+        off]; optional ``spacing_m`` [m] (default lambda/2), ``ue_power_dbm`` [dBm]
+        (default ``radio.ue_power_dbm``), ``gain_dbi`` [dBi] (default
+        ``radio.gnb_gain_db``), ``height_m`` [m] (default 0).
+    radio : RadioParams
+    ue_height_m : float
+        UE antenna height. [m]
+
+    Returns
+    -------
+    dict of ndarray
+    """
+    if not isinstance(sites, pd.DataFrame):
+        raise ParameterError("sites must be a pandas DataFrame")
+    if len(sites) == 0:
+        raise ParameterError("sites: the table has no rows")
+    for name in REQUIRED_SITE_COLUMNS:
+        if name not in sites.columns:
+            raise ParameterError(
+                f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
+    bound = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
+    x = _column(sites, "x_m", **bound)
+    y = _column(sites, "y_m", **bound)
+    az = np.deg2rad(_column(sites, "azimuth_deg", low=0.0, high=360.0, unit="deg"))
+    n_ant = _column(sites, "n_antennas", low=1, high=65536, integer=True)
+    power = _column(sites, "power_dbm", low=-np.inf, high=100.0, allow_inf=True, unit="dBm")
+    if np.any(np.isposinf(power)):
+        raise ParameterError("sites.power_dbm must be <= 100 dBm; got inf")
+    spacing = _column(sites, "spacing_m", radio.antenna_spacing_m, low=0.0, low_open=True,
+                      high=1e3, unit="m")
+    ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, low=-100.0, high=100.0,
+                       unit="dBm")
+    gain = _column(sites, "gain_dbi", radio.gnb_gain_db, low=-50.0, high=100.0, unit="dBi")
+    height = _column(sites, "height_m", 0.0, low=-1e4, high=1e5, unit="m")
+    ue_h = float(check_array("ue_height_m", ue_height_m, low=-1e4, high=1e5, unit="m"))
+    return {
+        "x": x, "y": y, "ux": np.sin(az), "uy": np.cos(az),
+        "eirp_dbm": power + gain + radio.ue_gain_db,
+        "dh2": (height - ue_h) ** 2,
+        "n_antennas": n_ant, "spacing_m": spacing,
+        # rho_ul / rho_dl in dB: the UE transmits with its own power through the same gains
+        "ul_offset_db": np.where(np.isfinite(power), ue_power - power, 0.0),
+    }
+
+
+def _points(x_m, y_m):
+    x = np.asarray(x_m)
+    y = np.asarray(y_m)
+    if x.shape != y.shape:
+        raise ParameterError(f"x_m and y_m must have the same shape; got {x.shape} and {y.shape}")
+    bound = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
+    x = np.ascontiguousarray(check_array("x_m", x.ravel(), **bound))
+    y = np.ascontiguousarray(check_array("y_m", y.ravel(), **bound))
+    return x, y
+
+
+def _scheme_codes(schemes):
+    names = list(BUILTIN_SCHEMES) if schemes is None else (
+        [schemes] if isinstance(schemes, str) else list(schemes))
+    if not names:
+        raise ParameterError("schemes must name at least one scheme")
+    for name in names:
+        if name not in BUILTIN_SCHEMES:
+            raise ParameterError(
+                f"unknown scheme {name!r}; available: {', '.join(BUILTIN_SCHEMES)}")
+    if len(set(names)) != len(names):
+        raise ParameterError("schemes must not repeat a name")
+    return names, np.array([BUILTIN_SCHEMES[n] for n in names], dtype=np.int32)
+
+
+def _objective(target_error_m, max_capacity_loss):
+    if target_error_m is not None and max_capacity_loss is not None:
+        raise ParameterError("give target_error_m or max_capacity_loss, not both")
+    if max_capacity_loss is not None:
+        f = float(check_array("max_capacity_loss", max_capacity_loss, low=0.0, high=1.0))
+        return _coverage.OBJECTIVE_BUDGET, f
+    target = 1.0 if target_error_m is None else target_error_m
+    t = float(check_array("target_error_m", target, low=0.0, low_open=True, unit="m"))
+    return _coverage.OBJECTIVE_TARGET, t * t
+
+
+def tile_order(x, y, points_per_tile=BLOCK_SIZE):
+    """Order points tile by tile (square tiles of about ``points_per_tile`` points).
+
+    Consecutive kernel blocks then cover compact 2-D tiles, whose bounding boxes let
+    the kernel prune distant cells.
+
+    Returns
+    -------
+    ndarray of int32
+        A permutation of ``range(len(x))``.
+    """
+    n = x.size
+    width = max(float(x.max() - x.min()), 1e-9)
+    height = max(float(y.max() - y.min()), 1e-9)
+    side = np.sqrt(width * height * points_per_tile / n)
+    nx = int(np.floor(width / side)) + 1
+    key = np.floor((y - y.min()) / side).astype(np.int64) * nx + \
+        np.floor((x - x.min()) / side).astype(np.int64)
+    return np.argsort(key, kind="stable").astype(np.int32)
+
+
+def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
+             radio=None, interference=False, n_threads=None, propagation=None,
+             sector_pattern=True, ue_height_m=0.0, prune=None):
+    """Serving cell, link state and each allocation scheme at every point.
+
+    Parameters
+    ----------
+    sites : pandas.DataFrame
+        Site table, one row per cell (see :func:`cell_arrays` for the columns).
+    x_m, y_m : array_like
+        Point coordinates, same shape (ravelled in C order), in the sites' metres. [m]
+    target_error_m : float, optional
+        Positioning target: the RMSE bound :math:`\\sqrt{CRB_L}` must not exceed it.
+        Default 1 m when ``max_capacity_loss`` is not given. [m]
+    max_capacity_loss : float, optional
+        Alternative objective: the lowest CRB giving up at most this fraction (0-1) of
+        the capacity.
+    schemes : sequence of str, optional
+        Allocation schemes; default ``("time", "frequency")``.
+    radio : RadioParams, optional
+        Radio parameters; default the paper's.
+    interference : bool, default False
+        Count the other cells at full load (SINR instead of SNR).
+    n_threads : int, optional
+        Kernel threads (None or -1: all).
+    propagation : PathLossModel, optional
+        Path-loss model; default free space at ``radio.carrier_hz``.
+    sector_pattern : bool, default True
+        Apply the TR 38.901 horizontal pattern around each cell's azimuth.
+    ue_height_m : float, default 0
+        UE height, against the sites' ``height_m``. [m]
+    prune : bool, optional
+        Exact pruning of cells per block; default on from 24 cells (never with
+        interference, which needs every cell).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: ``serving_cell`` (row position in ``sites``), ``distance_m``
+        [m], ``theta_deg`` (off the serving broadside, folded to [-90, 90]) [deg],
+        ``snr_db`` (SINR with interference) [dB]; per scheme S ``S_capacity_bps``
+        [bit/s], ``S_error_m`` (:math:`\\sqrt{CRB_L}` of the chosen split) [m] and
+        ``S_loc_share`` (fraction of symbols or bandwidth for positioning); and
+        ``best_scheme``, categorical: the feasible scheme with the most capacity (target)
+        or the lowest error (budget), else ``"infeasible"``.
+
+    Notes
+    -----
+    Infeasible points of a scheme (target not met even with the whole resource) have
+    capacity 0, the best achievable error and share 1. A cell on a point (d = 0) is
+    evaluated at the model's minimum distance for path loss and angle 0; its AoA term
+    vanishes. ``N_T = 1``, end-fire angles and switched-off cells (``power_dbm = -inf``)
+    give infinite errors, never NaN.
+    """
+    radio = RadioParams() if radio is None else radio
+    if not isinstance(radio, RadioParams):
+        raise ParameterError("radio must be a RadioParams")
+    cells = cell_arrays(sites, radio, ue_height_m)
+    x, y = _points(x_m, y_m)
+    names, codes = _scheme_codes(schemes)
+    objective, value = _objective(target_error_m, max_capacity_loss)
+    model = free_space(radio.carrier_hz) if propagation is None else propagation
+    if not isinstance(model, PathLossModel):
+        raise ParameterError("propagation must be a PathLossModel")
+    threads = kernel.resolve_n_threads(n_threads)
+    n_cells = cells["x"].size
+    if prune is None:
+        prune = n_cells >= PRUNE_MIN_CELLS
+    prune = bool(prune) and not interference and model.is_nondecreasing()
+    order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
+
+    n, n_s = x.size, len(names)
+    out = {
+        "serving": np.empty(n, np.int32), "distance": np.empty(n), "theta": np.empty(n),
+        "snr": np.empty(n), "capacity": np.empty((n_s, n)), "error": np.empty((n_s, n)),
+        "share": np.empty((n_s, n)), "best": np.empty(n, np.int8),
+    }
+    a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
+    _coverage.coverage_kernel(
+        x, y, order, cells["x"], cells["y"], cells["ux"], cells["uy"], cells["eirp_dbm"],
+        cells["dh2"], cells["n_antennas"], cells["spacing_m"], cells["ul_offset_db"],
+        a0, a1, lo2, hi2, floor2, simple,
+        bool(sector_pattern), 12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, FRONT_TO_BACK_DB,
+        radio.bandwidth_hz, radio.rb_bandwidth_hz, radio.n_resource_blocks, radio.n_symbols,
+        radio.varsigma, radio.wavelength_m, radio.noise_dbm,
+        codes, objective, value, bool(interference), prune, BLOCK_SIZE, threads,
+        out["serving"], out["distance"], out["theta"], out["snr"], out["capacity"],
+        out["error"], out["share"], out["best"])
+
+    columns = {"serving_cell": out["serving"], "distance_m": out["distance"],
+               "theta_deg": out["theta"], "snr_db": out["snr"]}
+    for k, name in enumerate(names):
+        columns[f"{name}_capacity_bps"] = out["capacity"][k]
+        columns[f"{name}_error_m"] = out["error"][k]
+        columns[f"{name}_loc_share"] = out["share"][k]
+    codes_out = np.where(out["best"] < 0, n_s, out["best"]).astype(np.int16)
+    columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
+    return pd.DataFrame(columns, copy=False)

@@ -1,0 +1,153 @@
+"""Path-loss models as data: a few log-distance terms the kernel evaluates natively.
+
+A :class:`PathLossModel` is the maximum of the *log-distance terms* that apply at a
+distance,
+
+.. math:: PL(d) = \\max_{k:\\ d_k^{lo} \\le d < d_k^{hi}} \\left(a_k + b_k \\log_{10} d\\right),
+
+with the distance clamped below at ``min_distance_m``. One term covers free space and
+any single-slope model; two terms a dual-slope model with a breakpoint; three the
+3GPP NLOS form ``max(PL_LOS, PL'_NLOS)``. Because the kernel receives only these
+coefficients, a propagation model defined this way (by a plugin too) runs at kernel speed.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validate import check_array
+from ..errors import ParameterError
+from .linkbudget import wavelength_m
+
+MAX_TERMS = 4
+
+
+@dataclass(frozen=True)
+class LogDistanceTerm:
+    """One term :math:`a + b\\log_{10} d` valid for ``min_distance_m <= d < max_distance_m``.
+
+    Parameters
+    ----------
+    intercept_db : float
+        :math:`a`, the loss at 1 m. [dB]
+    slope_db_per_decade : float
+        :math:`b`, >= 0 (10 times the path-loss exponent). [dB/decade]
+    min_distance_m, max_distance_m : float
+        Range where the term applies. [m]
+    """
+
+    intercept_db: float
+    slope_db_per_decade: float
+    min_distance_m: float = 0.0
+    max_distance_m: float = np.inf
+
+    def __post_init__(self):
+        check_array("intercept_db", self.intercept_db, low=-500, high=500, unit="dB")
+        check_array("slope_db_per_decade", self.slope_db_per_decade, low=0, high=200,
+                    unit="dB/decade")
+        check_array("min_distance_m", self.min_distance_m, low=0.0, unit="m")
+        check_array("max_distance_m", self.max_distance_m, low=0.0, allow_inf=True, unit="m")
+        if not self.max_distance_m > self.min_distance_m:
+            raise ParameterError("max_distance_m must be > min_distance_m")
+
+
+@dataclass(frozen=True)
+class PathLossModel:
+    """A path-loss model made of log-distance terms (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        Registered name, e.g. ``"free_space"``.
+    terms : tuple of LogDistanceTerm
+        1 to 4 terms; at every distance from ``min_distance_m`` on, one must apply.
+    min_distance_m : float, default 1
+        Distances below this are evaluated at it (the near field is not modelled). [m]
+    """
+
+    name: str
+    terms: tuple
+    min_distance_m: float = 1.0
+
+    def __post_init__(self):
+        terms = tuple(self.terms)
+        if not 1 <= len(terms) <= MAX_TERMS:
+            raise ParameterError(f"a path-loss model has 1 to {MAX_TERMS} terms; got {len(terms)}")
+        if not all(isinstance(t, LogDistanceTerm) for t in terms):
+            raise ParameterError("path-loss terms must be LogDistanceTerm objects")
+        object.__setattr__(self, "terms", terms)
+        check_array("min_distance_m", self.min_distance_m, low=0.0, low_open=True, unit="m")
+        probe = self.path_loss_db(np.geomspace(self.min_distance_m, 1e7, 64))
+        if not np.all(np.isfinite(probe)):
+            raise ParameterError(f"path-loss model {self.name!r} leaves distances with no term")
+
+    def path_loss_db(self, distance_m):
+        """Path loss at the given distances (numpy reference of the kernel's evaluation).
+
+        Parameters
+        ----------
+        distance_m : array_like
+            Distances, >= 0. [m]
+
+        Returns
+        -------
+        ndarray
+            Path loss; -inf where no term applies. [dB]
+        """
+        d = np.maximum(check_array("distance_m", distance_m, low=0.0, unit="m"),
+                       self.min_distance_m)
+        out = np.full(d.shape, -np.inf)
+        for t in self.terms:
+            value = t.intercept_db + t.slope_db_per_decade * np.log10(d)
+            use = (d >= t.min_distance_m) & (d < t.max_distance_m)
+            out = np.where(use, np.maximum(out, value), out)
+        return out
+
+    def is_nondecreasing(self):
+        """Whether the loss never falls with distance (needed for exact cell pruning)."""
+        edges = [t.min_distance_m for t in self.terms] + [t.max_distance_m for t in self.terms]
+        d = np.geomspace(self.min_distance_m, 1e7, 2048)
+        d = np.unique(np.concatenate([d, [e for e in edges if np.isfinite(e) and e > 0]]))
+        return bool(np.all(np.diff(self.path_loss_db(d)) >= 0))
+
+    def kernel_terms(self):
+        """Coefficients for the kernel: per term, loss = a0 + a1 log10(d^2) on [lo2, hi2).
+
+        Returns
+        -------
+        a0, a1, lo2, hi2 : ndarray of shape (4,)
+            Unused terms never apply (lo2 = inf).
+        floor2 : float
+            Squared minimum distance. [m^2]
+        simple : bool
+            One term that applies at every distance.
+        """
+        a0 = np.zeros(MAX_TERMS)
+        a1 = np.zeros(MAX_TERMS)
+        lo2 = np.full(MAX_TERMS, np.inf)
+        hi2 = np.full(MAX_TERMS, np.inf)
+        for k, t in enumerate(self.terms):
+            a0[k], a1[k] = t.intercept_db, t.slope_db_per_decade / 2.0
+            lo2[k], hi2[k] = t.min_distance_m**2, t.max_distance_m**2
+        simple = len(self.terms) == 1 and self.terms[0].min_distance_m <= self.min_distance_m \
+            and np.isinf(self.terms[0].max_distance_m)
+        return a0, a1, lo2, hi2, float(self.min_distance_m) ** 2, bool(simple)
+
+
+def free_space(carrier_hz, min_distance_m=1.0):
+    """Free-space path loss :math:`20\\log_{10}(4\\pi d/\\lambda)` as a one-term model.
+
+    Parameters
+    ----------
+    carrier_hz : float
+        Carrier frequency. [Hz]
+    min_distance_m : float, default 1
+        Distance floor. [m]
+
+    Returns
+    -------
+    PathLossModel
+    """
+    lam = float(wavelength_m(carrier_hz))
+    term = LogDistanceTerm(20.0 * np.log10(4.0 * np.pi / lam), 20.0)
+    return PathLossModel("free_space", (term,), min_distance_m)
