@@ -28,6 +28,8 @@ from .linkbudget import (
     nominal_snr,
     wavelength_m,
 )
+from .antenna import sector_attenuation_db
+from .propagation import LogDistanceTerm, PathLossModel, free_space
 from .losses import (
     frequency_capacity_loss,
     frequency_capacity_loss_closed_form,
@@ -43,7 +45,8 @@ from .losses import (
 )
 
 __all__ = [
-    "ClosedFormConstants", "SPEED_OF_LIGHT_M_S", "THERMAL_NOISE_PSD_DBM_HZ",
+    "ClosedFormConstants", "LogDistanceTerm", "PathLossModel", "free_space",
+    "sector_attenuation_db", "SPEED_OF_LIGHT_M_S", "THERMAL_NOISE_PSD_DBM_HZ",
     "best_pilot_capacity", "mr_capacity", "capacity_bound", "capacity_closed_form",
     "closed_form_constants", "crb_aoa", "crb_position", "crb_toa", "crb_xy", "db_to_linear",
     "distance_for_path_gain_m", "free_space_path_gain", "free_space_path_loss_db",
