@@ -120,8 +120,6 @@ def _points(x_m, y_m):
 def _scheme_codes(schemes):
     names = list(BUILTIN_SCHEMES) if schemes is None else (
         [schemes] if isinstance(schemes, str) else list(schemes))
-    if not names:
-        raise ParameterError("schemes must name at least one scheme")
     for name in names:
         if name not in BUILTIN_SCHEMES:
             raise ParameterError(
@@ -146,7 +144,8 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
     """Order points tile by tile (square tiles of about ``points_per_tile`` points).
 
     Consecutive kernel blocks then cover compact 2-D tiles, whose bounding boxes let
-    the kernel prune distant cells.
+    the kernel prune distant cells. A counting sort on the kernel: the only memory it
+    takes is the permutation itself (4 bytes a point) and one counter per tile.
 
     Returns
     -------
@@ -154,13 +153,15 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
         A permutation of ``range(len(x))``.
     """
     n = x.size
-    width = max(float(x.max() - x.min()), 1e-9)
-    height = max(float(y.max() - y.min()), 1e-9)
-    side = np.sqrt(width * height * points_per_tile / n)
-    nx = int(np.floor(width / side)) + 1
-    key = np.floor((y - y.min()) / side).astype(np.int64) * nx + \
-        np.floor((x - x.min()) / side).astype(np.int64)
-    return np.argsort(key, kind="stable").astype(np.int32)
+    x0, y0 = float(x.min()), float(y.min())
+    width = max(float(x.max()) - x0, 1e-9)
+    height = max(float(y.max()) - y0, 1e-9)
+    side = max(np.sqrt(width * height * points_per_tile / n), 1e-9)
+    nx = min(int(width / side) + 1, 1 << 15)
+    ny = min(int(height / side) + 1, 1 << 15)
+    order = np.empty(n, np.int32)
+    _coverage.tile_order_kernel(x, y, x0, y0, side, nx, ny, order)
+    return order
 
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
@@ -181,7 +182,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         Alternative objective: the lowest CRB giving up at most this fraction (0-1) of
         the capacity.
     schemes : sequence of str, optional
-        Allocation schemes; default ``("time", "frequency")``.
+        Allocation schemes; default ``("time", "frequency")``. An empty sequence gives
+        the link state only (no scheme columns, no ``best_scheme``).
     radio : RadioParams, optional
         Radio parameters; default the paper's.
     interference : bool, default False
@@ -222,6 +224,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         raise ParameterError("radio must be a RadioParams")
     cells = cell_arrays(sites, radio, ue_height_m)
     x, y = _points(x_m, y_m)
+    if x.size >= 2**31 - 1:
+        raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
     names, codes = _scheme_codes(schemes)
     objective, value = _objective(target_error_m, max_capacity_loss)
     model = free_space(radio.carrier_hz) if propagation is None else propagation
@@ -258,6 +262,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         columns[f"{name}_capacity_bps"] = out["capacity"][k]
         columns[f"{name}_error_m"] = out["error"][k]
         columns[f"{name}_loc_share"] = out["share"][k]
-    codes_out = np.where(out["best"] < 0, n_s, out["best"]).astype(np.int16)
-    columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
+    if names:
+        codes_out = np.where(out["best"] < 0, n_s, out["best"]).astype(np.int16)
+        columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
     return pd.DataFrame(columns, copy=False)

@@ -67,8 +67,8 @@ cdef struct Link:
     double cos_t        # cos of the angle off broadside (0 at end-fire)
     double n            # antennas
     double gamma        # downlink SNR or SINR (CRB SNR) [linear]
-    double gain         # N_T gamma / (1 + gamma)
     double snr_ul       # uplink pilot SNR [linear]
+    double eff_full     # best-pilot efficiency with every symbol [nat/Hz]
     double spacing      # antenna spacing [m]
 
 
@@ -88,7 +88,7 @@ cdef inline double crb(const Link *k, const Radio *rd, double b_l, double tau_l)
 
 cdef inline double efficiency(const Link *k, long tau_c) noexcept nogil:
     cdef long tau_p
-    return best_pilot_efficiency(tau_c, k.gain, k.snr_ul, &tau_p)
+    return best_pilot_efficiency(tau_c, k.n, k.gamma, k.snr_ul, &tau_p)
 
 
 cdef inline int time_target(const Link *k, const Radio *rd, double t2, double *cap,
@@ -139,7 +139,7 @@ cdef inline int frequency_target(const Link *k, const Radio *rd, double t2, doub
     while j <= rd.n_rb and crb(k, rd, j * rb, tau_t) > t2:
         j += 1
     b_l = j * rb if j <= rd.n_rb else b
-    cap[0] = (b - b_l) / tau_t * efficiency(k, rd.n_symbols) / LN2
+    cap[0] = (b - b_l) / tau_t * k.eff_full / LN2
     err[0] = sqrt(crb(k, rd, b_l, tau_t))
     share[0] = b_l / b
     return 1
@@ -149,7 +149,7 @@ cdef inline int time_budget(const Link *k, const Radio *rd, double f, double *ca
                             double *share) noexcept nogil:
     """Most symbols for positioning that keep capacity >= (1 - f) of the whole."""
     cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz
-    cdef double thr = (1.0 - f) * efficiency(k, rd.n_symbols)
+    cdef double thr = (1.0 - f) * k.eff_full
     cdef long lo = 0, hi = rd.n_symbols, mid
     while lo < hi:  # capacity does not decrease with tau_C: smallest tau_C that keeps it
         mid = lo + (hi - lo) // 2
@@ -175,10 +175,42 @@ cdef inline int frequency_budget(const Link *k, const Radio *rd, double f, doubl
         if (j + 1) * rb <= f * b:
             j += 1
         b_l = j * rb
-    cap[0] = (b - b_l) / tau_t * efficiency(k, rd.n_symbols) / LN2
+    cap[0] = (b - b_l) / tau_t * k.eff_full / LN2
     err[0] = sqrt(crb(k, rd, b_l, tau_t))
     share[0] = b_l / b
     return isfinite(err[0])
+
+
+def tile_order_kernel(
+    const double[::1] px, const double[::1] py,        # IN  points [m]
+    double x0, double y0, double side, int nx, int ny,  # IN  tile grid
+    int32_t[::1] order,                                 # OUT points tile by tile
+):
+    """Counting sort of the points by square tile (row-major tiles, stable inside)."""
+    cdef Py_ssize_t n = px.shape[0], i, k, n_tiles = <Py_ssize_t>nx * ny
+    cdef Py_ssize_t *start = <Py_ssize_t *>malloc((n_tiles + 1) * sizeof(Py_ssize_t))
+    if start == NULL:
+        raise MemoryError()
+    with nogil:
+        for k in range(n_tiles + 1):
+            start[k] = 0
+        for i in range(n):
+            start[_tile(px[i], py[i], x0, y0, side, nx, ny) + 1] += 1
+        for k in range(n_tiles):
+            start[k + 1] += start[k]
+        for i in range(n):
+            k = _tile(px[i], py[i], x0, y0, side, nx, ny)
+            order[start[k]] = <int32_t>i
+            start[k] += 1
+    free(start)
+
+
+cdef inline Py_ssize_t _tile(double x, double y, double x0, double y0, double side, int nx,
+                             int ny) noexcept nogil:
+    cdef long ix = <long>floor((x - x0) / side), iy = <long>floor((y - y0) / side)
+    ix = 0 if ix < 0 else (nx - 1 if ix >= nx else ix)
+    iy = 0 if iy < 0 else (ny - 1 if iy >= ny else iy)
+    return <Py_ssize_t>iy * nx + ix
 
 
 def coverage_kernel(
@@ -295,7 +327,7 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
     cdef int m = <int>(stop - start), i, j, c, s, n_cand, ok, best_s
     cdef Py_ssize_t o
     cdef double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY
-    cdef double dx, dy, d2, phi, th, rx, att, snr_noint, sinr_db, gamma, cap, err, share
+    cdef double dx, dy, d2, phi, th, rx, att, snr_noint, sinr_db, cap, err, share
     cdef double best_cap, best_err
     cdef Link k
     for i in range(m):
@@ -346,10 +378,10 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
         k.cos_t = 0.0 if M_PI / 2 - (th if th >= 0 else -th) <= BROADSIDE_TOL else cos(th)
         k.n = cell_n[c]
         k.spacing = cell_spacing[c]
-        gamma = pow(10.0, sinr_db / 10.0)
-        k.gamma = gamma
-        k.gain = k.n * gamma / (1.0 + gamma) if isfinite(gamma) else k.n
+        k.gamma = pow(10.0, sinr_db / 10.0)
         k.snr_ul = pow(10.0, (snr_noint + cell_ul_offset[c]) / 10.0)
+        if n_schemes > 0:
+            k.eff_full = efficiency(&k, rd.n_symbols)
         serving[o] = c
         distance_m[o] = k.r
         theta_deg[o] = th * (180.0 / M_PI)

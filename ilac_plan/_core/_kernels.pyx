@@ -23,11 +23,10 @@ def best_pilot_efficiency_kernel(
     """Eq. (1) at the best integer pilot length, per element (see ``_model.pxd``)."""
     cdef Py_ssize_t i, n = n_comm_symbols.shape[0]
     cdef long tau_p = 0
-    cdef double gain
     with nogil:
         for i in prange(n, num_threads=n_threads, schedule="static"):
-            gain = n_antennas[i] * snr_dl[i] / (1.0 + snr_dl[i])
-            efficiency[i] = best_pilot_efficiency(<long>n_comm_symbols[i], gain, snr_ul[i], &tau_p)
+            efficiency[i] = best_pilot_efficiency(<long>n_comm_symbols[i], n_antennas[i],
+                                                  snr_dl[i], snr_ul[i], &tau_p)
             n_pilot_symbols[i] = tau_p
 
 

@@ -5,7 +5,7 @@ Each function is the scalar twin of a numpy function in ``ilac_plan.model``; the
 check every kernel against those.
 """
 
-from libc.math cimport INFINITY, M_PI, log1p
+from libc.math cimport INFINITY, M_PI, log1p, sqrt
 
 cdef inline double frame_efficiency(double tau_c, double tau_p, double gain,
                                     double snr_ul) noexcept nogil:
@@ -18,26 +18,37 @@ cdef inline double frame_efficiency(double tau_c, double tau_p, double gain,
     return (tau_c - tau_p) * log1p(gain * q / (1.0 + q))
 
 
-cdef inline double best_pilot_efficiency(long tau_c, double gain, double snr_ul,
-                                         long* tau_p) noexcept nogil:
+cdef inline double best_pilot_efficiency(long tau_c, double n_antennas, double snr_dl,
+                                         double snr_ul, long* tau_p) noexcept nogil:
     """Max of frame_efficiency over integer 1 <= tau_P < tau_C; the argmax goes to tau_p.
 
     (tau_C - k) and ln(1 + x(k)) are positive and concave in k, so their product is
-    log-concave and the sequence is unimodal: a binary search on the sign of the
-    forward difference finds the smallest maximiser in O(log tau_C) evaluations.
+    log-concave and the sequence is unimodal. The search starts at the real optimum of
+    the bound, Eq. (17), and walks uphill to the smallest maximiser: a few evaluations.
     """
-    cdef long lo = 1, hi = tau_c - 1, mid
+    cdef double gain = n_antennas * snr_dl / (1.0 + snr_dl)
+    cdef double lam = log1p(gain)                               # Lambda
+    cdef double b_sq = n_antennas * (snr_dl / snr_ul) / (1.0 + (n_antennas + 1.0) * snr_dl)
+    cdef double guess = sqrt(tau_c * b_sq / lam)                 # Eq. (17)
+    cdef long k
     if tau_c <= 1:
         tau_p[0] = tau_c
         return 0.0
-    while lo < hi:
-        mid = lo + (hi - lo) // 2
-        if frame_efficiency(tau_c, mid + 1, gain, snr_ul) > frame_efficiency(tau_c, mid, gain, snr_ul):
-            lo = mid + 1
-        else:
-            hi = mid
-    tau_p[0] = lo
-    return frame_efficiency(tau_c, lo, gain, snr_ul)
+    if guess >= 1.0 and guess <= tau_c - 1.0:                    # false for nan too
+        k = <long>(guess + 0.5)
+    elif guess > tau_c - 1.0:
+        k = tau_c - 1
+    else:
+        k = 1
+    if k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain, snr_ul) > frame_efficiency(tau_c, k, gain, snr_ul):
+        k += 1
+        while k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain, snr_ul) > frame_efficiency(tau_c, k, gain, snr_ul):
+            k += 1
+    else:
+        while k > 1 and frame_efficiency(tau_c, k - 1, gain, snr_ul) >= frame_efficiency(tau_c, k, gain, snr_ul):
+            k -= 1
+    tau_p[0] = k
+    return frame_efficiency(tau_c, k, gain, snr_ul)
 
 
 cdef inline double crb_position_m2(double distance_m, double cos_theta, double loc_bandwidth_hz,

@@ -108,7 +108,10 @@ ILAC_INLINE double ilac_exp(double x)
 }
 
 /* Angle in [0, pi] between the broadside (dot > 0) and a direction, from
- * dot = |d| cos(phi) and crs = |d| |sin(phi)| >= 0 (Cephes atan with selects). */
+ * dot = |d| cos(phi) and crs = |d| |sin(phi)| >= 0.
+ * Cephes' atan (x + x z P(z)/Q(z) on |x| <= 0.66, reduced by pi/4 above) with the
+ * ratio x = xn/xd kept unevaluated: with u = xn^2, v = xd^2 the polynomials are taken in
+ * homogeneous form, z P(z)/Q(z) = u Ph(u, v)/Qh(u, v), so one division remains. */
 ILAC_INLINE double ilac_angle(double dot, double crs)
 {
     const double P0 = -8.750608600031904122785e-1, P1 = -1.615753718733365076637e1,
@@ -121,14 +124,18 @@ ILAC_INLINE double ilac_angle(double dot, double crs)
                  pi = 3.14159265358979323846, morebits = 6.123233995736765886130e-17;
     double ad = fabs(dot);
     int steep = crs > ad;
-    double num = steep ? ad : crs, den = steep ? crs : ad;
-    double t = den > 0.0 ? num / den : 0.0;                /* in [0, 1] */
-    int mid = t > 0.66;
-    double x = mid ? (t - 1.0) / (t + 1.0) : t;
-    double z = x * x;
-    double p = (((P0 * z + P1) * z + P2) * z + P3) * z + P4;
-    double q = ((((z + Q0) * z + Q1) * z + Q2) * z + Q3) * z + Q4;
-    double a = (mid ? pio4 : 0.0) + (x + x * z * p / q + (mid ? 0.5 * morebits : 0.0));
+    double num = steep ? ad : crs, den = steep ? crs : ad;     /* 0 <= num <= den */
+    double scale = den < 0x1p-100 ? 0x1p600 : 1.0;             /* keep v^5 normal */
+    num *= scale;
+    den *= scale;
+    int mid = num > 0.66 * den;                                 /* atan(t) = pi/4 + atan(x) */
+    double xn = mid ? num - den : num, xd = mid ? num + den : den;
+    double u = xn * xn, v = xd * xd, v2 = v * v, v3 = v2 * v, v4 = v2 * v2;
+    double ph = (((P0 * u + P1 * v) * u + P2 * v2) * u + P3 * v3) * u + P4 * v4;
+    double qh = ((((u + Q0 * v) * u + Q1 * v2) * u + Q2 * v3) * u + Q3 * v4) * u + Q4 * v4 * v;
+    double a = xn * (qh + u * ph) / (xd * qh);
+    a = den > 0.0 ? a : 0.0;
+    a = mid ? pio4 + (a + 0.5 * morebits) : a;
     a = steep ? pio2 - a : a;
     return dot < 0.0 ? pi - a : a;
 }
