@@ -27,10 +27,16 @@ from ._core import _coverage
 from ._validate import check_array
 from .errors import ParameterError
 from .model.antenna import BEAMWIDTH_DEG, FRONT_TO_BACK_DB
-from .model.propagation import PathLossModel, free_space
+from .model.propagation import PathLossModel
+from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
+from .schemes import LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
 
-BUILTIN_SCHEMES = {"time": _coverage.SCHEME_TIME, "frequency": _coverage.SCHEME_FREQUENCY}
+DEFAULT_SCHEMES = ("time", "frequency")
+#: Rows of the kernel's plan_data, in its order.
+KERNEL_PLAN_ROWS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "dl_fraction",
+                    "comm_power_fraction", "loc_bandwidth_hz", "loc_symbols",
+                    "loc_power_fraction")
 REQUIRED_SITE_COLUMNS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm")
 INFEASIBLE = "infeasible"
 #: Points per kernel block (one thread works on one block at a time).
@@ -117,16 +123,20 @@ def _points(x_m, y_m):
     return x, y
 
 
-def _scheme_codes(schemes):
-    names = list(BUILTIN_SCHEMES) if schemes is None else (
+def _schemes(schemes, scheme_params):
+    """The registered scheme objects for ``schemes``, with their validated parameters."""
+    names = list(DEFAULT_SCHEMES) if schemes is None else (
         [schemes] if isinstance(schemes, str) else list(schemes))
-    for name in names:
-        if name not in BUILTIN_SCHEMES:
-            raise ParameterError(
-                f"unknown scheme {name!r}; available: {', '.join(BUILTIN_SCHEMES)}")
     if len(set(names)) != len(names):
         raise ParameterError("schemes must not repeat a name")
-    return names, np.array([BUILTIN_SCHEMES[n] for n in names], dtype=np.int32)
+    scheme_params = dict(scheme_params or {})
+    extra = sorted(set(scheme_params) - set(names))
+    if extra:
+        raise ParameterError(f"scheme_params names {extra[0]!r}, which is not in schemes")
+    registry = get_registry()
+    return [(name, registry.scheme(name), resolve_params(registry.scheme(name),
+                                                         scheme_params.get(name)))
+            for name in names]
 
 
 def _objective(target_error_m, max_capacity_loss):
@@ -134,10 +144,88 @@ def _objective(target_error_m, max_capacity_loss):
         raise ParameterError("give target_error_m or max_capacity_loss, not both")
     if max_capacity_loss is not None:
         f = float(check_array("max_capacity_loss", max_capacity_loss, low=0.0, high=1.0))
-        return _coverage.OBJECTIVE_BUDGET, f
+        return Objective("budget", f)
     target = 1.0 if target_error_m is None else target_error_m
-    t = float(check_array("target_error_m", target, low=0.0, low_open=True, unit="m"))
-    return _coverage.OBJECTIVE_TARGET, t * t
+    return Objective("target", float(check_array("target_error_m", target, low=0.0,
+                                                 low_open=True, unit="m")))
+
+
+def _propagation(propagation, propagation_params, radio):
+    if isinstance(propagation, PathLossModel):
+        if propagation_params:
+            raise ParameterError("propagation_params apply to a registered model name only")
+        return propagation
+    name = "free_space" if propagation is None else propagation
+    if not isinstance(name, str):
+        raise ParameterError("propagation must be a registered model name or a PathLossModel")
+    return get_registry().model(name).path_loss_model(radio, propagation_params)
+
+
+def _compile_plans(plan_schemes, radio):
+    """Concatenate the plans of plan-form schemes into the kernel's arrays."""
+    plans = []
+    for name, scheme, params in plan_schemes:
+        try:
+            plan = scheme.plan(radio, **params)
+            if not isinstance(plan, ResourcePlan):
+                raise TypeError(f"plan() returned {type(plan).__name__}, not a ResourcePlan")
+            plans.append(plan.validate(radio, name))
+        except ParameterError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
+            plugin, dist = scheme_owner(name)
+            raise PluginError(f"scheme {name!r} (plugin {plugin!r}, {dist}): {exc}") from exc
+    sizes = [p.loc_share.size for p in plans]
+    offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
+    data = np.ascontiguousarray(np.stack([
+        np.concatenate([getattr(p, a) for p in plans]) if plans else np.empty(0)
+        for a in KERNEL_PLAN_ROWS]))
+    uplink = np.array([p.loc_direction == "uplink" for p in plans], dtype=np.int32)
+    return offset, data, uplink
+
+
+def _run_vectorized(name, scheme, params, link, objective, radio):
+    """Call a vectorized scheme and check what it returns, naming the plugin on error."""
+    plugin, dist = scheme_owner(name)
+    where = f"scheme {name!r} (plugin {plugin!r}, {dist})"
+    try:
+        result = scheme.evaluate(link, objective, radio, **params)
+    except ParameterError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
+        raise PluginError(f"{where} raised {type(exc).__name__}: {exc}") from exc
+    if not isinstance(result, SchemeResult):
+        raise PluginError(f"{where} returned {type(result).__name__}, not a SchemeResult")
+    out = {}
+    for field_name in ("capacity_bps", "error_m", "loc_share", "feasible"):
+        value = np.asarray(getattr(result, field_name))
+        if value.shape != (link.size,):
+            raise PluginError(f"{where} returned {field_name} of shape {value.shape}; expected "
+                              f"({link.size},), one value per point")
+        out[field_name] = value.astype(bool if field_name == "feasible" else np.float64)
+        if field_name != "feasible" and np.isnan(out[field_name]).any():
+            raise PluginError(f"{where} returned NaN in {field_name}")
+    return out
+
+
+def best_scheme_codes(capacity, error, feasible, objective):
+    """Index of the best scheme per point, -1 where none is feasible.
+
+    With a target: the feasible scheme with the most capacity (the first on ties); with
+    a budget: the feasible one with the lowest error, then the most capacity.
+    """
+    n_s, n = capacity.shape
+    if n_s == 0:
+        return np.full(n, -1)
+    if objective.kind == "target":
+        score = np.where(feasible, capacity, -np.inf)
+        best = np.argmax(score, axis=0)
+    else:
+        err = np.where(feasible, error, np.inf)
+        lowest = err.min(axis=0)
+        score = np.where(feasible & (err == lowest), capacity, -np.inf)
+        best = np.argmax(score, axis=0)
+    return np.where(feasible.any(axis=0), best, -1)
 
 
 def tile_order(x, y, points_per_tile=BLOCK_SIZE):
@@ -166,7 +254,8 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
              radio=None, interference=False, n_threads=None, propagation=None,
-             sector_pattern=True, ue_height_m=0.0, prune=None):
+             sector_pattern=True, ue_height_m=0.0, prune=None, scheme_params=None,
+             propagation_params=None):
     """Serving cell, link state and each allocation scheme at every point.
 
     Parameters
@@ -182,16 +271,17 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         Alternative objective: the lowest CRB giving up at most this fraction (0-1) of
         the capacity.
     schemes : sequence of str, optional
-        Allocation schemes; default ``("time", "frequency")``. An empty sequence gives
-        the link state only (no scheme columns, no ``best_scheme``).
+        Registered allocation schemes (built-in or from plugins, see ``ilac-plan
+        schemes``); default ``("time", "frequency")``. An empty sequence gives the link
+        state only (no scheme columns, no ``best_scheme``).
     radio : RadioParams, optional
         Radio parameters; default the paper's.
     interference : bool, default False
         Count the other cells at full load (SINR instead of SNR).
     n_threads : int, optional
         Kernel threads (None or -1: all).
-    propagation : PathLossModel, optional
-        Path-loss model; default free space at ``radio.carrier_hz``.
+    propagation : str or PathLossModel, optional
+        A registered propagation model name (default ``"free_space"``) or a model.
     sector_pattern : bool, default True
         Apply the TR 38.901 horizontal pattern around each cell's azimuth.
     ue_height_m : float, default 0
@@ -199,6 +289,10 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     prune : bool, optional
         Exact pruning of cells per block; default on from 24 cells (never with
         interference, which needs every cell).
+    scheme_params : dict, optional
+        Parameters of the schemes, ``{scheme name: {parameter: value}}``.
+    propagation_params : dict, optional
+        Parameters of the registered propagation model.
 
     Returns
     -------
@@ -207,17 +301,24 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         [m], ``theta_deg`` (off the serving broadside, folded to [-90, 90]) [deg],
         ``snr_db`` (SINR with interference) [dB]; per scheme S ``S_capacity_bps``
         [bit/s], ``S_error_m`` (:math:`\\sqrt{CRB_L}` of the chosen split) [m] and
-        ``S_loc_share`` (fraction of symbols or bandwidth for positioning); and
+        ``S_loc_share`` (fraction of the resource for positioning); and
         ``best_scheme``, categorical: the feasible scheme with the most capacity (target)
         or the lowest error (budget), else ``"infeasible"``.
+
+    Raises
+    ------
+    ParameterError
+        Bad input, naming the parameter (and the row of the site table).
+    PluginError
+        A plugin's scheme failed or returned malformed results; names the plugin.
 
     Notes
     -----
     Infeasible points of a scheme (target not met even with the whole resource) have
-    capacity 0, the best achievable error and share 1. A cell on a point (d = 0) is
-    evaluated at the model's minimum distance for path loss and angle 0; its AoA term
-    vanishes. ``N_T = 1``, end-fire angles and switched-off cells (``power_dbm = -inf``)
-    give infinite errors, never NaN.
+    capacity 0, the best achievable error and the plan's largest share. A cell on a
+    point (d = 0) is evaluated at the model's minimum distance for path loss and angle
+    0; its AoA term vanishes. ``N_T = 1``, end-fire angles and switched-off cells
+    (``power_dbm = -inf``) give infinite errors, never NaN.
     """
     radio = RadioParams() if radio is None else radio
     if not isinstance(radio, RadioParams):
@@ -226,43 +327,64 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     x, y = _points(x_m, y_m)
     if x.size >= 2**31 - 1:
         raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
-    names, codes = _scheme_codes(schemes)
-    objective, value = _objective(target_error_m, max_capacity_loss)
-    model = free_space(radio.carrier_hz) if propagation is None else propagation
-    if not isinstance(model, PathLossModel):
-        raise ParameterError("propagation must be a PathLossModel")
+    chosen = _schemes(schemes, scheme_params)
+    objective = _objective(target_error_m, max_capacity_loss)
+    model = _propagation(propagation, propagation_params, radio)
     threads = kernel.resolve_n_threads(n_threads)
+    plan_schemes = [c for c in chosen if c[1].kind == "plan"]
+    offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio)
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
     prune = bool(prune) and not interference and model.is_nondecreasing()
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
-    n, n_s = x.size, len(names)
-    out = {
-        "serving": np.empty(n, np.int32), "distance": np.empty(n), "theta": np.empty(n),
-        "snr": np.empty(n), "capacity": np.empty((n_s, n)), "error": np.empty((n_s, n)),
-        "share": np.empty((n_s, n)), "best": np.empty(n, np.int8),
-    }
+    n, n_p = x.size, len(plan_schemes)
+    link = {"serving": np.empty(n, np.int32), "distance": np.empty(n), "theta": np.empty(n),
+            "snr": np.empty(n), "snr_ul": np.empty(n)}
+    plan_out = {"capacity_bps": np.empty((n_p, n)), "error_m": np.empty((n_p, n)),
+                "loc_share": np.empty((n_p, n)), "feasible": np.empty((n_p, n), np.int8)}
     a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
+    value = objective.crb_target_m2 if objective.kind == "target" else objective.value
     _coverage.coverage_kernel(
         x, y, order, cells["x"], cells["y"], cells["ux"], cells["uy"], cells["eirp_dbm"],
         cells["dh2"], cells["n_antennas"], cells["spacing_m"], cells["ul_offset_db"],
         a0, a1, lo2, hi2, floor2, simple,
         bool(sector_pattern), 12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, FRONT_TO_BACK_DB,
-        radio.bandwidth_hz, radio.rb_bandwidth_hz, radio.n_resource_blocks, radio.n_symbols,
-        radio.varsigma, radio.wavelength_m, radio.noise_dbm,
-        codes, objective, value, bool(interference), prune, BLOCK_SIZE, threads,
-        out["serving"], out["distance"], out["theta"], out["snr"], out["capacity"],
-        out["error"], out["share"], out["best"])
+        radio.n_symbols, radio.varsigma, radio.wavelength_m, radio.noise_dbm,
+        offset, plan_data, plan_uplink,
+        _coverage.OBJECTIVE_TARGET if objective.kind == "target" else _coverage.OBJECTIVE_BUDGET,
+        value, bool(interference), prune, BLOCK_SIZE, threads,
+        link["serving"], link["distance"], link["theta"], link["snr"], link["snr_ul"],
+        plan_out["capacity_bps"], plan_out["error_m"], plan_out["loc_share"],
+        plan_out["feasible"])
 
-    columns = {"serving_cell": out["serving"], "distance_m": out["distance"],
-               "theta_deg": out["theta"], "snr_db": out["snr"]}
-    for k, name in enumerate(names):
-        columns[f"{name}_capacity_bps"] = out["capacity"][k]
-        columns[f"{name}_error_m"] = out["error"][k]
-        columns[f"{name}_loc_share"] = out["share"][k]
+    results = {}
+    for k, (name, _, _) in enumerate(plan_schemes):
+        results[name] = {key: arr[k] for key, arr in plan_out.items()}
+    vectorized = [c for c in chosen if c[1].kind == "vectorized"]
+    if vectorized:
+        serving = link["serving"]
+        state = LinkState(
+            distance_m=link["distance"], theta_rad=np.deg2rad(link["theta"]),
+            snr_dl=10.0 ** (link["snr"] / 10.0), snr_ul=10.0 ** (link["snr_ul"] / 10.0),
+            n_antennas=cells["n_antennas"][serving], spacing_m=cells["spacing_m"][serving],
+            serving_cell=serving)
+        for name, scheme, params in vectorized:
+            results[name] = _run_vectorized(name, scheme, params, state, objective, radio)
+
+    columns = {"serving_cell": link["serving"], "distance_m": link["distance"],
+               "theta_deg": link["theta"], "snr_db": link["snr"]}
+    names = [c[0] for c in chosen]
+    for name in names:
+        columns[f"{name}_capacity_bps"] = results[name]["capacity_bps"]
+        columns[f"{name}_error_m"] = results[name]["error_m"]
+        columns[f"{name}_loc_share"] = results[name]["loc_share"]
     if names:
-        codes_out = np.where(out["best"] < 0, n_s, out["best"]).astype(np.int16)
+        best = best_scheme_codes(
+            np.stack([results[s]["capacity_bps"] for s in names]),
+            np.stack([results[s]["error_m"] for s in names]),
+            np.stack([results[s]["feasible"].astype(bool) for s in names]), objective)
+        codes_out = np.where(best < 0, len(names), best).astype(np.int16)
         columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
     return pd.DataFrame(columns, copy=False)

@@ -106,7 +106,7 @@ def _scheme(name, link, radio, target, budget):
         crb = _crb(link, radio, splits[None, :], tau_t)
     if budget is None:
         t2 = (1.0 if target is None else target) ** 2
-        meets = crb <= t2
+        meets = crb <= t2 * (1 + 1e-12)
         ok = meets.any(axis=1)
         j = np.argmax(meets, axis=1)
         chosen = np.where(ok, splits[j], splits[-1])
@@ -115,12 +115,13 @@ def _scheme(name, link, radio, target, budget):
         if name == "time":
             full = _capacity(link, radio, b, tau_t)
             caps = np.stack([_capacity(link, radio, b, tc) for tc in range(tau_t + 1)], axis=1)
-            tau_c = np.argmax(caps >= ((1.0 - budget) * full)[:, None], axis=1)
+            tau_c = np.argmax(caps >= ((1.0 - budget) * full * (1 - 1e-12))[:, None], axis=1)
             chosen = (tau_t - tau_c).astype(float)
         else:
-            k = np.floor(budget * b / rb)
-            k = np.where((k + 1) * rb <= budget * b, k + 1, k)
-            chosen = np.full(n_pts, b if budget >= 1 else k * rb)
+            # capacity is linear in B_C: keep (B - B_L) >= (1 - f) B, with the same slack
+            splits = np.concatenate([[0.0], splits])
+            keep = (b - splits) >= (1.0 - budget) * b * (1 - 1e-12)
+            chosen = np.full(n_pts, splits[np.nonzero(keep)[0][-1]])
         err = np.sqrt(np.where(chosen > 0, _crb(link, radio, *(
             (b, chosen[:, None]) if name == "time" else (chosen[:, None], tau_t)))[:, 0], np.inf))
         ok = np.isfinite(err)

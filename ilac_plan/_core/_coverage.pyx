@@ -8,7 +8,8 @@ For each block of points (in parallel over blocks, ``prange``):
 2. find each point's serving cell: loop over candidate cells, SIMD over points
    (``ilac_serve_block``), with the interference of all other cells when asked;
 3. per point, recompute the serving link with libm (distance, angle off broadside,
-   SNR or SINR) and evaluate each allocation scheme for the planning objective.
+   SNR or SINR) and evaluate each plan-form scheme for the planning objective: a
+   bisection over the plan's candidate splits (CRB and capacity fall along them).
 
 Arguments are marked IN or OUT; outputs are allocated by ``ilac_plan.coverage``.
 """
@@ -18,7 +19,7 @@ from libc.math cimport INFINITY, M_PI, atan2, ceil, cos, floor, isfinite, log, l
 from libc.stdint cimport int8_t, int32_t
 from libc.stdlib cimport free, malloc
 
-from ._model cimport best_pilot_efficiency, crb_position_m2
+from ._model cimport best_pilot_efficiency_mixed, crb_position_m2
 
 
 cdef extern from "ilac_serving.h" nogil:
@@ -50,9 +51,6 @@ cdef extern from "ilac_serving.h" nogil:
     double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double log10_d2)
 
 
-#: Scheme codes understood by the kernel.
-SCHEME_TIME = 0
-SCHEME_FREQUENCY = 1
 #: Objectives: meet a position-error target, or the lowest error for a capacity-loss budget.
 OBJECTIVE_TARGET = 0
 OBJECTIVE_BUDGET = 1
@@ -60,124 +58,92 @@ OBJECTIVE_BUDGET = 1
 cdef double LN2 = 0.69314718055994530942
 cdef double BROADSIDE_TOL = 1e-12
 cdef double PRUNE_MARGIN_DB = 1e-9
+#: Relative slack of the objective tests (CRB <= target^2, capacity >= (1 - f) C), so that
+#: splits exactly on the boundary (common with round numbers) do not depend on rounding.
+cdef double OBJECTIVE_RTOL = 1e-12
 
 
 cdef struct Link:
     double r            # distance [m]
     double cos_t        # cos of the angle off broadside (0 at end-fire)
     double n            # antennas
-    double gamma        # downlink SNR or SINR (CRB SNR) [linear]
-    double snr_ul       # uplink pilot SNR [linear]
-    double eff_full     # best-pilot efficiency with every symbol [nat/Hz]
+    double gamma        # downlink SNR or SINR (CRB SNR of a downlink PRS) [linear]
+    double snr_ul       # uplink SNR at the UE's power [linear]
     double spacing      # antenna spacing [m]
 
 
 cdef struct Radio:
-    double bandwidth_hz
-    double rb_hz
-    int n_rb
     int n_symbols
     double varsigma
     double wavelength_m
 
 
-cdef inline double crb(const Link *k, const Radio *rd, double b_l, double tau_l) noexcept nogil:
-    return crb_position_m2(k.r, k.cos_t, b_l, tau_l, k.n, k.gamma, rd.wavelength_m, k.spacing,
-                           rd.varsigma)
+cdef struct Plan:
+    int n               # candidates
+    const double *share
+    const double *comm_bw
+    const double *comm_sym
+    const double *dl_frac
+    const double *comm_pow
+    const double *loc_bw
+    const double *loc_sym
+    const double *loc_pow
+    int loc_uplink
 
 
-cdef inline double efficiency(const Link *k, long tau_c) noexcept nogil:
+cdef inline double plan_crb(const Link *k, const Radio *rd, const Plan *p, int j) noexcept nogil:
+    """CRB_L of candidate j, Eq. (7). [m^2]"""
+    cdef double gamma = (k.snr_ul if p.loc_uplink else k.gamma) * p.loc_pow[j]
+    return crb_position_m2(k.r, k.cos_t, p.loc_bw[j], p.loc_sym[j], k.n, gamma,
+                           rd.wavelength_m, k.spacing, rd.varsigma)
+
+
+cdef inline double plan_capacity(const Link *k, const Radio *rd, const Plan *p, int j) noexcept nogil:
+    """Capacity of candidate j, Eq. (1) at the best integer pilot length. [bit/s]"""
     cdef long tau_p
-    return best_pilot_efficiency(tau_c, k.n, k.gamma, k.snr_ul, &tau_p)
+    cdef double eff = best_pilot_efficiency_mixed(
+        <long>p.comm_sym[j], k.n, k.gamma * p.comm_pow[j], k.snr_ul * p.comm_pow[j], k.snr_ul,
+        p.dl_frac[j], &tau_p)
+    return p.comm_bw[j] / rd.n_symbols * eff / LN2
 
 
-cdef inline int time_target(const Link *k, const Radio *rd, double t2, double *cap,
-                            double *err, double *share) noexcept nogil:
-    """Fewest whole symbols whose CRB meets t2; 0 if even all symbols do not."""
-    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz
-    cdef double full = crb(k, rd, b, tau_t), q
-    cdef long tau
-    if not full <= t2:
+cdef inline int plan_target(const Link *k, const Radio *rd, const Plan *p, double t2,
+                            double *cap, double *err, double *share) noexcept nogil:
+    """Fewest positioning resources (first candidate) whose CRB meets t2; 0 if none does."""
+    cdef int lo = 0, hi = p.n - 1, mid
+    cdef double last = plan_crb(k, rd, p, hi)
+    t2 = t2 * (1.0 + OBJECTIVE_RTOL)
+    if not last <= t2:
         cap[0] = 0.0
-        err[0] = sqrt(full)
-        share[0] = 1.0
+        err[0] = sqrt(last)
+        share[0] = p.share[hi]
         return 0
-    q = ceil(crb(k, rd, b, 1.0) / t2)
-    tau = <long>q if q < tau_t else rd.n_symbols
-    if tau < 1:
-        tau = 1
-    while tau > 1 and crb(k, rd, b, tau - 1) <= t2:
-        tau -= 1
-    while crb(k, rd, b, tau) > t2:
-        tau += 1
-    cap[0] = b / tau_t * efficiency(k, rd.n_symbols - tau) / LN2
-    err[0] = sqrt(crb(k, rd, b, tau))
-    share[0] = tau / tau_t
-    return 1
-
-
-cdef inline int frequency_target(const Link *k, const Radio *rd, double t2, double *cap,
-                                 double *err, double *share) noexcept nogil:
-    """Fewest whole resource blocks (then the whole band) whose CRB meets t2."""
-    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz, rb = rd.rb_hz
-    cdef double full = crb(k, rd, b, tau_t), aoa, b_min, q, b_l
-    cdef long j
-    if not full <= t2:
-        cap[0] = 0.0
-        err[0] = sqrt(full)
-        share[0] = 1.0
-        return 0
-    # CRB(B_L) = a + c / B_L^2 (Eq. 7): invert, then step to the exact whole block.
-    aoa = crb(k, rd, INFINITY, tau_t)
-    b_min = b * sqrt((full - aoa) / (t2 - aoa)) if t2 > aoa else b
-    q = ceil(b_min / rb)
-    j = <long>q if q < rd.n_rb + 1 else rd.n_rb + 1
-    if j < 1:
-        j = 1
-    while j > 1 and crb(k, rd, (j - 1) * rb, tau_t) <= t2:
-        j -= 1
-    while j <= rd.n_rb and crb(k, rd, j * rb, tau_t) > t2:
-        j += 1
-    b_l = j * rb if j <= rd.n_rb else b
-    cap[0] = (b - b_l) / tau_t * k.eff_full / LN2
-    err[0] = sqrt(crb(k, rd, b_l, tau_t))
-    share[0] = b_l / b
-    return 1
-
-
-cdef inline int time_budget(const Link *k, const Radio *rd, double f, double *cap, double *err,
-                            double *share) noexcept nogil:
-    """Most symbols for positioning that keep capacity >= (1 - f) of the whole."""
-    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz
-    cdef double thr = (1.0 - f) * k.eff_full
-    cdef long lo = 0, hi = rd.n_symbols, mid
-    while lo < hi:  # capacity does not decrease with tau_C: smallest tau_C that keeps it
+    while lo < hi:
         mid = lo + (hi - lo) // 2
-        if efficiency(k, mid) >= thr:
+        if plan_crb(k, rd, p, mid) <= t2:
             hi = mid
         else:
             lo = mid + 1
-    cap[0] = b / tau_t * efficiency(k, lo) / LN2
-    err[0] = sqrt(crb(k, rd, b, rd.n_symbols - lo))
-    share[0] = (rd.n_symbols - lo) / tau_t
-    return isfinite(err[0])
+    cap[0] = plan_capacity(k, rd, p, lo)
+    err[0] = sqrt(plan_crb(k, rd, p, lo))
+    share[0] = p.share[lo]
+    return 1
 
 
-cdef inline int frequency_budget(const Link *k, const Radio *rd, double f, double *cap,
-                                 double *err, double *share) noexcept nogil:
-    """Most whole blocks (or the whole band when f >= 1) within a fraction f of capacity."""
-    cdef double tau_t = rd.n_symbols, b = rd.bandwidth_hz, rb = rd.rb_hz, b_l
-    cdef long j
-    if f >= 1.0:
-        b_l = b
-    else:
-        j = <long>floor(f * b / rb)
-        if (j + 1) * rb <= f * b:
-            j += 1
-        b_l = j * rb
-    cap[0] = (b - b_l) / tau_t * k.eff_full / LN2
-    err[0] = sqrt(crb(k, rd, b_l, tau_t))
-    share[0] = b_l / b
+cdef inline int plan_budget(const Link *k, const Radio *rd, const Plan *p, double f,
+                            double *cap, double *err, double *share) noexcept nogil:
+    """Most positioning resources (last candidate) keeping capacity >= (1 - f) of entry 0."""
+    cdef int lo = 0, hi = p.n - 1, mid
+    cdef double thr = (1.0 - f) * plan_capacity(k, rd, p, 0) * (1.0 - OBJECTIVE_RTOL)
+    while lo < hi:
+        mid = lo + (hi - lo + 1) // 2
+        if plan_capacity(k, rd, p, mid) >= thr:
+            lo = mid
+        else:
+            hi = mid - 1
+    cap[0] = plan_capacity(k, rd, p, lo)
+    err[0] = sqrt(plan_crb(k, rd, p, lo))
+    share[0] = p.share[lo]
     return isfinite(err[0])
 
 
@@ -227,26 +193,31 @@ def coverage_kernel(
     const double[::1] pl_lo2, const double[::1] pl_hi2,
     double pl_floor2, bint pl_simple,
     bint pattern, double k_pattern, double a_max,
-    double bandwidth_hz, double rb_hz, int n_rb, int n_symbols, double varsigma,
-    double wavelength_m, double noise_dbm,
-    const int32_t[::1] schemes,                         # IN  scheme codes
+    int n_symbols, double varsigma, double wavelength_m, double noise_dbm,
+    const int32_t[::1] plan_offset,                     # IN  (n_plans + 1) candidate offsets
+    const double[:, ::1] plan_data,                     # IN  (8, total candidates), see below
+    const int32_t[::1] plan_loc_uplink,                 # IN  (n_plans) positioning uplink?
     int objective, double objective_value,              # IN  target^2 [m^2] or loss fraction
     bint interference, bint prune, int block_size, int n_threads,
     int32_t[::1] serving,                               # OUT serving cell index
     double[::1] distance_m,                             # OUT distance to it [m]
     double[::1] theta_deg,                              # OUT angle off broadside [deg]
     double[::1] snr_db,                                 # OUT SNR (SINR) [dB]
-    double[:, ::1] capacity_bps,                        # OUT (n_schemes, n) [bit/s]
-    double[:, ::1] error_m,                             # OUT (n_schemes, n) sqrt(CRB) [m]
-    double[:, ::1] loc_share,                           # OUT (n_schemes, n)
-    int8_t[::1] best,                                   # OUT best scheme, -1 infeasible
+    double[::1] snr_ul_db,                              # OUT uplink SNR [dB]
+    double[:, ::1] capacity_bps,                        # OUT (n_plans, n) [bit/s]
+    double[:, ::1] error_m,                             # OUT (n_plans, n) sqrt(CRB) [m]
+    double[:, ::1] loc_share,                           # OUT (n_plans, n)
+    int8_t[:, ::1] feasible,                            # OUT (n_plans, n)
 ):
+    """plan_data rows: loc_share, comm_bandwidth_hz, comm_symbols, dl_fraction,
+    comm_power_fraction, loc_bandwidth_hz, loc_symbols, loc_power_fraction."""
     cdef Py_ssize_t n = px.shape[0], n_blocks = (n + block_size - 1) // block_size
-    cdef int n_cells = cell_x.shape[0], n_schemes = schemes.shape[0]
+    cdef int n_cells = cell_x.shape[0], n_plans = plan_loc_uplink.shape[0]
     cdef bint has_order = order.shape[0] > 0
     cdef ilac_pathloss plm
     cdef ilac_cells cells
     cdef Radio rd
+    cdef Plan *plans
     cdef double noise_mw = pow(10.0, noise_dbm / 10.0)
     cdef int t
     cdef Py_ssize_t b
@@ -259,6 +230,20 @@ def coverage_kernel(
     cdef double *others
     cdef double *cell_best
     cdef int32_t *cand
+    plans = <Plan *>malloc((n_plans + 1) * sizeof(Plan))
+    if plans == NULL:
+        raise MemoryError()
+    for t in range(n_plans):
+        plans[t].n = plan_offset[t + 1] - plan_offset[t]
+        plans[t].share = &plan_data[0, plan_offset[t]]
+        plans[t].comm_bw = &plan_data[1, plan_offset[t]]
+        plans[t].comm_sym = &plan_data[2, plan_offset[t]]
+        plans[t].dl_frac = &plan_data[3, plan_offset[t]]
+        plans[t].comm_pow = &plan_data[4, plan_offset[t]]
+        plans[t].loc_bw = &plan_data[5, plan_offset[t]]
+        plans[t].loc_sym = &plan_data[6, plan_offset[t]]
+        plans[t].loc_pow = &plan_data[7, plan_offset[t]]
+        plans[t].loc_uplink = plan_loc_uplink[t]
     for t in range(4):
         plm.a0[t] = pl_a0[t]
         plm.a1[t] = pl_a1[t]
@@ -277,13 +262,11 @@ def coverage_kernel(
     cells.pattern = pattern
     cells.k_pattern = k_pattern
     cells.a_max = a_max
-    rd.bandwidth_hz = bandwidth_hz
-    rd.rb_hz = rb_hz
-    rd.n_rb = n_rb
     rd.n_symbols = n_symbols
     rd.varsigma = varsigma
     rd.wavelength_m = wavelength_m
     if n == 0:
+        free(plans)
         return
     with nogil, parallel(num_threads=n_threads):
         bx = <double *>malloc(block_size * sizeof(double))
@@ -298,11 +281,11 @@ def coverage_kernel(
             _block(b * block_size, min(n, (b + 1) * block_size), &px[0], &py[0],
                    &order[0] if has_order else NULL, &cells, &plm, &rd,
                    &cell_n_antennas[0], &cell_spacing_m[0], &cell_ul_offset_db[0],
-                   noise_dbm, noise_mw, &schemes[0], n_schemes, objective, objective_value,
+                   noise_dbm, noise_mw, plans, n_plans, objective, objective_value,
                    interference, prune, n,
                    bx, by, best_rx, best_idx, best_lin, others, cell_best, cand,
-                   &serving[0], &distance_m[0], &theta_deg[0], &snr_db[0],
-                   &capacity_bps[0, 0], &error_m[0, 0], &loc_share[0, 0], &best[0])
+                   &serving[0], &distance_m[0], &theta_deg[0], &snr_db[0], &snr_ul_db[0],
+                   &capacity_bps[0, 0], &error_m[0, 0], &loc_share[0, 0], &feasible[0, 0])
         free(bx)
         free(by)
         free(best_rx)
@@ -311,24 +294,24 @@ def coverage_kernel(
         free(others)
         free(cell_best)
         free(cand)
+    free(plans)
 
 
 cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const double *py,
                  const int32_t *order, const ilac_cells *cells, const ilac_pathloss *plm,
                  const Radio *rd, const double *cell_n, const double *cell_spacing,
                  const double *cell_ul_offset, double noise_dbm, double noise_mw,
-                 const int32_t *schemes, int n_schemes, int objective, double value,
+                 const Plan *plans, int n_plans, int objective, double value,
                  bint interference, bint prune, Py_ssize_t n_total,
                  double *bx, double *by, double *best_rx, double *best_idx, double *best_lin,
                  double *others, double *cell_best, int32_t *cand,
                  int32_t *serving, double *distance_m, double *theta_deg, double *snr_db,
-                 double *capacity_bps, double *error_m, double *loc_share,
-                 int8_t *best) noexcept nogil:
-    cdef int m = <int>(stop - start), i, j, c, s, n_cand, ok, best_s
+                 double *snr_ul_db, double *capacity_bps, double *error_m, double *loc_share,
+                 int8_t *feasible) noexcept nogil:
+    cdef int m = <int>(stop - start), i, j, c, s, n_cand, ok
     cdef Py_ssize_t o
     cdef double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY
     cdef double dx, dy, d2, phi, th, rx, att, snr_noint, sinr_db, cap, err, share
-    cdef double best_cap, best_err
     cdef Link k
     for i in range(m):
         o = order[start + i] if order != NULL else start + i
@@ -380,34 +363,17 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
         k.spacing = cell_spacing[c]
         k.gamma = pow(10.0, sinr_db / 10.0)
         k.snr_ul = pow(10.0, (snr_noint + cell_ul_offset[c]) / 10.0)
-        if n_schemes > 0:
-            k.eff_full = efficiency(&k, rd.n_symbols)
         serving[o] = c
         distance_m[o] = k.r
         theta_deg[o] = th * (180.0 / M_PI)
         snr_db[o] = sinr_db
-        best_s = -1
-        best_cap = -1.0
-        best_err = INFINITY
-        for s in range(n_schemes):
+        snr_ul_db[o] = snr_noint + cell_ul_offset[c]
+        for s in range(n_plans):
             if objective == 0:
-                if schemes[s] == 0:
-                    ok = time_target(&k, rd, value, &cap, &err, &share)
-                else:
-                    ok = frequency_target(&k, rd, value, &cap, &err, &share)
-                if ok and cap > best_cap:
-                    best_s = s
-                    best_cap = cap
+                ok = plan_target(&k, rd, &plans[s], value, &cap, &err, &share)
             else:
-                if schemes[s] == 0:
-                    ok = time_budget(&k, rd, value, &cap, &err, &share)
-                else:
-                    ok = frequency_budget(&k, rd, value, &cap, &err, &share)
-                if ok and (best_s < 0 or err < best_err or (err == best_err and cap > best_cap)):
-                    best_s = s
-                    best_err = err
-                    best_cap = cap
+                ok = plan_budget(&k, rd, &plans[s], value, &cap, &err, &share)
             capacity_bps[s * n_total + o] = cap
             error_m[s * n_total + o] = err
             loc_share[s * n_total + o] = share
-        best[o] = best_s
+            feasible[s * n_total + o] = ok

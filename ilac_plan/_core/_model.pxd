@@ -7,28 +7,36 @@ check every kernel against those.
 
 from libc.math cimport INFINITY, M_PI, log1p, sqrt
 
-cdef inline double frame_efficiency(double tau_c, double tau_p, double gain,
-                                    double snr_ul) noexcept nogil:
-    """(tau_C - tau_P) ln(1 + N_T rho_dl nu / (1 + rho_dl beta)) of Eq. (1). [nat/Hz]
+cdef inline double frame_efficiency(double tau_c, double tau_p, double gain_dl, double gain_ul,
+                                    double dl_fraction, double snr_pilot) noexcept nogil:
+    """(tau_C - tau_P) [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)] of Eq. (1). [nat/Hz]
 
-    ``gain`` is N_T snr_dl / (1 + snr_dl); rho_dl nu / (rho_dl beta) = q / (1 + q) with
-    q = tau_P snr_ul.
+    x = gain q / (1 + q) with q = tau_P snr_pilot (rho nu / (rho beta) = q / (1 + q)) and
+    gain = N_T s / (1 + s) for the data SNR s of each direction; f = 1 is Eq. (1), f = 0
+    its uplink counterpart (Marzetta, Larsson, Yang 2016).
     """
-    cdef double q = tau_p * snr_ul
-    return (tau_c - tau_p) * log1p(gain * q / (1.0 + q))
+    cdef double q = tau_p * snr_pilot, r = q / (1.0 + q), rate = 0.0
+    if dl_fraction > 0.0:
+        rate = dl_fraction * log1p(gain_dl * r)
+    if dl_fraction < 1.0:
+        rate = rate + (1.0 - dl_fraction) * log1p(gain_ul * r)
+    return (tau_c - tau_p) * rate
 
 
-cdef inline double best_pilot_efficiency(long tau_c, double n_antennas, double snr_dl,
-                                         double snr_ul, long* tau_p) noexcept nogil:
+cdef inline double best_pilot_efficiency_mixed(long tau_c, double n_antennas, double snr_dl,
+                                               double snr_ul, double snr_pilot,
+                                               double dl_fraction, long* tau_p) noexcept nogil:
     """Max of frame_efficiency over integer 1 <= tau_P < tau_C; the argmax goes to tau_p.
 
-    (tau_C - k) and ln(1 + x(k)) are positive and concave in k, so their product is
+    (tau_C - k) and the rate are positive and concave in k, so their product is
     log-concave and the sequence is unimodal. The search starts at the real optimum of
     the bound, Eq. (17), and walks uphill to the smallest maximiser: a few evaluations.
     """
-    cdef double gain = n_antennas * snr_dl / (1.0 + snr_dl)
-    cdef double lam = log1p(gain)                               # Lambda
-    cdef double b_sq = n_antennas * (snr_dl / snr_ul) / (1.0 + (n_antennas + 1.0) * snr_dl)
+    cdef double gain_dl = n_antennas * snr_dl / (1.0 + snr_dl)
+    cdef double gain_ul = n_antennas * snr_ul / (1.0 + snr_ul)
+    cdef double s = snr_dl if dl_fraction >= 0.5 else snr_ul     # the dominant direction
+    cdef double lam = log1p(n_antennas * s / (1.0 + s))          # Lambda
+    cdef double b_sq = n_antennas * (s / snr_pilot) / (1.0 + (n_antennas + 1.0) * s)
     cdef double guess = sqrt(tau_c * b_sq / lam)                 # Eq. (17)
     cdef long k
     if tau_c <= 1:
@@ -40,15 +48,24 @@ cdef inline double best_pilot_efficiency(long tau_c, double n_antennas, double s
         k = tau_c - 1
     else:
         k = 1
-    if k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain, snr_ul) > frame_efficiency(tau_c, k, gain, snr_ul):
+    if k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain_dl, gain_ul, dl_fraction, snr_pilot) \
+            > frame_efficiency(tau_c, k, gain_dl, gain_ul, dl_fraction, snr_pilot):
         k += 1
-        while k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain, snr_ul) > frame_efficiency(tau_c, k, gain, snr_ul):
+        while k < tau_c - 1 and frame_efficiency(tau_c, k + 1, gain_dl, gain_ul, dl_fraction, snr_pilot) \
+                > frame_efficiency(tau_c, k, gain_dl, gain_ul, dl_fraction, snr_pilot):
             k += 1
     else:
-        while k > 1 and frame_efficiency(tau_c, k - 1, gain, snr_ul) >= frame_efficiency(tau_c, k, gain, snr_ul):
+        while k > 1 and frame_efficiency(tau_c, k - 1, gain_dl, gain_ul, dl_fraction, snr_pilot) \
+                >= frame_efficiency(tau_c, k, gain_dl, gain_ul, dl_fraction, snr_pilot):
             k -= 1
     tau_p[0] = k
-    return frame_efficiency(tau_c, k, gain, snr_ul)
+    return frame_efficiency(tau_c, k, gain_dl, gain_ul, dl_fraction, snr_pilot)
+
+
+cdef inline double best_pilot_efficiency(long tau_c, double n_antennas, double snr_dl,
+                                         double snr_ul, long* tau_p) noexcept nogil:
+    """Eq. (1) (downlink data, uplink pilots) at the best integer pilot length. [nat/Hz]"""
+    return best_pilot_efficiency_mixed(tau_c, n_antennas, snr_dl, snr_ul, snr_ul, 1.0, tau_p)
 
 
 cdef inline double crb_position_m2(double distance_m, double cos_theta, double loc_bandwidth_hz,

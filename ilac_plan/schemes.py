@@ -1,0 +1,294 @@
+"""Allocation schemes: how a gNB splits its resource between data and positioning.
+
+A scheme is an object with a ``name``, a one-line ``description``, its ``parameters``
+and one of two ways to be evaluated:
+
+* **plan form** (:meth:`Scheme.plan`): a :class:`ResourcePlan`, the candidate splits from
+  no positioning to the most positioning, each with the bandwidth and symbols left for
+  communication (and their downlink fraction and power share) and those given to
+  positioning (and its link direction and power share). The kernel evaluates plans
+  natively, at full speed, for any scheme;
+* **vectorized form** (:meth:`Scheme.evaluate`): a numpy function of the link state of all
+  points, for what a plan cannot express.
+
+The built-in ``time`` and ``frequency`` schemes (the paper's) are plan-form schemes
+registered through the same hook as plugins' schemes.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import check_array, check_choice
+from .errors import ParameterError
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+DIRECTIONS = ("downlink", "uplink")
+
+
+def check_name(name, what):
+    """A registered name: lower case, digits and underscores, starting with a letter."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(f"{what} name must match [a-z][a-z0-9_]* (at most 40 characters); "
+                         f"got {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A parameter of a scheme or propagation model.
+
+    Parameters
+    ----------
+    name : str
+        Keyword name (with its unit as a suffix where it has one, e.g. ``dl_fraction``).
+    default : object
+        Default value.
+    unit : str
+        Unit shown in listings, e.g. ``"m"``.
+    low, high : float, optional
+        Allowed numeric range (inclusive).
+    choices : tuple, optional
+        Allowed values, for a non-numeric parameter.
+    description : str
+        One line.
+    """
+
+    name: str
+    default: object
+    unit: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    description: str = ""
+
+    def validate(self, value, owner=""):
+        """Return ``value`` checked against the range or choices."""
+        label = f"{owner}.{self.name}" if owner else self.name
+        if self.choices is not None:
+            return check_choice(label, value, self.choices)
+        return float(check_array(label, value, low=self.low, high=self.high, unit=self.unit))
+
+    def to_dict(self):
+        return {"name": self.name, "default": self.default, "unit": self.unit,
+                "low": self.low, "high": self.high,
+                "choices": list(self.choices) if self.choices else None,
+                "description": self.description}
+
+
+def resolve_params(owner, params):
+    """Defaults of ``owner.parameters`` updated with ``params``, each validated."""
+    params = dict(params or {})
+    known = {p.name: p for p in owner.parameters}
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        allowed = ", ".join(known) or "none"
+        raise ParameterError(f"{owner.name}: unknown parameter {unknown[0]!r} (allowed: {allowed})")
+    return {name: p.validate(params.get(name, p.default), owner.name) for name, p in known.items()}
+
+
+@dataclass(frozen=True)
+class ResourcePlan:
+    """Candidate splits of a plan-form scheme, from no positioning to the most.
+
+    Every array has one entry per candidate; entry 0 is the split with no positioning
+    (``loc_share`` 0), the reference of the capacity-loss budget. Along the candidates the
+    positioning resource must not shrink and the communication resource must not grow,
+    so that the CRB and the capacity both fall (``ilac_plan.testing`` checks it); the
+    planner relies on it to search the candidates by bisection.
+
+    Parameters
+    ----------
+    loc_share : array_like
+        Fraction of the resource given to positioning, from 0, increasing.
+    comm_bandwidth_hz, comm_symbols : array_like
+        Bandwidth [Hz] and symbols (pilots included) left for communication.
+    loc_bandwidth_hz, loc_symbols : array_like
+        Bandwidth [Hz] and symbols of the positioning reference signal.
+    dl_fraction : array_like, default 1
+        Fraction of the data symbols sent downlink (the rest uplink); pilots are uplink.
+    comm_power_fraction, loc_power_fraction : array_like, default 1
+        Share of the transmit power used by communication and by positioning.
+    loc_direction : {"downlink", "uplink"}
+        Downlink PRS at the gNB's power, or uplink sounding at the UE's power.
+    """
+
+    loc_share: np.ndarray
+    comm_bandwidth_hz: np.ndarray
+    comm_symbols: np.ndarray
+    loc_bandwidth_hz: np.ndarray
+    loc_symbols: np.ndarray
+    dl_fraction: np.ndarray = 1.0
+    comm_power_fraction: np.ndarray = 1.0
+    loc_power_fraction: np.ndarray = 1.0
+    loc_direction: str = "downlink"
+
+    ARRAYS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "loc_bandwidth_hz",
+              "loc_symbols", "dl_fraction", "comm_power_fraction", "loc_power_fraction")
+
+    def __post_init__(self):
+        n = np.size(self.loc_share)
+        for name in self.ARRAYS:
+            value = np.broadcast_to(np.asarray(getattr(self, name), np.float64), (n,))
+            object.__setattr__(self, name, np.ascontiguousarray(value))
+        check_choice("loc_direction", self.loc_direction, DIRECTIONS)
+
+    def validate(self, radio, owner):
+        """Check ranges and shapes against ``radio``; raise ParameterError naming ``owner``."""
+        n = self.loc_share.size
+        if n < 2:
+            raise ParameterError(f"{owner}: a resource plan needs at least 2 candidates")
+        tau_t, b = radio.n_symbols, radio.bandwidth_hz
+        limits = {"loc_share": (0, 1), "comm_bandwidth_hz": (0, b), "loc_bandwidth_hz": (0, b),
+                  "comm_symbols": (0, tau_t), "loc_symbols": (0, tau_t), "dl_fraction": (0, 1),
+                  "comm_power_fraction": (0, 1), "loc_power_fraction": (0, 1)}
+        for name, (low, high) in limits.items():
+            check_array(f"{owner}.plan.{name}", getattr(self, name), low=low,
+                        high=high * (1 + 1e-12))
+        if self.loc_share[0] != 0.0 or np.any(np.diff(self.loc_share) <= 0):
+            raise ParameterError(f"{owner}.plan.loc_share must start at 0 and increase")
+        if np.any(self.comm_symbols != np.round(self.comm_symbols)):
+            raise ParameterError(f"{owner}.plan.comm_symbols must be whole symbols")
+        return self
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The planning objective: a position-error target or a capacity-loss budget."""
+
+    kind: str                   # "target" or "budget"
+    value: float                # target error [m] or fraction of capacity (0-1)
+
+    @property
+    def crb_target_m2(self):
+        return self.value**2 if self.kind == "target" else np.inf
+
+
+@dataclass
+class LinkState:
+    """Per-point link state handed to vectorized schemes (arrays of shape (n_points,)).
+
+    Attributes
+    ----------
+    distance_m : ndarray
+        Distance to the serving cell. [m]
+    theta_rad : ndarray
+        Angle off the serving array's broadside, folded to [-pi/2, pi/2]. [rad]
+    snr_dl : ndarray
+        Downlink SNR per antenna (SINR with interference), also the CRB SNR. [linear]
+    snr_ul : ndarray
+        Uplink SNR per antenna at the UE's power. [linear]
+    n_antennas, spacing_m : ndarray
+        The serving array's antennas and spacing [m].
+    serving_cell : ndarray of int
+        Row position of the serving cell in the site table.
+    """
+
+    distance_m: np.ndarray
+    theta_rad: np.ndarray
+    snr_dl: np.ndarray
+    snr_ul: np.ndarray
+    n_antennas: np.ndarray
+    spacing_m: np.ndarray
+    serving_cell: np.ndarray = field(repr=False)
+
+    @property
+    def size(self):
+        return self.distance_m.size
+
+
+@dataclass
+class SchemeResult:
+    """What a vectorized scheme returns, arrays of shape (n_points,).
+
+    ``capacity_bps`` [bit/s], ``error_m`` (sqrt of the position CRB) [m], ``loc_share``,
+    and ``feasible`` (bool: the target is met; with a budget, the error is finite).
+    """
+
+    capacity_bps: np.ndarray
+    error_m: np.ndarray
+    loc_share: np.ndarray
+    feasible: np.ndarray
+
+
+class Scheme:
+    """Base class of an allocation scheme; implement :meth:`plan` or :meth:`evaluate`."""
+
+    name = ""
+    description = ""
+    parameters: tuple = ()
+
+    def plan(self, radio, **params):
+        """Return the :class:`ResourcePlan` for these radio settings (plan form)."""
+        raise NotImplementedError
+
+    def evaluate(self, link, objective, radio, **params):
+        """Return a :class:`SchemeResult` for every point of ``link`` (vectorized form).
+
+        Parameters
+        ----------
+        link : LinkState
+        objective : Objective
+        radio : RadioParams
+        **params
+            The scheme's parameters, validated.
+        """
+        raise NotImplementedError
+
+    @property
+    def kind(self):
+        """``"plan"`` when the scheme overrides :meth:`plan`, else ``"vectorized"``."""
+        return "plan" if type(self).plan is not Scheme.plan else "vectorized"
+
+
+def validate_scheme(scheme):
+    """Check a scheme before registration; return its name."""
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"expected a Scheme instance, got {type(scheme).__name__}")
+    check_name(scheme.name, "scheme")
+    if scheme.name == "infeasible":
+        raise ValueError("'infeasible' is reserved for points no scheme serves")
+    if not isinstance(scheme.description, str) or not scheme.description.strip():
+        raise ValueError(f"scheme {scheme.name!r} needs a one-line description")
+    overrides_eval = type(scheme).evaluate is not Scheme.evaluate
+    if scheme.kind == "plan" and overrides_eval:
+        raise ValueError(f"scheme {scheme.name!r} implements both plan() and evaluate()")
+    if scheme.kind == "vectorized" and not overrides_eval:
+        raise ValueError(f"scheme {scheme.name!r} implements neither plan() nor evaluate()")
+    for p in scheme.parameters:
+        if not isinstance(p, Parameter):
+            raise TypeError(f"scheme {scheme.name!r}: parameters must be Parameter objects")
+    return scheme.name
+
+
+class TimeSplit(Scheme):
+    """The paper's time-domain split (Sec. III-A): whole symbols for positioning."""
+
+    name = "time"
+    description = "Whole symbols of the frame for positioning, over the whole band (paper, Thm. 1)"
+
+    def plan(self, radio):
+        tau_t = radio.n_symbols
+        k = np.arange(tau_t + 1, dtype=np.float64)
+        return ResourcePlan(loc_share=k / tau_t, comm_bandwidth_hz=radio.bandwidth_hz,
+                            comm_symbols=tau_t - k, loc_bandwidth_hz=radio.bandwidth_hz,
+                            loc_symbols=k)
+
+
+class FrequencySplit(Scheme):
+    """The paper's frequency-domain split (Sec. III-B): whole resource blocks, then the band."""
+
+    name = "frequency"
+    description = ("Whole 180 kHz resource blocks (then the whole band) for positioning, over "
+                   "all symbols (paper, Thm. 2)")
+
+    def plan(self, radio):
+        b_l = np.arange(radio.n_resource_blocks + 1, dtype=np.float64) * radio.rb_bandwidth_hz
+        if not np.isclose(b_l[-1], radio.bandwidth_hz, rtol=1e-12):
+            b_l = np.append(b_l, radio.bandwidth_hz)
+        b_l[-1] = radio.bandwidth_hz
+        return ResourcePlan(loc_share=b_l / radio.bandwidth_hz,
+                            comm_bandwidth_hz=radio.bandwidth_hz - b_l,
+                            comm_symbols=radio.n_symbols, loc_bandwidth_hz=b_l,
+                            loc_symbols=radio.n_symbols)
