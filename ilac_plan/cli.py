@@ -12,6 +12,7 @@ import numpy as np
 from . import __version__
 from ._io import write_csv
 from .errors import ParameterError
+from .plugins import PluginError
 from .radio import RadioParams
 
 PROG = "ilac-plan"
@@ -32,6 +33,8 @@ class IlacGroup(click.Group):
         except click.ClickException as exc:
             _fail(exc.format_message())
         except ParameterError as exc:
+            _fail(exc)
+        except PluginError as exc:
             _fail(exc)
         except OSError as exc:
             _fail(exc.strerror or exc)
@@ -194,6 +197,59 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
     write_csv(frame, out)
     if out != "-":
         click.echo(f"wrote {len(frame)} splits to {out}", err=True)
+
+
+def _emit(rows, as_json, columns):
+    """Print rows as JSON or as an aligned text table."""
+    import json
+
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    widths = {c: max([len(c)] + [len(str(r.get(c) or "")) for r in rows]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for r in rows:
+        click.echo("  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns).rstrip())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def schemes(as_json):
+    """List the registered allocation schemes, with their plugin and version."""
+    from .plugins import get_registry
+
+    rows = []
+    for name, entry in get_registry().schemes.items():
+        scheme, info = entry.obj, entry.plugin
+        row = {"name": name, "kind": scheme.kind, "plugin": info.name,
+               "distribution": info.distribution, "version": info.version,
+               "description": scheme.description}
+        if as_json:
+            row["parameters"] = [p.to_dict() for p in scheme.parameters]
+        else:
+            row["parameters"] = ", ".join(
+                f"{p.name}={p.default}{' ' + p.unit if p.unit else ''}" for p in scheme.parameters)
+        rows.append(row)
+    _emit(rows, as_json, ["name", "kind", "distribution", "version", "parameters", "description"])
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json):
+    """List the loaded plugins (built-in and from entry points), with any load error."""
+    from .plugins import get_registry
+
+    rows = []
+    for info in get_registry().plugins:
+        row = info.to_dict()
+        if not as_json:
+            row["schemes"] = ", ".join(info.schemes)
+            row["models"] = ", ".join(info.models)
+            row["builtin"] = "yes" if info.builtin else "no"
+            row["status"] = f"ERROR: {info.error}" if info.error else "ok"
+        rows.append(row)
+    _emit(rows, as_json, ["name", "distribution", "version", "builtin", "schemes", "models",
+                          "status"])
 
 
 def main(argv=None):

@@ -4,6 +4,8 @@ Every hook is documented in ``docs/plugins.md``; a test checks that the docs lis
 hook with its exact signature.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
 
 import pluggy

@@ -1,0 +1,154 @@
+"""Tools for plugin authors: check that a scheme behaves as the planner expects.
+
+>>> from ilac_plan.testing import assert_scheme_conforms
+>>> from ilac_plan.schemes import TimeSplit
+>>> assert_scheme_conforms(TimeSplit())
+"""
+
+import numpy as np
+
+from .model.crb import crb_position
+from .model.linkbudget import distance_for_path_gain_m
+from .radio import RadioParams
+from .schemes import (LinkState, Objective, ResourcePlan, Scheme, SchemeResult, resolve_params,
+                      validate_scheme)
+
+
+def sample_links(radio, n_antennas=(2, 8, 64), snr_db=(-5.0, 10.0, 30.0),
+                 theta_deg=(0.0, 40.0, -75.0), ul_offset_db=(0.0, -10.0)):
+    """A grid of link states spanning antennas, SNRs, angles and UE powers.
+
+    Distances follow from free-space path loss at each SNR (as in the paper).
+    """
+    grid = np.array(np.meshgrid(n_antennas, snr_db, theta_deg, ul_offset_db,
+                                indexing="ij")).reshape(4, -1)
+    n, snr_db_, theta, offset = grid
+    snr = 10.0 ** (snr_db_ / 10.0)
+    dist = distance_for_path_gain_m(snr / radio.rho_dl, radio.carrier_hz)
+    return LinkState(distance_m=dist, theta_rad=np.deg2rad(theta), snr_dl=snr,
+                     snr_ul=snr * 10.0 ** (offset / 10.0), n_antennas=n,
+                     spacing_m=np.full(n.size, radio.antenna_spacing_m),
+                     serving_cell=np.zeros(n.size, np.int64))
+
+
+def plan_reference(plan, link, radio):
+    """Capacity [bit/s] and CRB [m^2] of every candidate of a plan at every link.
+
+    Plain numpy with a brute-force search of the pilot length: the reference the kernel's
+    native plan evaluation is tested against.
+
+    Returns
+    -------
+    capacity_bps, crb_m2 : ndarray of shape (n_candidates, n_links)
+    """
+    tau_c = plan.comm_symbols[:, None]
+    k = np.arange(1, radio.n_symbols, dtype=np.float64)[:, None, None]
+    q = k * link.snr_ul
+    r = q / (1.0 + q)
+    s_dl = link.snr_dl * plan.comm_power_fraction[:, None]
+    s_ul = link.snr_ul * plan.comm_power_fraction[:, None]
+    f = plan.dl_fraction[:, None]
+    rate = f * np.log1p(link.n_antennas * s_dl / (1 + s_dl) * r) + \
+        (1 - f) * np.log1p(link.n_antennas * s_ul / (1 + s_ul) * r)
+    eff = np.where(k < tau_c, (tau_c - k) * rate, 0.0).max(axis=0, initial=0.0)
+    capacity = plan.comm_bandwidth_hz[:, None] / radio.n_symbols * eff / np.log(2.0)
+    gamma = (link.snr_ul if plan.loc_direction == "uplink" else link.snr_dl) * \
+        plan.loc_power_fraction[:, None]
+    with np.errstate(divide="ignore"):
+        crb = np.where(gamma > 0, crb_position(
+            link.distance_m, link.theta_rad, plan.loc_bandwidth_hz[:, None],
+            plan.loc_symbols[:, None], n_antennas=link.n_antennas,
+            snr=np.where(gamma > 0, gamma, 1.0), wavelength_m=radio.wavelength_m,
+            spacing_m=link.spacing_m, varsigma=radio.varsigma), np.inf)
+    return capacity, crb
+
+
+def _shannon_bound(link, radio):
+    """Capacity no scheme can beat: the whole band, every symbol, perfect CSI. [bit/s]"""
+    snr = np.maximum(link.snr_dl, link.snr_ul)
+    return radio.bandwidth_hz * np.log2(1.0 + link.n_antennas * snr)
+
+
+def assert_scheme_conforms(scheme, radio=None, params=None):
+    """Assert that ``scheme`` is a well-formed allocation scheme.
+
+    Checks the declaration (name, one-line description, parameters with valid
+    defaults) and then the behaviour on :func:`sample_links`:
+
+    * plan form: the plan is valid for the radio (ranges, a first candidate without
+      positioning, increasing shares) and, at every link, the CRB and the capacity do
+      not increase from one candidate to the next;
+    * vectorized form: results have one finite, non-negative value per point (errors
+      may be infinite), shares in [0, 1], capacities below the Shannon bound of the
+      whole resource (so in bit/s), feasible points meet the target, and a harder
+      target or a smaller budget never gives more capacity or less error.
+
+    Parameters
+    ----------
+    scheme : Scheme
+    radio : RadioParams, optional
+        Default the paper's settings.
+    params : dict, optional
+        Parameter values (default: the declared defaults).
+
+    Raises
+    ------
+    AssertionError
+        With a message naming the scheme and what is wrong.
+    """
+    radio = RadioParams() if radio is None else radio
+    assert isinstance(scheme, Scheme), f"{scheme!r} is not an ilac_plan.schemes.Scheme"
+    try:
+        name = validate_scheme(scheme)
+        values = resolve_params(scheme, params)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"scheme declaration: {exc}") from exc
+    assert "\n" not in scheme.description.strip(), f"{name}: description must be one line"
+    link = sample_links(radio)
+    if scheme.kind == "plan":
+        plan = scheme.plan(radio, **values)
+        assert isinstance(plan, ResourcePlan), f"{name}: plan() must return a ResourcePlan"
+        try:
+            plan.validate(radio, name)
+        except ValueError as exc:
+            raise AssertionError(str(exc)) from exc
+        capacity, crb = plan_reference(plan, link, radio)
+        assert np.all(np.isfinite(capacity)) and np.all(capacity >= 0), \
+            f"{name}: capacity must be finite and >= 0 for every candidate"
+        assert not np.isnan(crb).any(), f"{name}: CRB is NaN for some candidate"
+        assert np.all(crb[1:] <= crb[:-1] * (1 + 1e-12)), \
+            f"{name}: the CRB must not increase along the plan's candidates"
+        assert np.all(np.diff(capacity, axis=0) <= 1e-9 * capacity[:-1] + 1e-9), \
+            f"{name}: the capacity must not increase along the plan's candidates"
+        assert np.all(capacity <= _shannon_bound(link, radio) * (1 + 1e-9)), \
+            f"{name}: capacity above the Shannon bound: is it in bit/s?"
+        return
+    results = {}
+    for objective in (Objective("target", 0.3), Objective("target", 3.0),
+                      Objective("budget", 0.02), Objective("budget", 0.3)):
+        res = scheme.evaluate(link, objective, radio, **values)
+        assert isinstance(res, SchemeResult), f"{name}: evaluate() must return a SchemeResult"
+        for field in ("capacity_bps", "error_m", "loc_share", "feasible"):
+            value = np.asarray(getattr(res, field))
+            assert value.shape == (link.size,), \
+                f"{name}: {field} has shape {value.shape}, expected ({link.size},)"
+            assert not np.isnan(value.astype(float)).any(), f"{name}: {field} has NaN"
+        cap, err = np.asarray(res.capacity_bps, float), np.asarray(res.error_m, float)
+        share, feas = np.asarray(res.loc_share, float), np.asarray(res.feasible, bool)
+        assert np.all(np.isfinite(cap) & (cap >= 0)), f"{name}: capacity must be finite, >= 0"
+        assert np.all(err >= 0), f"{name}: error_m must be >= 0 (inf when unbounded)"
+        assert np.all((share >= 0) & (share <= 1)), f"{name}: loc_share must lie in [0, 1]"
+        assert np.all(cap <= _shannon_bound(link, radio) * (1 + 1e-9)), \
+            f"{name}: capacity above the Shannon bound: is it in bit/s (not Mbit/s)?"
+        if objective.kind == "target":
+            assert np.all(err[feas] <= objective.value * (1 + 1e-9)), \
+                f"{name}: a feasible point misses the target error"
+        results[(objective.kind, objective.value)] = (cap, err, feas)
+    hard, easy = results[("target", 0.3)], results[("target", 3.0)]
+    both = hard[2] & easy[2]
+    assert np.all(hard[0][both] <= easy[0][both] * (1 + 1e-9) + 1e-9), \
+        f"{name}: a harder target must not leave more capacity"
+    assert np.all(easy[2][hard[2]]), f"{name}: a point feasible for 0.3 m must be for 3 m"
+    small, large = results[("budget", 0.02)], results[("budget", 0.3)]
+    assert np.all(large[1] <= small[1] * (1 + 1e-9)), \
+        f"{name}: a larger capacity-loss budget must not give a larger error"
