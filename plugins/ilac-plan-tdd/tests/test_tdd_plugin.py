@@ -1,0 +1,71 @@
+"""The TDD plugin: registered by entry point, conforms, and matches the formulas."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ilac_plan as ip
+from ilac_plan.plugins import get_registry
+from ilac_plan.testing import assert_scheme_conforms
+from ilac_plan_tdd import TddSplit
+
+RADIO = ip.RadioParams()
+
+
+def test_registered_through_its_entry_point():
+    entry = get_registry(reload=True).schemes["tdd"]
+    assert entry.plugin.distribution == "ilac-plan-tdd"
+
+
+@pytest.mark.parametrize("params", [{}, {"dl_fraction": 0.8, "take_from": "uplink"},
+                                    {"dl_fraction": 0.0}, {"dl_fraction": 1.0}])
+def test_conforms(params):
+    assert_scheme_conforms(TddSplit(), params=params)
+
+
+def tdd_rate(tau_c, dl_share, snr_dl, snr_ul, n):
+    """Sum of the DL (Eq. 1) and UL (Marzetta et al.) MR rates over the data symbols,
+    one uplink pilot phase, best integer pilot length; rho and beta explicit. [nat/s/Hz]"""
+    beta = 1e-10
+    rho_dl, rho_ul = snr_dl / beta, snr_ul / beta
+    best = 0.0
+    for tau_p in range(1, int(tau_c)):
+        nu = tau_p * rho_ul * beta**2 / (1 + tau_p * rho_ul * beta)
+        dl = math.log(1 + n * rho_dl * nu / (1 + rho_dl * beta))
+        ul = math.log(1 + n * rho_ul * nu / (1 + rho_ul * beta))
+        best = max(best, (tau_c - tau_p) / 200 * (dl_share * dl + (1 - dl_share) * ul))
+    return best
+
+
+@pytest.mark.parametrize("take_from", ["downlink", "uplink"])
+def test_capacity_is_the_dl_ul_sum(take_from):
+    sites = pd.DataFrame({"x_m": [0.0], "y_m": [0.0], "azimuth_deg": [0.0], "n_antennas": [32],
+                          "power_dbm": [30.0], "ue_power_dbm": [20.0]})
+    y = np.array([200.0, 700.0, 1500.0])
+    params = {"tdd": {"dl_fraction": 0.6, "take_from": take_from}}
+    df = ip.evaluate(sites, np.zeros(3), y, schemes=["tdd"], target_error_m=1.0,
+                     sector_pattern=False, scheme_params=params)
+    snr_dl = 10 ** (df.snr_db / 10)
+    snr_ul = snr_dl / 10
+    for i in range(3):
+        k = int(round(df.tdd_loc_share[i] * 200))
+        tau_c = 200 - k
+        dl_symbols = 120 - k if take_from == "downlink" else min(120, tau_c)
+        want = 20e6 * tdd_rate(tau_c, dl_symbols / tau_c, snr_dl[i], snr_ul[i], 32) / math.log(2)
+        assert df.tdd_capacity_bps[i] == pytest.approx(want, rel=1e-9)
+        gamma = snr_dl[i] if take_from == "downlink" else snr_ul[i]
+        crb = ip.model.crb_position(df.distance_m[i], 0.0, 20e6, k, n_antennas=32, snr=gamma,
+                                    wavelength_m=RADIO.wavelength_m)
+        assert df.tdd_error_m[i] == pytest.approx(math.sqrt(crb), rel=1e-9)
+
+
+def test_full_downlink_tdd_is_the_time_split():
+    sites = pd.DataFrame({"x_m": [0.0], "y_m": [0.0], "azimuth_deg": [0.0], "n_antennas": [8],
+                          "power_dbm": [13.0]})
+    y = np.linspace(100, 2000, 7)
+    df = ip.evaluate(sites, np.zeros(7), y, schemes=["tdd", "time"], target_error_m=0.5,
+                     scheme_params={"tdd": {"dl_fraction": 1.0}})
+    np.testing.assert_allclose(df.tdd_capacity_bps, df.time_capacity_bps, rtol=1e-12)
+    np.testing.assert_allclose(df.tdd_error_m, df.time_error_m, rtol=1e-12)
