@@ -1,0 +1,78 @@
+"""The hybrid plugin against a brute-force search over every block shape."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ilac_plan as ip
+from ilac_plan.model import best_pilot_capacity, crb_position
+from ilac_plan.plugins import get_registry
+from ilac_plan.schemes import FrequencySplit
+from ilac_plan.testing import assert_scheme_conforms
+from ilac_plan_hybrid import HybridBlock
+
+RADIO = ip.RadioParams()
+SITES = pd.DataFrame({"x_m": [0.0], "y_m": [0.0], "azimuth_deg": [0.0], "n_antennas": [8],
+                      "power_dbm": [20.0], "ue_power_dbm": [20.0]})
+X = np.array([0.0, 120.0, -300.0, 600.0, 50.0])
+Y = np.array([150.0, 400.0, 700.0, 1500.0, 3000.0])
+
+
+def test_registered_and_conforms():
+    assert get_registry(reload=True).schemes["hybrid"].plugin.distribution == "ilac-plan-hybrid"
+    assert_scheme_conforms(HybridBlock())
+    assert_scheme_conforms(HybridBlock(), params={"n_shapes": 200})
+
+
+def brute_force(df, i, target=None, budget=None):
+    """Every (tau_L, B_L) shape with the model functions; the best by the objective."""
+    snr = 10 ** (df.snr_db[i] / 10)
+    widths = FrequencySplit().plan(RADIO).loc_bandwidth_hz[1:]
+    taus = np.arange(1, 201)
+    link = dict(n_antennas=8, snr_dl=snr, snr_ul=snr)
+    per_hz = best_pilot_capacity(1.0, np.arange(201), **link)[0]
+    tau, width = np.meshgrid(taus, widths, indexing="ij")
+    cap = (20e6 - width) * per_hz[200] + width * per_hz[200 - tau]
+    crb = crb_position(df.distance_m[i], np.deg2rad(df.theta_deg[i]), width, tau, n_antennas=8,
+                       snr=snr, wavelength_m=RADIO.wavelength_m)
+    if target is not None:
+        ok = crb <= target**2
+        if not ok.any():
+            return 0.0, math.sqrt(crb.min())
+        k = np.argmax(np.where(ok, cap, -1))
+    else:
+        ok = cap >= (1 - budget) * 20e6 * per_hz[200] * (1 - 1e-12)
+        k = np.argmin(np.where(ok, crb, np.inf))
+    return cap.ravel()[k], math.sqrt(crb.ravel()[k])
+
+
+@pytest.mark.parametrize("target", [0.05, 0.3, 2.0])
+def test_best_shape_matches_brute_force_for_a_target(target):
+    df = ip.evaluate(SITES, X, Y, schemes=["hybrid", "time", "frequency"], target_error_m=target,
+                     scheme_params={"hybrid": {"n_shapes": 200}})
+    for i in range(X.size):
+        cap, err = brute_force(df, i, target=target)
+        assert df.hybrid_capacity_bps[i] == pytest.approx(cap, rel=1e-9)
+        if cap > 0:
+            assert df.hybrid_error_m[i] <= target * (1 + 1e-9)
+        assert df.hybrid_capacity_bps[i] >= max(df.time_capacity_bps[i],
+                                                df.frequency_capacity_bps[i]) * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("budget", [0.01, 0.1, 0.5])
+def test_lowest_error_within_a_budget_matches_brute_force(budget):
+    df = ip.evaluate(SITES, X, Y, schemes=["hybrid", "time", "frequency"],
+                     max_capacity_loss=budget, scheme_params={"hybrid": {"n_shapes": 200}})
+    for i in range(X.size):
+        cap, err = brute_force(df, i, budget=budget)
+        assert df.hybrid_error_m[i] == pytest.approx(err, rel=1e-9)
+        assert df.hybrid_error_m[i] <= min(df.time_error_m[i], df.frequency_error_m[i]) * (1 + 1e-9)
+
+
+def test_fewer_shapes_never_beat_all_shapes():
+    full = ip.evaluate(SITES, X, Y, schemes=["hybrid"], target_error_m=0.3,
+                       scheme_params={"hybrid": {"n_shapes": 200}})
+    coarse = ip.evaluate(SITES, X, Y, schemes=["hybrid"], target_error_m=0.3)
+    assert (coarse.hybrid_capacity_bps <= full.hybrid_capacity_bps * (1 + 1e-12)).all()
