@@ -99,13 +99,17 @@ def _fail(registry, info, message):
     warnings.warn(error, PluginWarning, stacklevel=3)
 
 
-def load_plugins(autoload=None):
+def load_plugins(autoload=None, extra=()):
     """Load the built-in plugins and (unless disabled) the entry points.
 
     Parameters
     ----------
     autoload : bool, optional
         Load entry points; default: unless ``ILAC_PLAN_DISABLE_PLUGIN_AUTOLOAD=1``.
+    extra : sequence of (name, object)
+        Further plugin objects (modules or instances with hook implementations),
+        registered after the entry points: for tests and for scripts that define a scheme
+        in place.
 
     Returns
     -------
@@ -133,6 +137,14 @@ def load_plugins(autoload=None):
                 infos[ep.name] = info
             except Exception as exc:  # noqa: BLE001 - any failure of a third party's import
                 _fail(registry, info, f"failed to load: {type(exc).__name__}: {exc}")
+    for name, obj in extra:
+        info = PluginInfo(name, "(registered in process)", "-", False)
+        registry.plugins.append(info)
+        try:
+            pm.register(obj, name=name)
+            infos[name] = info
+        except Exception as exc:  # noqa: BLE001
+            _fail(registry, info, f"failed to register: {type(exc).__name__}: {exc}")
     while True:  # a misspelt hook: unregister that plugin, keep the others
         try:
             pm.check_pending()
@@ -172,6 +184,13 @@ def get_registry(reload=False):
     if _REGISTRY is None or reload:
         _REGISTRY = load_plugins()
     return _REGISTRY
+
+
+def set_registry(registry):
+    """Replace the process-wide registry (None: load again on next use); returns the old one."""
+    global _REGISTRY
+    old, _REGISTRY = _REGISTRY, registry
+    return old
 
 
 def scheme_owner(name):

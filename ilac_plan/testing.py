@@ -5,6 +5,8 @@
 >>> assert_scheme_conforms(TimeSplit())
 """
 
+import contextlib
+
 import numpy as np
 
 from .model.crb import crb_position
@@ -12,6 +14,32 @@ from .model.linkbudget import distance_for_path_gain_m
 from .radio import RadioParams
 from .schemes import (LinkState, Objective, ResourcePlan, Scheme, SchemeResult, resolve_params,
                       validate_scheme)
+
+
+@contextlib.contextmanager
+def registered(*plugins, autoload=False):
+    """Run a block with extra plugin objects registered, then restore the registry.
+
+    Parameters
+    ----------
+    *plugins : object
+        Modules or objects with hook implementations (``@hookimpl`` functions).
+    autoload : bool, default False
+        Also load the installed entry points.
+
+    Yields
+    ------
+    Registry
+    """
+    from .plugins import load_plugins, set_registry
+
+    registry = load_plugins(autoload=autoload,
+                            extra=[(f"test_plugin_{i}", p) for i, p in enumerate(plugins)])
+    old = set_registry(registry)
+    try:
+        yield registry
+    finally:
+        set_registry(old)
 
 
 def sample_links(radio, n_antennas=(2, 8, 64), snr_db=(-5.0, 10.0, 30.0),

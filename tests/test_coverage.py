@@ -176,7 +176,7 @@ def test_bad_site_tables(change, message):
 
 
 @pytest.mark.parametrize("kw,message", [
-    (dict(schemes=["tdd"]), "unknown scheme 'tdd'; available: time, frequency"),
+    (dict(schemes=["no_such"]), "unknown scheme 'no_such'; available: time, frequency"),
     (dict(target_error_m=1.0, max_capacity_loss=0.1), "not both"),
     (dict(target_error_m=0.0), "target_error_m must be"),
     (dict(max_capacity_loss=1.5), "max_capacity_loss must be"),
