@@ -128,7 +128,7 @@ def third_party(tmp_path_factory):
                    capture_output=True)
 
 
-def test_installed_third_party_scheme_is_listed_and_evaluated(third_party):
+def test_installed_third_party_scheme_is_listed_and_evaluated(third_party, tmp_path):
     listing = run_cli("schemes")
     assert listing.returncode == 0
     line = next(ln for ln in listing.stdout.splitlines() if ln.startswith(third_party))
@@ -143,8 +143,9 @@ def test_installed_third_party_scheme_is_listed_and_evaluated(third_party):
         assert list(df.best_scheme.cat.categories) == ["time", "{third_party}", "infeasible"]
         print("ok", len(df))
     ''')
+    # run outside the source tree, so that the installed ilac_plan is imported
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False)
+                          check=False, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok 2"
 
