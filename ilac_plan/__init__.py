@@ -17,7 +17,11 @@ tradeoff
 
 from importlib.metadata import PackageNotFoundError, version
 
+from .area import read_area
 from .coverage import evaluate
+from .layouts import hexagonal_layout, poisson_layout
+from .planner import PlanResult, plan
+from .sites import read_sites
 from .errors import ParameterError
 from .radio import RadioParams
 from .tradeoff import tradeoff_curves
@@ -27,4 +31,6 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["ParameterError", "RadioParams", "__version__", "evaluate", "tradeoff_curves"]
+__all__ = ["ParameterError", "PlanResult", "RadioParams", "__version__", "evaluate",
+           "hexagonal_layout", "plan", "poisson_layout", "read_area", "read_sites",
+           "tradeoff_curves"]

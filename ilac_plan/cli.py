@@ -199,6 +199,74 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
         click.echo(f"wrote {len(frame)} splits to {out}", err=True)
 
 
+@cli.command("map", cls=MultiValueCommand)
+@click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
+              help="TOML scenario (default: the built-in one: 19 three-sector sites, 500 m "
+                   "ISD, the paper's radio).")
+@click.option("--sites", type=click.Path(dir_okay=False), default=None,
+              help="Site table (CSV or Parquet); overrides the scenario's.")
+@click.option("--area", type=click.Path(dir_okay=False), default=None,
+              help="Planning area (GeoJSON or WKT file); overrides the scenario's.")
+@click.option("--resolution-m", type=float, default=None, help="Pixel size [m].")
+@click.option("--target-error-m", type=float, default=None,
+              help="Positioning target: RMSE bound sqrt(CRB) [m].")
+@click.option("--max-capacity-loss", type=float, default=None,
+              help="Alternative objective: lowest error for at most this fraction of capacity.")
+@click.option("--schemes", multiple=True, help="Allocation schemes (see 'ilac-plan schemes').")
+@click.option("--propagation", default=None, help="Propagation model name.")
+@click.option("--crs", default=None, help="Metric CRS for lon/lat inputs, e.g. EPSG:32632.")
+@click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
+@click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
+@click.option("--no-geotiff", is_flag=True, help="Skip coverage.tif.")
+@click.option("--no-png", is_flag=True, help="Skip map.png.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary on stdout.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output folder (created if missing).")
+def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_capacity_loss,
+                schemes, propagation, crs, max_points, n_threads, no_geotiff, no_png, quiet,
+                out_dir):
+    """Plan a coverage area: best-scheme regions, summary, rasters, map and manifest.
+
+    Writes regions.geojson, summary.csv, coverage.tif (with rasterio), map.png (with
+    matplotlib) and manifest.json into OUT. Options override the scenario file, which
+    overrides the built-in default scenario.
+    """
+    from .exports import write_outputs
+    from .scenario import default_scenario, load_scenario, parse_scenario, run
+
+    base = load_scenario(scenario_path) if scenario_path else default_scenario()
+    data = base.model_dump()
+    if sites:
+        data["sites"] = {"file": sites}
+    if area:
+        data["area"] = {**data["area"], "file": area, "wkt": None}
+    if resolution_m is not None:
+        data["grid"]["resolution_m"] = resolution_m
+    if max_points is not None:
+        data["grid"]["max_points"] = max_points
+    if target_error_m is not None or max_capacity_loss is not None:
+        data["objective"] = {"target_error_m": target_error_m,
+                             "max_capacity_loss": max_capacity_loss}
+    if schemes:
+        data["schemes"]["names"] = list(schemes)
+    if propagation:
+        data["propagation"]["model"] = propagation
+    if crs:
+        data["crs"] = crs
+    if no_geotiff:
+        data["output"]["geotiff"] = False
+    if no_png:
+        data["output"]["png"] = False
+    scenario = parse_scenario(data, "(with command-line options)")
+    result = run(scenario, progress=not quiet, n_threads=n_threads)
+    written = write_outputs(result, out_dir, scenario=scenario.model_dump(),
+                            geotiff=scenario.output.geotiff, png=scenario.output.png)
+    if not quiet:
+        click.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        click.echo(f"{result.mask.sum():,} points in {result.run_time_s:.1f} s; wrote "
+                   f"{', '.join(written)} to {out_dir}", err=True)
+
+
 def _emit(rows, as_json, columns):
     """Print rows as JSON or as an aligned text table."""
     import json

@@ -1,0 +1,250 @@
+"""Outputs of a plan: regions GeoJSON, summary CSV, GeoTIFF, PNG map and manifest.
+
+Every file is written under a temporary name and renamed (``ilac_plan._io``); a whole
+``ilac-plan map`` run is staged in a hidden folder inside the output folder and its
+files are moved into place only when all of them were written.
+"""
+
+import datetime as _dt
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from ._io import atomic_path
+from .errors import ParameterError
+
+SCHEME_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
+                  "#a6761d", "#1f78b4"]
+INFEASIBLE_COLOUR = "#bdbdbd"
+
+
+def _finite(value):
+    """JSON has no inf or NaN: write them as null."""
+    return value if isinstance(value, (int, str)) or (value is not None and math.isfinite(value)) \
+        else None
+
+
+def regions_geojson(result):
+    """The regions as a GeoJSON FeatureCollection (dict).
+
+    Coordinates are WGS 84 lon/lat when the plan has a CRS, else the plan's metres.
+    """
+    regions = result.regions
+    geoms = list(regions["geometry"])
+    if result.crs:
+        from .sites import to_lonlat
+
+        fwd = to_lonlat(result.crs)
+        geoms = [shapely.transform(g, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
+                 for g in geoms]
+    features = []
+    for geom, (_, row) in zip(geoms, regions.iterrows()):
+        props = {"scheme": row["scheme"], "area_m2": _finite(row["area_m2"]),
+                 "mean_capacity_bps": _finite(row["mean_capacity_bps"]),
+                 "p95_error_m": _finite(row["p95_error_m"])}
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": shapely.geometry.mapping(geom)})
+    doc = {"type": "FeatureCollection", "features": features}
+    if not result.crs:
+        doc["coordinate_reference"] = "local metres (no CRS given)"
+    return doc
+
+
+def write_regions(result, path):
+    """Write ``regions.geojson`` atomically."""
+    doc = regions_geojson(result)
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        json.dump(doc, fh, allow_nan=False, default=_json_default)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def write_summary(result, path):
+    """Write ``summary.csv`` atomically."""
+    with atomic_path(path) as tmp:
+        result.summary.to_csv(tmp, index=False)
+
+
+def raster_bands(result):
+    """(name, float32 array, description) of each GeoTIFF band."""
+    bands = [("serving_cell", result.raster["serving_cell"].astype(np.float32),
+              "serving cell (row of the site table)"),
+             ("snr_db", result.raster["snr_db"].astype(np.float32), "SNR (SINR) [dB]"),
+             ("best_scheme", result.raster["best_scheme"].astype(np.float32),
+              "best scheme: " + ", ".join(f"{k}={s}" for k, s in enumerate(result.classes)))]
+    for s in result.schemes:
+        bands.append((f"{s}_capacity_bps", result.raster[f"{s}_capacity_bps"].astype(np.float32),
+                      f"{s}: capacity [bit/s]"))
+        bands.append((f"{s}_error_m", result.raster[f"{s}_error_m"].astype(np.float32),
+                      f"{s}: position error sqrt(CRB) [m]"))
+    for name, arr, _ in bands:
+        arr[~result.mask] = np.nan
+    return bands
+
+
+def write_geotiff(result, path):
+    """Write ``coverage.tif``: tiled, deflate-compressed, georeferenced, named bands."""
+    try:
+        import rasterio
+        from rasterio.transform import Affine
+    except ImportError:
+        raise ParameterError("GeoTIFF output needs rasterio: pip install 'ilac-plan[raster]'") \
+            from None
+    bands = raster_bands(result)
+    g = result.grid
+    profile = {"driver": "GTiff", "height": g.ny, "width": g.nx, "count": len(bands),
+               "dtype": "float32", "nodata": float("nan"), "compress": "deflate",
+               "transform": Affine.translation(g.x0, g.y1) * Affine.scale(g.resolution_m,
+                                                                            -g.resolution_m)}
+    if g.nx >= 256 and g.ny >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    if result.crs:
+        profile["crs"] = result.crs
+    with atomic_path(path) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for k, (name, arr, text) in enumerate(bands, start=1):
+                dst.write(arr, k)
+                dst.set_band_description(k, name)
+                dst.update_tags(k, description=text)
+
+
+def write_png(result, path):
+    """Write ``map.png``: best scheme with sites and azimuths, capacity and error panels."""
+    try:
+        from matplotlib.colors import ListedColormap, LogNorm
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+    except ImportError:
+        raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]'") \
+            from None
+    g = result.grid
+    extent = (g.x0, g.x0 + g.nx * g.resolution_m, g.y1 - g.ny * g.resolution_m, g.y1)
+    fig = Figure(figsize=(16, 5.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    colours = [SCHEME_COLOURS[k % len(SCHEME_COLOURS)] for k in range(len(result.schemes))]
+    colours.append(INFEASIBLE_COLOUR)
+    best = np.ma.masked_less(result.raster["best_scheme"], 0)
+    axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
+                   vmax=len(colours) - 0.5, interpolation="nearest")
+    present = set(np.unique(result.raster["best_scheme"][result.mask]).tolist())
+    axes[0].legend(handles=[Patch(color=colours[k], label=name)
+                            for k, name in enumerate(result.classes) if k in present],
+                   loc="upper right", fontsize=8, framealpha=0.85)
+    axes[0].set_title("best allocation scheme")
+    cap, err = result._best_values(result.mask)
+    cap_map = np.full(result.mask.shape, np.nan)
+    err_map = np.full(result.mask.shape, np.nan)
+    cap_map[result.mask] = cap / 1e6
+    err_map[result.mask] = np.where(np.isfinite(err) & (err > 0), err, np.nan)
+    im = axes[1].imshow(cap_map, extent=extent, cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=axes[1], label="capacity left [Mbit/s]", shrink=0.85)
+    axes[1].set_title("capacity with the best scheme")
+    finite = err_map[np.isfinite(err_map)]
+    if finite.size:   # 1st-99th percentile, so that the few pixels at the sites do not rule
+        lo, hi = np.percentile(finite, [1, 99])
+        norm = LogNorm(vmin=max(lo, 1e-9), vmax=max(hi, lo * 1.01, 1e-9 * 1.01))
+    else:
+        norm = None
+    im = axes[2].imshow(err_map, extent=extent, cmap="magma_r", norm=norm,
+                        interpolation="nearest")
+    fig.colorbar(im, ax=axes[2], label="position error sqrt(CRB) [m]", shrink=0.85)
+    axes[2].set_title("position error with the best scheme")
+    sx, sy = result.sites["x_m"].to_numpy(), result.sites["y_m"].to_numpy()
+    az = np.deg2rad(result.sites["azimuth_deg"].to_numpy())
+    arrow = 0.03 * max(extent[1] - extent[0], extent[3] - extent[2])
+    for ax in axes:
+        ax.plot(sx, sy, "k^", ms=4)
+        ax.plot(np.vstack([sx, sx + arrow * np.sin(az)]), np.vstack([sy, sy + arrow * np.cos(az)]),
+                "k-", lw=0.8)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_aspect("equal")
+        ax.set_xlabel("x [m]" if not result.crs else f"x [m, {result.crs}]")
+        ax.set_ylabel("y [m]")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+
+
+def manifest(result, scenario=None):
+    """Everything needed to reproduce a map: versions, plugins, scenario, grid, time."""
+    from . import __version__
+    from .plugins import get_registry
+
+    g = result.grid
+    return {
+        "ilac_plan_version": __version__,
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "run_time_s": round(result.run_time_s, 3),
+        "scenario": scenario,
+        "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version,
+                     "error": p.error} for p in get_registry().plugins],
+        "grid": {"nx": g.nx, "ny": g.ny, "resolution_m": g.resolution_m, "x0_m": g.x0,
+                 "y1_m": g.y1, "n_points": int(result.mask.sum()), "crs": result.crs},
+        "schemes": result.schemes,
+    }
+
+
+def write_manifest(result, path, scenario=None):
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        json.dump(manifest(result, scenario), fh, indent=2, default=_json_default)
+
+
+def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
+    """Write every output into ``out_dir`` (created if needed), all or nothing.
+
+    ``geotiff`` / ``png``: True requires the extra, False skips, None writes the file
+    when the extra is installed.
+
+    Returns
+    -------
+    list of str
+        The files written.
+    """
+    out = Path(out_dir)
+    created = False
+    try:
+        if not out.exists():
+            out.mkdir()
+            created = True
+        elif not out.is_dir():
+            raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
+        stage = Path(tempfile.mkdtemp(prefix=".ilac-partial-", dir=out))
+    except OSError as exc:
+        raise ParameterError(f"cannot write to output folder {str(out)!r}: "
+                             f"{exc.strerror or exc}") from None
+    try:
+        write_regions(result, stage / "regions.geojson")
+        write_summary(result, stage / "summary.csv")
+        if geotiff or (geotiff is None and _has("rasterio")):
+            write_geotiff(result, stage / "coverage.tif")
+        if png or (png is None and _has("matplotlib")):
+            write_png(result, stage / "map.png")
+        write_manifest(result, stage / "manifest.json", scenario)
+        names = sorted(os.listdir(stage))
+        for name in names:
+            os.replace(stage / name, out / name)
+        return names
+    except BaseException:
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _has(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None

@@ -1,0 +1,287 @@
+"""Scenario files (TOML): radio, sites, area, grid, schemes, objective, propagation, outputs.
+
+Validated with pydantic: unknown keys, wrong types and out-of-range values are one-line
+errors naming the key (``scenario city.toml: grid.resolution_m: Input should be greater
+than 0 (got -5)``); a key without its unit suffix gets a hint (``resolution`` ->
+``resolution_m``). :func:`default_scenario` is the built-in scenario of ``ilac-plan map``.
+
+Example::
+
+    name = "city centre"
+    crs = "EPSG:32633"                  # metres of the sites and area (lon/lat are projected)
+
+    [radio]                             # ilac_plan.RadioParams fields; defaults: the paper's
+    carrier_hz = 3.5e9
+
+    [sites]
+    file = "sites.csv"                  # or [sites.hexagonal] / [sites.poisson]
+
+    [area]
+    file = "area.geojson"               # or wkt = "POLYGON ((...))"; default: around the sites
+    exclusions = ["lake.geojson"]
+
+    [grid]
+    resolution_m = 5.0
+
+    [objective]
+    target_error_m = 0.5                # or max_capacity_loss = 0.05
+
+    [schemes]
+    names = ["time", "frequency", "tdd"]
+    params = { tdd = { dl_fraction = 0.6 } }
+
+    [propagation]
+    model = "uma_nlos"
+    params = { h_bs_m = 25.0 }
+"""
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .errors import ParameterError
+from .radio import RadioParams
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HexagonalLayout(_Section):
+    isd_m: float = Field(500.0, gt=0, le=1e5)
+    rings: int = Field(2, ge=0, le=20)
+    sectors: int = Field(3, ge=1, le=12)
+    n_antennas: int = Field(8, ge=1, le=65536)
+    power_dbm: float = Field(13.0, ge=-100, le=100)
+    height_m: float = Field(25.0, ge=-1e4, le=1e5)
+    gain_dbi: float = Field(0.0, ge=-50, le=100)
+    wrap_around: bool = False
+
+
+class PoissonLayout(_Section):
+    density_per_km2: float = Field(gt=0, le=1e5)
+    bounds_m: tuple[float, float, float, float]
+    sectors: int = Field(3, ge=1, le=12)
+    seed: int | None = None
+    n_antennas: int = Field(8, ge=1, le=65536)
+    power_dbm: float = Field(13.0, ge=-100, le=100)
+    height_m: float = Field(25.0, ge=-1e4, le=1e5)
+
+
+class SitesSection(_Section):
+    file: str | None = None
+    hexagonal: HexagonalLayout | None = None
+    poisson: PoissonLayout | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("file", "hexagonal", "poisson") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give one of file, hexagonal, poisson; got {', '.join(given)}")
+        if not given:
+            self.hexagonal = HexagonalLayout()
+        return self
+
+
+class AreaSection(_Section):
+    file: str | None = None
+    wkt: str | None = None
+    margin_m: float | None = Field(None, ge=0, le=1e6)
+    exclusions: list[str] = []
+
+
+class GridSection(_Section):
+    resolution_m: float = Field(5.0, gt=0, le=1e5)
+    max_points: int = Field(20_000_000, ge=1)
+    tile_px: int = Field(512, ge=16, le=16384)
+
+
+class ObjectiveSection(_Section):
+    target_error_m: float | None = Field(None, gt=0, le=1e6)
+    max_capacity_loss: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _one_objective(self):
+        if self.target_error_m is not None and self.max_capacity_loss is not None:
+            raise ValueError("give target_error_m or max_capacity_loss, not both")
+        return self
+
+
+class SchemesSection(_Section):
+    names: list[str] = ["time", "frequency"]
+    params: dict[str, dict[str, Any]] = {}
+
+
+class PropagationSection(_Section):
+    model: str = "free_space"
+    params: dict[str, Any] = {}
+    sector_pattern: bool = True
+    interference: bool = False
+    ue_height_m: float = Field(1.5, ge=-1e4, le=1e5)
+
+
+class OutputSection(_Section):
+    geotiff: bool | None = None
+    png: bool | None = None
+
+
+class Scenario(_Section):
+    """A validated scenario (every section has defaults: ``Scenario()`` is the built-in)."""
+
+    name: str = "ilac_plan default: 19 three-sector sites, 500 m ISD, paper radio"
+    crs: str | None = None
+    radio: dict[str, Any] = {}
+    sites: SitesSection = SitesSection()
+    area: AreaSection = AreaSection()
+    grid: GridSection = GridSection()
+    objective: ObjectiveSection = ObjectiveSection(target_error_m=0.05)
+    schemes: SchemesSection = SchemesSection()
+    propagation: PropagationSection = PropagationSection()
+    output: OutputSection = OutputSection()
+
+    def radio_params(self):
+        """The radio section as :class:`RadioParams` (ParameterError names the key)."""
+        unknown = sorted(set(self.radio) - set(RadioParams.field_names()))
+        if unknown:
+            raise ParameterError(f"scenario: radio.{unknown[0]}: unknown key (allowed: "
+                                 f"{', '.join(RadioParams.field_names())})")
+        try:
+            return RadioParams(**self.radio)
+        except ParameterError as exc:
+            raise ParameterError(f"scenario: radio.{exc}") from None
+
+
+def _fields_of(model, loc):
+    """The field names of the (sub)model that ``loc`` points into."""
+    for part in loc[:-1]:
+        field = model.model_fields.get(part) if isinstance(part, str) else None
+        ann = getattr(field, "annotation", None)
+        for candidate in getattr(ann, "__args__", ()) + (ann,):
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                model = candidate
+                break
+        else:
+            return []
+    return list(model.model_fields)
+
+
+def _format(exc, source):
+    err = exc.errors()[0]
+    loc = [p for p in err["loc"]]
+    where = ".".join(str(p) for p in loc) or "(top level)"
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        allowed = _fields_of(Scenario, loc)
+        key = str(loc[-1])
+        hint = [f for f in allowed if f.startswith(key + "_")]
+        msg = f"unknown key (did you mean {hint[0]!r}? keys carry their units)" if hint else \
+            f"unknown key (allowed: {', '.join(allowed)})"
+    elif "input" in err and not isinstance(err["input"], dict):
+        msg = f"{msg} (got {err['input']!r})"
+    return f"scenario{' ' + source if source else ''}: {where}: {msg}"
+
+
+def parse_scenario(data, source=""):
+    """Validate a scenario given as a dict (e.g. parsed TOML)."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ParameterError(_format(exc, source)) from None
+
+
+def load_scenario(path):
+    """Read and validate a TOML scenario; file paths inside are relative to it.
+
+    Returns
+    -------
+    Scenario
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"scenario: no such file {str(path)!r}")
+    try:
+        data = tomllib.loads(path.read_text())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"scenario {path.name}: invalid TOML: {exc}") from None
+    scenario = parse_scenario(data, path.name)
+    base = path.parent
+    if scenario.sites.file:
+        scenario.sites.file = str(base / scenario.sites.file)
+    if scenario.area.file:
+        scenario.area.file = str(base / scenario.area.file)
+    scenario.area.exclusions = [str(base / e) if Path(base / e).is_file() else e
+                                for e in scenario.area.exclusions]
+    return scenario
+
+
+def default_scenario():
+    """The built-in scenario: the paper's radio on 19 three-sector sites at 500 m ISD."""
+    return Scenario()
+
+
+def resolve_sites(scenario):
+    """The site table of a scenario, in metres, and the CRS of those metres."""
+    from .layouts import hexagonal_layout, poisson_layout
+    from .sites import project_sites, read_sites, validate_sites
+
+    s = scenario.sites
+    if s.file:
+        sites = read_sites(s.file, crs=scenario.crs)
+        return sites, sites.attrs.get("crs") or scenario.crs
+    if s.poisson:
+        p = s.poisson.model_dump()
+        sites = poisson_layout(p.pop("density_per_km2"), p.pop("bounds_m"), **p)
+    else:
+        h = s.hexagonal.model_dump()
+        h.pop("wrap_around")
+        sites = hexagonal_layout(**h)
+    sites, crs = project_sites(validate_sites(sites), scenario.crs)
+    return sites, crs
+
+
+def run(scenario, *, progress=False, n_threads=None):
+    """Plan a scenario: resolve its sites, area and options, then :func:`ilac_plan.plan`.
+
+    Returns
+    -------
+    PlanResult
+    """
+    from .area import default_area, read_area
+    from .planner import plan
+    from .sites import to_lonlat  # noqa: F401 - pyproj needed below only with a CRS
+
+    radio = scenario.radio_params()
+    sites, crs = resolve_sites(scenario)
+    to_metres = None
+    if crs:
+        from .sites import _transformer
+
+        to_metres = _transformer("EPSG:4326", crs).transform
+    a = scenario.area
+    if a.file:
+        area = read_area(a.file, "area", to_metres=to_metres)
+    elif a.wkt:
+        area = read_area(a.wkt, "area")
+    else:
+        area = default_area(sites, a.margin_m)
+    exclusions = [read_area(e, f"exclusion {k + 1}", to_metres=to_metres if Path(e).is_file()
+                            else None) for k, e in enumerate(a.exclusions)]
+    hexagonal = scenario.sites.hexagonal
+    wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings} \
+        if hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file else None
+    o, p = scenario.objective, scenario.propagation
+    target = o.target_error_m if o.max_capacity_loss is not None or o.target_error_m else None
+    return plan(sites, area, resolution_m=scenario.grid.resolution_m, target_error_m=target,
+                max_capacity_loss=o.max_capacity_loss, schemes=scenario.schemes.names,
+                radio=radio, exclusions=exclusions, interference=p.interference,
+                propagation=p.model, propagation_params=p.params or None,
+                scheme_params=scenario.schemes.params or None, sector_pattern=p.sector_pattern,
+                ue_height_m=p.ue_height_m, wrap_around=wrap, crs=crs,
+                max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px,
+                n_threads=n_threads, progress=progress)
