@@ -16,10 +16,10 @@ def validate_area(geom, name="area"):
     if not isinstance(geom, (Polygon, MultiPolygon)):
         raise ParameterError(f"{name} must be a Polygon or MultiPolygon; got "
                              f"{getattr(geom, 'geom_type', type(geom).__name__)}")
-    if geom.is_empty or not geom.area > 0:
-        raise ParameterError(f"{name} is empty")
     if not geom.is_valid:
         raise ParameterError(f"{name} polygon is not valid: {explain_validity(geom)}")
+    if geom.is_empty or not geom.area > 0:
+        raise ParameterError(f"{name} is empty")
     if not np.all(np.isfinite(geom.bounds)):
         raise ParameterError(f"{name} has non-finite coordinates")
     return geom

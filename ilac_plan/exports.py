@@ -106,8 +106,7 @@ def write_geotiff(result, path):
     g = result.grid
     profile = {"driver": "GTiff", "height": g.ny, "width": g.nx, "count": len(bands),
                "dtype": "float32", "nodata": float("nan"), "compress": "deflate",
-               "transform": Affine.translation(g.x0, g.y1) * Affine.scale(g.resolution_m,
-                                                                            -g.resolution_m)}
+               "transform": Affine(g.resolution_m, 0.0, g.x0, 0.0, -g.resolution_m, g.y1)}
     if g.nx >= 256 and g.ny >= 256:
         profile.update(tiled=True, blockxsize=256, blockysize=256)
     if result.crs:

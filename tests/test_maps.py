@@ -1,0 +1,309 @@
+"""ilac-plan map and ilac_plan.plan: inputs, regions, outputs and one-line errors."""
+
+import json
+import os
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from coverage_reference import reference_evaluate
+
+import ilac_plan as ip
+from ilac_plan.cli import cli
+from ilac_plan.errors import ParameterError
+from ilac_plan.layouts import hex_site_positions, wrap_around
+from ilac_plan.scenario import load_scenario
+
+OUTPUTS = ["coverage.tif", "manifest.json", "map.png", "regions.geojson", "summary.csv"]
+
+
+def run(*args):
+    return CliRunner().invoke(cli, list(args))
+
+
+@pytest.fixture(scope="module")
+def default_map(tmp_path_factory):
+    out = tmp_path_factory.mktemp("default") / "demo"
+    res = run("map", "--out", str(out), "--quiet")
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_default_map_writes_every_file(default_map):
+    assert sorted(os.listdir(default_map)) == OUTPUTS
+    manifest = json.loads((default_map / "manifest.json").read_text())
+    assert manifest["ilac_plan_version"] == ip.__version__
+    assert manifest["grid"]["n_points"] > 100_000
+    assert manifest["scenario"]["sites"]["hexagonal"]["rings"] == 2
+    assert {p["distribution"] for p in manifest["plugins"]} >= {"ilac-plan"}
+    summary = pd.read_csv(default_map / "summary.csv")
+    assert list(summary.columns) == ["scheme", "area_fraction", "mean_capacity_bps",
+                                     "p5_capacity_bps", "median_error_m", "p95_error_m"]
+    assert summary.area_fraction[summary.scheme.isin(["time", "frequency", "infeasible"])].sum() \
+        == pytest.approx(1.0)
+
+
+def test_geotiff_bands_and_georeference(default_map):
+    import rasterio
+
+    with rasterio.open(default_map / "coverage.tif") as src:
+        assert src.descriptions[:3] == ("serving_cell", "snr_db", "best_scheme")
+        assert "time_capacity_bps" in src.descriptions and "frequency_error_m" in src.descriptions
+        assert src.res == (5.0, 5.0) and src.profile["compress"] == "deflate"
+        band = src.read(3)
+        assert np.isnan(band).any() and set(np.unique(band[~np.isnan(band)])) <= {0.0, 1.0, 2.0}
+
+
+@pytest.fixture(scope="module")
+def toy():
+    sites = pd.DataFrame({"cell_id": ["A", "B"], "x_m": [0.0, 700.0], "y_m": [0.0, 200.0],
+                          "azimuth_deg": [80.0, 250.0], "n_antennas": [8, 32],
+                          "power_dbm": [20.0, 23.0], "height_m": [0.0, 0.0]})
+    area = shapely.Polygon([(-300, -400), (1000, -400), (1000, 600), (-300, 600)]).difference(
+        shapely.Point(350, 100).buffer(120))
+    result = ip.plan(sites, area, resolution_m=10.0, target_error_m=0.2, ue_height_m=0.0,
+                     tile_px=32)
+    return sites, area, result
+
+
+def test_regions_partition_the_area(toy):
+    _, area, result = toy
+    regions = result.regions
+    geoms = list(regions.geometry)
+    assert all(g.is_valid for g in geoms)
+    for i in range(len(geoms)):
+        for j in range(i + 1, len(geoms)):
+            assert geoms[i].intersection(geoms[j]).area < 1e-6
+    total = sum(g.area for g in geoms)
+    res = result.grid.resolution_m
+    assert total == pytest.approx(result.mask.sum() * res**2, rel=1e-12)
+    boundary = shapely.boundary(area)
+    g = result.grid
+    rows, cols = np.meshgrid(np.arange(g.ny), np.arange(g.nx), indexing="ij")
+    x, y = g.centres(rows, cols)
+    boxes = shapely.box(x - res / 2, y - res / 2, x + res / 2, y + res / 2)
+    n_boundary = int(shapely.intersects(boxes, boundary).sum())
+    assert abs(total - area.area) <= n_boundary * res**2
+
+
+def test_best_scheme_inside_each_polygon_matches_the_raster(toy):
+    _, _, result = toy
+    rng = np.random.default_rng(0)
+    for _, row in result.regions.iterrows():
+        geom = row.geometry
+        x0, y0, x1, y1 = geom.bounds
+        x, y = rng.uniform(x0, x1, 4000), rng.uniform(y0, y1, 4000)
+        inside = shapely.contains_xy(geom, x, y)
+        assert inside.sum() > 10
+        assert (result.best_scheme_at(x[inside], y[inside]) == row.scheme).all()
+
+
+def test_toy_map_agrees_with_a_direct_computation(toy):
+    sites, _, result = toy
+    g = result.grid
+    rows = np.array([3, 20, 40, 55, 70, 90])
+    cols = np.array([5, 40, 90, 20, 120, 60])
+    keep = result.mask[rows, cols]
+    rows, cols = rows[keep], cols[keep]
+    x, y = g.centres(rows, cols)
+    ref = reference_evaluate(sites, x, y, radio=ip.RadioParams(), target_error_m=0.2)
+    np.testing.assert_array_equal(result.raster["serving_cell"][rows, cols], ref["serving_cell"])
+    for s in ("time", "frequency"):
+        np.testing.assert_allclose(result.raster[f"{s}_capacity_bps"][rows, cols],
+                                   ref[f"{s}_capacity_bps"], rtol=1e-9)
+        np.testing.assert_allclose(result.raster[f"{s}_error_m"][rows, cols],
+                                   ref[f"{s}_error_m"], rtol=1e-9)
+    assert [result.classes[c] for c in result.raster["best_scheme"][rows, cols]] == \
+        list(ref["best_scheme"])
+
+
+def test_lonlat_and_metres_give_the_same_map(tmp_path):
+    import pyproj
+
+    crs = "EPSG:32633"
+    sites = ip.hexagonal_layout(isd_m=400, rings=1)
+    sites["x_m"] += 500_000.0
+    sites["y_m"] += 5_300_000.0
+    lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(
+        sites.x_m.to_numpy(), sites.y_m.to_numpy())
+    metric = sites.copy()
+    metric.to_csv(tmp_path / "metric.csv", index=False)
+    ll = sites.drop(columns=["x_m", "y_m"]).assign(longitude=lon, latitude=lat)
+    ll.rename(columns={"azimuth_deg": "bearing", "power_dbm": "tx_power_dbm",
+                       "cell_id": "name"}).to_csv(tmp_path / "lonlat.csv", index=False)
+    a = ip.read_sites(tmp_path / "metric.csv")
+    b = ip.read_sites(tmp_path / "lonlat.csv", crs=crs)
+    assert b.attrs["renamed"] == {"bearing": "azimuth_deg", "tx_power_dbm": "power_dbm",
+                                  "name": "cell_id", "longitude": "lon_deg",
+                                  "latitude": "lat_deg"}
+    assert b.attrs["crs"] == crs and list(b.cell_id) == list(a.cell_id)
+    np.testing.assert_allclose(b.x_m, a.x_m, atol=1e-6)
+    np.testing.assert_allclose(b.y_m, a.y_m, atol=1e-6)
+    area = ip.area.default_area(a)
+    ra = ip.plan(a, area, resolution_m=20.0)
+    rb = ip.plan(b, area, resolution_m=20.0)
+    np.testing.assert_array_equal(ra.raster["best_scheme"], rb.raster["best_scheme"])
+    np.testing.assert_allclose(ra.raster["snr_db"], rb.raster["snr_db"], rtol=1e-9)
+    # with a CRS, the regions are written in lon/lat
+    rb.crs = crs
+    rb.to_geojson(tmp_path / "r.geojson")
+    feature = json.loads((tmp_path / "r.geojson").read_text())["features"][0]
+    centre = shapely.geometry.shape(feature["geometry"]).centroid
+    assert 14 < centre.x < 16 and 47 < centre.y < 49
+
+
+def test_layouts():
+    x, y = hex_site_positions(500.0, 2)
+    assert x.size == 19 and np.hypot(x[1], y[1]) == pytest.approx(500.0)
+    sites = ip.hexagonal_layout(isd_m=500.0, rings=2, sectors=3)
+    assert len(sites) == 57 and sites.site_id.nunique() == 19
+    assert sorted(sites.azimuth_deg.unique()) == [30.0, 150.0, 270.0]
+    wrapped = wrap_around(sites, 500.0, 2)
+    assert len(wrapped) == 7 * 57
+    shifts = np.hypot(wrapped.x_m[57::57] - sites.x_m[0], wrapped.y_m[57::57] - sites.y_m[0])
+    assert np.allclose(shifts, 500.0 * np.sqrt(19))  # the 19-site cluster's repeat distance
+    a = ip.poisson_layout(4.0, (0, 0, 3000, 2000), seed=7)
+    b = ip.poisson_layout(4.0, (0, 0, 3000, 2000), seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.x_m.between(0, 3000).all() and len(a) % 3 == 0
+
+
+def test_wrap_around_serves_edges_from_the_copies():
+    sites = ip.hexagonal_layout(isd_m=500.0, rings=1, n_antennas=8)
+    area = ip.area.default_area(sites)
+    plain = ip.plan(sites, area, resolution_m=25.0)
+    wrapped = ip.plan(sites, area, resolution_m=25.0, wrap_around={"isd_m": 500.0, "rings": 1})
+    assert wrapped.raster["serving_cell"].max() < len(sites)
+    assert (wrapped.raster["serving_cell"][wrapped.mask] !=
+            plain.raster["serving_cell"][plain.mask]).any()
+
+
+def test_scenario_file(tmp_path):
+    pd.DataFrame({"cell": ["c1", "c2"], "x": [0, 600], "y": [0, 0], "azimuth": [90, 270],
+                  "antennas": [8, 8], "power": [20, 20]}).to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "area.wkt").write_text("POLYGON ((-200 -300, 800 -300, 800 300, -200 300, "
+                                       "-200 -300))")
+    (tmp_path / "city.toml").write_text(textwrap.dedent('''
+        name = "two cells"
+        [radio]
+        bandwidth_hz = 10e6
+        [sites]
+        file = "s.csv"
+        [area]
+        file = "area.wkt"
+        [grid]
+        resolution_m = 20.0
+        [objective]
+        max_capacity_loss = 0.1
+        [schemes]
+        names = ["frequency"]
+    '''))
+    scenario = load_scenario(tmp_path / "city.toml")
+    assert scenario.radio_params().bandwidth_hz == 10e6
+    res = run("map", "--scenario", str(tmp_path / "city.toml"), "--out", str(tmp_path / "o"),
+              "--quiet", "--no-png", "--no-geotiff")
+    assert res.exit_code == 0, res.output
+    assert sorted(os.listdir(tmp_path / "o")) == ["manifest.json", "regions.geojson",
+                                                 "summary.csv"]
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["scenario"]["objective"]["max_capacity_loss"] == 0.1
+    assert manifest["grid"]["resolution_m"] == 20.0
+
+
+BAD = {
+    "malformed_csv": ("sites", '"cell_id,x_m\n"A,"1,2\n', r"sites: .*"),
+    "missing_column": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas\nA,0,0,90,8\n",
+                       "missing column power_dbm"),
+    "nan": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n"
+                     "B,10,,90,8,20\n", r"sites.csv line 3 \(cell_id 'B'\), column y_m: "
+                                        "must be a number; got empty"),
+    "azimuth": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,400,8,20\n",
+                r"column azimuth_deg: must be a number in \[0, 360\]; got 400"),
+    "duplicate": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n"
+                           "A,5,0,90,8,20\n", "column cell_id: duplicate 'A'"),
+    "self_intersecting": ("area", "POLYGON ((0 0, 100 100, 100 0, 0 100, 0 0))",
+                          "area polygon is not valid: Self-intersection"),
+    "misses_sites": ("area", "POLYGON ((5000 5000, 6000 5000, 6000 6000, 5000 6000, 5000 5000))",
+                     "no site lies in or near the planning area"),
+}
+GOOD_SITES = "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\nB,400,0,270,8,20\n"
+
+
+def assert_one_line_exit_2(res, pattern, out):
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ilac-plan: error:"), res.stderr
+    import re
+
+    assert re.search(pattern, lines[0]), lines[0]
+    assert "Traceback" not in res.output
+    assert not out.exists() or os.listdir(out) == []
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_bad_inputs_one_line_nothing_partial(case, tmp_path):
+    kind, text, pattern = BAD[case]
+    (tmp_path / "sites.csv").write_text(text if kind == "sites" else GOOD_SITES)
+    args = ["map", "--sites", str(tmp_path / "sites.csv"), "--quiet"]
+    if kind == "area":
+        (tmp_path / "area.wkt").write_text(text)
+        args += ["--area", str(tmp_path / "area.wkt")]
+    out = tmp_path / "out"
+    assert_one_line_exit_2(run(*args, "--out", str(out)), pattern, out)
+
+
+@pytest.mark.parametrize("args,pattern", [
+    (["--resolution-m", "0.05", "--max-points", "100000"],
+     r"needs [\d,]+ grid points over the area; the limit is max_points = 100,000"),
+    (["--schemes", "no_such_scheme"], "unknown scheme 'no_such_scheme'; available: time, "),
+    (["--resolution-m", "-5"], r"grid.resolution_m: Input should be greater than 0 \(got -5.0\)"),
+    (["--target-error-m", "1", "--max-capacity-loss", "0.1"], "not both"),
+    (["--propagation", "moon"], "unknown propagation model 'moon'; available: free_space"),
+])
+def test_bad_options(args, pattern, tmp_path):
+    out = tmp_path / "out"
+    assert_one_line_exit_2(run("map", "--quiet", "--out", str(out), *args), pattern, out)
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run("map", "--quiet", "--resolution-m", "50", "--out", str(blocker / "sub"))
+    assert_one_line_exit_2(res, "cannot write to output folder", blocker / "sub")
+    res = run("map", "--quiet", "--resolution-m", "50", "--out", str(blocker))
+    assert res.exit_code == 2 and "is a file" in res.stderr
+    assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("toml,pattern", [
+    ("[grid]\nresolution = 5\n", r"grid.resolution: unknown key \(did you mean 'resolution_m'"),
+    ("[radio]\nbandwidth = 2e7\n", r"radio.bandwidth: unknown key \(allowed: carrier_hz"),
+    ("[radio]\nbandwidth_hz = -2e7\n", r"radio.bandwidth_hz must be a number >= 1000"),
+    ("[objective]\nmax_capacity_loss = 2\n", r"objective.max_capacity_loss: Input should be "
+                                             r"less than or equal to 1 \(got 2\)"),
+    ("[sites.hexagonal]\nrings = 'two'\n", r"sites.hexagonal.rings: Input should be a valid "
+                                           "integer"),
+    ("[grid\n", "invalid TOML"),
+])
+def test_scenario_validation(toml, pattern, tmp_path):
+    (tmp_path / "bad.toml").write_text(toml)
+    out = tmp_path / "out"
+    res = run("map", "--scenario", str(tmp_path / "bad.toml"), "--quiet", "--out", str(out))
+    assert_one_line_exit_2(res, pattern, out)
+
+
+def test_plan_python_surface(tmp_path):
+    sites = ip.hexagonal_layout(isd_m=300, rings=0)
+    result = ip.plan(sites, resolution_m=10.0, target_error_m=0.1)
+    assert set(result.regions.scheme) <= set(result.classes)
+    result.to_geojson(tmp_path / "r.geojson")
+    result.to_geotiff(tmp_path / "c.tif")
+    result.plot(tmp_path / "m.png")
+    assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
+    doc = json.loads((tmp_path / "r.geojson").read_text())
+    assert {f["properties"]["scheme"] for f in doc["features"]} == set(result.regions.scheme)
+    with pytest.raises(ParameterError, match="exclusions are removed"):
+        ip.plan(sites, shapely.box(-50, -50, 50, 50), exclusions=[shapely.box(-60, -60, 60, 60)])
