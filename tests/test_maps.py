@@ -214,7 +214,7 @@ def test_scenario_file(tmp_path):
 
 
 BAD = {
-    "malformed_csv": ("sites", '"cell_id,x_m\n"A,"1,2\n', r"sites: .*"),
+    "malformed_csv": ("sites", '"cell_id,x_m\n"A,"1,2\n', r"sites: cannot read sites.csv: "),
     "missing_column": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas\nA,0,0,90,8\n",
                        "missing column power_dbm"),
     "nan": ("sites", "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n"
