@@ -1,0 +1,87 @@
+"""Reduced Monte Carlo validation: the same checks as `ilac-plan validate`, in seconds."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from ilac_plan.cli import cli
+from ilac_plan.validation import (ONE_DB, communication_case, model_crb, positioning_case,
+                                  subcarrier_offsets_hz, validate)
+
+
+@pytest.fixture(scope="module")
+def comm():
+    rng = np.random.default_rng(11)
+    return [communication_case(rng, snr, n, tp, 40000 * max(1, 64 // n))
+            for snr in (0.0, 20.0) for n in (4, 64) for tp in (2,)]
+
+
+def test_uatf_rate_is_eq1_and_genie_is_above(comm):
+    for case in comm:
+        assert case["ratio"]["uatf_over_eq1"] == pytest.approx(1.0, abs=0.01)
+        assert case["simulated"]["genie_ci95"][0] > case["analytical"]["eq1_bps"]
+
+
+def test_closed_form_eq18_is_reported(comm):
+    for case in comm:
+        assert case["analytical"]["eq18_bps"] > 0
+        assert case["ratio"]["uatf_over_eq18"] == pytest.approx(
+            case["simulated"]["uatf_bps"] / case["analytical"]["eq18_bps"])
+
+
+@pytest.fixture(scope="module")
+def positioning():
+    rng = np.random.default_rng(5)
+    return {snr: positioning_case(rng, snr, 8, 0.9e6, 1, 300) for snr in (-10.0, 15.0, 30.0)}
+
+
+def test_ml_reaches_the_model_crb_above_threshold(positioning):
+    for snr in (15.0, 30.0):
+        for key in ("theta_rad2", "t_s2", "position_m2"):
+            entry = positioning[snr][key]
+            assert entry["ratio_to_model_crb"] <= ONE_DB, (snr, key)
+            assert entry["simulated_ci95"][1] >= entry["model_crb"], (snr, key)
+
+
+def test_threshold_region_departs_from_the_bound(positioning):
+    assert positioning[-10.0]["position_m2"]["ratio_to_model_crb"] > 10.0
+
+
+def test_paper_factors_are_reported(positioning):
+    case = positioning[30.0]
+    n, k = 8, case["inputs"]["n_subcarriers"]
+    assert case["theta_rad2"]["model_over_paper"] == pytest.approx(2 * (2 * n - 1) / (n + 1),
+                                                                   rel=1e-9)
+    assert case["t_s2"]["model_over_paper"] == pytest.approx(4 * 2 * k**2 / (k**2 - 1), rel=1e-9)
+
+
+def test_model_crb_matches_its_closed_form():
+    """The numerical Fisher information equals the textbook closed forms of the model."""
+    f = subcarrier_offsets_hz(1.8e6)
+    gamma, n, tau = 10.0, 6, 3
+    crb_theta, crb_t = model_crb(gamma, n, 0.5, f, 1e-6, 0.4, tau)
+    k, df = f.size, f[1] - f[0]
+    want_theta = 3.0 / (2 * math.pi**2 * 0.25 * math.cos(0.4) ** 2 * gamma * tau * n * (n**2 - 1))
+    want_t = 3.0 / (2 * math.pi**2 * gamma * n * tau * df**2 * (k**2 - 1))
+    assert crb_theta == pytest.approx(want_theta, rel=1e-9)
+    assert crb_t == pytest.approx(want_t, rel=1e-9)
+
+
+def test_reproducible_with_a_seed():
+    small = dict(trials=200, comm_grid={"snr_db": (10.0,), "n_antennas": (8,),
+                                        "n_pilot_symbols": (3,)},
+                 pos_grid={"snr_db": (20.0,), "n_antennas": (4,), "loc_bandwidth_hz": (0.36e6,),
+                           "n_loc_symbols": (1,)}, pos_trials=100)
+    a, b = validate(seed=3, **small), validate(seed=3, **small)
+    assert json.dumps(a) == json.dumps(b)
+    c = validate(seed=4, **small)
+    assert json.dumps(a) != json.dumps(c)
+
+
+def test_cli_rejects_too_few_trials(tmp_path):
+    res = CliRunner().invoke(cli, ["validate", "--trials", "5", "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 2 and "--trials" in res.stderr
+    assert not (tmp_path / "r.json").exists()
