@@ -79,6 +79,14 @@ def check_array(name, value, *, low=None, high=None, low_open=False, high_open=F
     return arr
 
 
+def check_scalar(name, value, **limits):
+    """:func:`check_array` for one number: returns a float, refuses arrays by name."""
+    arr = check_array(name, value, **limits)
+    if arr.ndim != 0:
+        raise ParameterError(f"{name} must be a single number; got an array of shape {arr.shape}")
+    return float(arr)
+
+
 def check_choice(name, value, choices):
     """Check that ``value`` is one of ``choices`` and return it."""
     if value not in choices:

@@ -1,6 +1,7 @@
 """Planning areas (shapely): read GeoJSON or WKT, validate, and the default around sites."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -9,6 +10,18 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.validation import explain_validity
 
 from .errors import ParameterError
+
+
+_WKT_START = re.compile(r"^\s*(POLYGON|MULTIPOLYGON|GEOMETRYCOLLECTION|POINT|LINESTRING|"
+                        r"MULTIPOINT|MULTILINESTRING)\b", re.IGNORECASE)
+
+
+def is_file(text):
+    """Whether ``text`` names an existing file (False for WKT/GeoJSON text, never raises)."""
+    try:
+        return len(text) < 4096 and Path(text).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def validate_area(geom, name="area"):
@@ -91,12 +104,10 @@ def read_area(source, name="area", to_metres=None):
         geom = source
     else:
         text = str(source)
-        path = Path(text)
-        looks_like_file = len(text) < 4096 and "(" not in text and "{" not in text
-        if looks_like_file:
-            if not path.is_file():
-                raise ParameterError(f"{name}: no such file {text!r}")
-            text = path.read_text()
+        if is_file(text):
+            text = Path(text).read_text()
+        elif not text.lstrip().startswith("{") and not _WKT_START.match(text):
+            raise ParameterError(f"{name}: no such file {text!r}")
         geom = parse_area(text, name)
     if to_metres is not None:
         geom = shapely.transform(geom, lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))

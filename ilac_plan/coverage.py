@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import kernel
 from ._core import _coverage
-from ._validate import check_array
+from ._validate import check_array, check_scalar
 from .errors import ParameterError
 from .model.antenna import BEAMWIDTH_DEG, FRONT_TO_BACK_DB
 from .model.propagation import PathLossModel
@@ -43,6 +43,9 @@ INFEASIBLE = "infeasible"
 BLOCK_SIZE = 512
 #: Below this many cells, pruning costs more than it saves.
 PRUNE_MIN_CELLS = 24
+#: Slack of the pruning bounds for the rounding of the SIMD loop, plus twice the path-loss
+#: model's total downward jump (see PathLossModel.drop_db). [dB]
+PRUNE_MARGIN_DB = 1e-9
 #: Largest coordinate magnitude accepted. [m]
 MAX_COORDINATE_M = 1e8
 
@@ -101,7 +104,7 @@ def cell_arrays(sites, radio, ue_height_m=0.0):
                        unit="dBm")
     gain = _column(sites, "gain_dbi", radio.gnb_gain_db, low=-50.0, high=100.0, unit="dBi")
     height = _column(sites, "height_m", 0.0, low=-1e4, high=1e5, unit="m")
-    ue_h = float(check_array("ue_height_m", ue_height_m, low=-1e4, high=1e5, unit="m"))
+    ue_h = check_scalar("ue_height_m", ue_height_m, low=-1e4, high=1e5, unit="m")
     return {
         "x": x, "y": y, "ux": np.sin(az), "uy": np.cos(az),
         "eirp_dbm": power + gain + radio.ue_gain_db,
@@ -143,11 +146,11 @@ def _objective(target_error_m, max_capacity_loss):
     if target_error_m is not None and max_capacity_loss is not None:
         raise ParameterError("give target_error_m or max_capacity_loss, not both")
     if max_capacity_loss is not None:
-        f = float(check_array("max_capacity_loss", max_capacity_loss, low=0.0, high=1.0))
+        f = check_scalar("max_capacity_loss", max_capacity_loss, low=0.0, high=1.0)
         return Objective("budget", f)
     target = 1.0 if target_error_m is None else target_error_m
-    return Objective("target", float(check_array("target_error_m", target, low=0.0,
-                                                 low_open=True, unit="m")))
+    return Objective("target", check_scalar("target_error_m", target, low=0.0,
+                                                 low_open=True, unit="m"))
 
 
 def _propagation(propagation, propagation_params, radio):
@@ -336,7 +339,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
-    prune = bool(prune) and not interference and model.is_nondecreasing()
+    prune = bool(prune) and not interference
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
@@ -354,7 +357,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         radio.n_symbols, radio.varsigma, radio.wavelength_m, radio.noise_dbm,
         offset, plan_data, plan_uplink,
         _coverage.OBJECTIVE_TARGET if objective.kind == "target" else _coverage.OBJECTIVE_BUDGET,
-        value, bool(interference), prune, BLOCK_SIZE, threads,
+        value, bool(interference), prune, PRUNE_MARGIN_DB + 2.0 * model.drop_db(), BLOCK_SIZE,
+        threads,
         link["serving"], link["distance"], link["theta"], link["snr"], link["snr_ul"],
         plan_out["capacity_bps"], plan_out["error_m"], plan_out["loc_share"],
         plan_out["feasible"])

@@ -5,6 +5,7 @@ Every file is written under a temporary name and renamed (``ilac_plan._io``); a 
 files are moved into place only when all of them were written.
 """
 
+import contextlib
 import datetime as _dt
 import json
 import math
@@ -19,6 +20,8 @@ import shapely
 from ._io import atomic_path
 from .errors import ParameterError
 
+#: Every file ``write_outputs`` may write.
+OUTPUT_FILES = ("regions.geojson", "summary.csv", "coverage.tif", "map.png", "manifest.json")
 SCHEME_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
                   "#a6761d", "#1f78b4"]
 INFEASIBLE_COLOUR = "#bdbdbd"
@@ -234,6 +237,9 @@ def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
         names = sorted(os.listdir(stage))
         for name in names:
             os.replace(stage / name, out / name)
+        for stale in set(OUTPUT_FILES) - set(names):   # skipped this time: not the old one
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(out / stale)
         return names
     except BaseException:
         if created:

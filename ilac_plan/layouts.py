@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from ._validate import check_array
+from ._validate import check_array, check_scalar
 from .errors import ParameterError
 
 
@@ -30,7 +30,7 @@ def hex_site_positions(isd_m, rings):
     x_m, y_m : ndarray
         Site positions [m], the centre site at the origin.
     """
-    isd = float(check_array("isd_m", isd_m, low=1.0, high=1e6, unit="m"))
+    isd = check_scalar("isd_m", isd_m, low=1.0, high=1e6, unit="m")
     rings = int(check_array("rings", rings, low=0, high=50, integer=True))
     # axial coordinates (q, r) with |q|, |r|, |q + r| <= rings
     pts = [(q, r) for q in range(-rings, rings + 1) for r in range(-rings, rings + 1)
@@ -82,7 +82,7 @@ def wrap_around(sites, isd_m, rings):
     pandas.DataFrame
         ``7 x len(sites)`` rows; the first ``len(sites)`` are the original ones.
     """
-    isd = float(check_array("isd_m", isd_m, low=1.0, unit="m"))
+    isd = check_scalar("isd_m", isd_m, low=1.0, unit="m")
     n = int(rings)
     # centres of the 6 neighbouring clusters of a (2n+1)-diameter hexagonal cluster
     a = np.array([(n + 1) * isd + n * isd / 2.0, (np.sqrt(3.0) / 2.0) * n * isd])
@@ -123,16 +123,19 @@ def poisson_layout(density_per_km2, bounds_m, *, sectors=3, seed=None, n_antenna
     pandas.DataFrame
         A site table (at least one site is drawn; a draw of zero is redrawn).
     """
-    density = float(check_array("density_per_km2", density_per_km2, low=0.0, low_open=True,
-                                high=1e5))
+    density = check_scalar("density_per_km2", density_per_km2, low=0.0, low_open=True,
+                                high=1e5)
     x0, y0, x1, y1 = (float(v) for v in bounds_m)
     if not (x1 > x0 and y1 > y0):
         raise ParameterError("bounds_m must be (x_min, y_min, x_max, y_max) with max > min")
     sectors = int(check_array("sectors", sectors, low=1, high=12, integer=True))
     rng = np.random.default_rng(seed)
     mean = density * (x1 - x0) * (y1 - y0) / 1e6
+    if mean < 0.01:
+        raise ParameterError(f"density_per_km2: {mean:.3g} sites expected over bounds_m; at least "
+                             "0.01 are needed (a larger density or area)")
     n = 0
-    while n == 0:
+    while n == 0:   # conditioned on one site at least: at most ~100 draws on average
         n = rng.poisson(mean)
     x = rng.uniform(x0, x1, n)
     y = rng.uniform(y0, y1, n)

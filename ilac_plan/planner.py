@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import check_array
+from ._validate import check_array, check_scalar
 from .area import default_area, read_area, validate_area
 from .coverage import INFEASIBLE, evaluate
 from .errors import ParameterError
@@ -24,6 +24,11 @@ from .sites import validate_sites
 
 #: Default limit on the number of grid pixels of one plan.
 MAX_POINTS = 20_000_000
+
+
+def _percentile(values, q):
+    """A percentile that is one of the values (no interpolation: inf stays inf, never NaN)."""
+    return float(np.percentile(values, q, method="higher"))
 
 
 @dataclass(frozen=True)
@@ -40,8 +45,8 @@ class GridSpec:
     @classmethod
     def covering(cls, bounds, resolution_m, max_points=MAX_POINTS):
         """The grid of whole pixels covering ``bounds`` = (xmin, ymin, xmax, ymax)."""
-        res = float(check_array("resolution_m", resolution_m, low=0.0, low_open=True,
-                                high=1e5, unit="m"))
+        res = check_scalar("resolution_m", resolution_m, low=0.0, low_open=True,
+                                high=1e5, unit="m")
         xmin, ymin, xmax, ymax = bounds
         nx = max(1, math.ceil((xmax - xmin) / res))
         ny = max(1, math.ceil((ymax - ymin) / res))
@@ -145,7 +150,7 @@ class PlanResult:
             cap, err = self._best_values(sel)
             rows.append({"scheme": name, "geometry": geom, "area_m2": float(geom.area),
                          "mean_capacity_bps": float(cap.mean()),
-                         "p95_error_m": float(np.percentile(err, 95))})
+                         "p95_error_m": _percentile(err, 95)})
         return pd.DataFrame(rows, columns=["scheme", "geometry", "area_m2", "mean_capacity_bps",
                                            "p95_error_m"])
 
@@ -176,9 +181,9 @@ class PlanResult:
         def stats(name, frac, cap, err):
             rows.append({"scheme": name, "area_fraction": frac,
                          "mean_capacity_bps": float(np.mean(cap)),
-                         "p5_capacity_bps": float(np.percentile(cap, 5)),
-                         "median_error_m": float(np.median(err)),
-                         "p95_error_m": float(np.percentile(err, 95))})
+                         "p5_capacity_bps": _percentile(cap, 5),
+                         "median_error_m": _percentile(err, 50),
+                         "p95_error_m": _percentile(err, 95)})
 
         for code, s in enumerate(self.schemes):
             stats(s, float(np.sum(best == code)) / n,
@@ -287,6 +292,8 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
               ue_height_m=ue_height_m, n_threads=n_threads)
     # validate everything once on one point before allocating the rasters
     probe = evaluate(cells, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])], **kw)
+    if "best_scheme" not in probe.columns:
+        raise ParameterError("schemes: a plan needs at least one allocation scheme")
     names = list(probe["best_scheme"].cat.categories[:-1])
     shape = (grid.ny, grid.nx)
     raster = {"serving_cell": np.full(shape, -1, np.int32), "snr_db": np.full(shape, np.nan),

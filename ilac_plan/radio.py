@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from ._validate import check_array
+from ._validate import check_array, check_scalar
 from .errors import ParameterError
 from .model.linkbudget import (
     THERMAL_NOISE_PSD_DBM_HZ,
@@ -80,12 +80,12 @@ class RadioParams:
 
     def __post_init__(self):
         for name, (low, high, integer, unit) in _RANGES.items():
-            value = float(check_array(name, getattr(self, name), low=low, high=high,
-                                      integer=integer, unit=unit))
+            value = check_scalar(name, getattr(self, name), low=low, high=high,
+                                      integer=integer, unit=unit)
             object.__setattr__(self, name, int(value) if integer else value)
         if self.spacing_m is not None:
-            object.__setattr__(self, "spacing_m", float(check_array(
-                "spacing_m", self.spacing_m, low=0.0, low_open=True, unit="m")))
+            object.__setattr__(self, "spacing_m", check_scalar(
+                "spacing_m", self.spacing_m, low=0.0, low_open=True, unit="m"))
         if self.rb_bandwidth_hz > self.bandwidth_hz:
             raise ParameterError("rb_bandwidth_hz must be <= bandwidth_hz")
 

@@ -40,6 +40,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .area import is_file
 from .errors import ParameterError
 from .radio import RadioParams
 
@@ -102,7 +103,12 @@ class GridSection(_Section):
     tile_px: int = Field(512, ge=16, le=16384)
 
 
+DEFAULT_TARGET_ERROR_M = 0.05
+
+
 class ObjectiveSection(_Section):
+    """A position-error target (default 5 cm) or a capacity-loss budget."""
+
     target_error_m: float | None = Field(None, gt=0, le=1e6)
     max_capacity_loss: float | None = Field(None, ge=0, le=1)
 
@@ -110,6 +116,8 @@ class ObjectiveSection(_Section):
     def _one_objective(self):
         if self.target_error_m is not None and self.max_capacity_loss is not None:
             raise ValueError("give target_error_m or max_capacity_loss, not both")
+        if self.target_error_m is None and self.max_capacity_loss is None:
+            self.target_error_m = DEFAULT_TARGET_ERROR_M
         return self
 
 
@@ -140,7 +148,7 @@ class Scenario(_Section):
     sites: SitesSection = SitesSection()
     area: AreaSection = AreaSection()
     grid: GridSection = GridSection()
-    objective: ObjectiveSection = ObjectiveSection(target_error_m=0.05)
+    objective: ObjectiveSection = ObjectiveSection()
     schemes: SchemesSection = SchemesSection()
     propagation: PropagationSection = PropagationSection()
     output: OutputSection = OutputSection()
@@ -215,7 +223,7 @@ def load_scenario(path):
         scenario.sites.file = str(base / scenario.sites.file)
     if scenario.area.file:
         scenario.area.file = str(base / scenario.area.file)
-    scenario.area.exclusions = [str(base / e) if Path(base / e).is_file() else e
+    scenario.area.exclusions = [str(base / e) if is_file(str(base / e)) else e
                                 for e in scenario.area.exclusions]
     return scenario
 
@@ -270,14 +278,14 @@ def run(scenario, *, progress=False, n_threads=None):
         area = read_area(a.wkt, "area")
     else:
         area = default_area(sites, a.margin_m)
-    exclusions = [read_area(e, f"exclusion {k + 1}", to_metres=to_metres if Path(e).is_file()
-                            else None) for k, e in enumerate(a.exclusions)]
+    exclusions = [read_area(e, f"exclusion {k + 1}", to_metres=to_metres if is_file(e) else None)
+                  for k, e in enumerate(a.exclusions)]
     hexagonal = scenario.sites.hexagonal
     wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings} \
         if hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file else None
     o, p = scenario.objective, scenario.propagation
-    target = o.target_error_m if o.max_capacity_loss is not None or o.target_error_m else None
-    return plan(sites, area, resolution_m=scenario.grid.resolution_m, target_error_m=target,
+    return plan(sites, area, resolution_m=scenario.grid.resolution_m,
+                target_error_m=o.target_error_m,
                 max_capacity_loss=o.max_capacity_loss, schemes=scenario.schemes.names,
                 radio=radio, exclusions=exclusions, interference=p.interference,
                 propagation=p.model, propagation_params=p.params or None,

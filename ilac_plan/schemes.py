@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_array, check_choice
+from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -68,7 +68,7 @@ class Parameter:
         label = f"{owner}.{self.name}" if owner else self.name
         if self.choices is not None:
             return check_choice(label, value, self.choices)
-        return float(check_array(label, value, low=self.low, high=self.high, unit=self.unit))
+        return check_scalar(label, value, low=self.low, high=self.high, unit=self.unit)
 
     def to_dict(self):
         return {"name": self.name, "default": self.default, "unit": self.unit,

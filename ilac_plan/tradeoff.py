@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernel
-from ._validate import check_array, check_choice
+from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 from .model.capacity import capacity_closed_form
 from .model.linkbudget import distance_for_path_gain_m, free_space_path_gain, linear_to_db
@@ -132,7 +132,7 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     if snr_db is None and distance_m is None:
         snr_db = (10.0, 20.0, 30.0)
     n_t = np.atleast_1d(check_array("n_antennas", n_antennas, low=1, high=65536, integer=True))
-    theta = float(check_array("theta_deg", theta_deg, low=-90, high=90, unit="deg"))
+    theta = check_scalar("theta_deg", theta_deg, low=-90, high=90, unit="deg")
     snr_dl, snr_ul, dist = link_geometry(radio, snr_db, distance_m)
 
     tau_t, bw = radio.n_symbols, radio.bandwidth_hz

@@ -21,7 +21,8 @@ def coverage_kernel(
     bandwidth_hz: float, rb_hz: float, n_rb: int, n_symbols: int, varsigma: float,
     wavelength_m: float, noise_dbm: float,
     schemes: _I, objective: int, objective_value: float,
-    interference: bool, prune: bool, block_size: int, n_threads: int,
+    interference: bool, prune: bool, prune_margin_db: float, block_size: int,
+    n_threads: int,
     serving: _I, distance_m: _F, theta_deg: _F, snr_db: _F,
     capacity_bps: _F, error_m: _F, loc_share: _F, best: npt.NDArray[np.int8],
 ) -> None: ...

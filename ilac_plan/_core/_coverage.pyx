@@ -14,10 +14,12 @@ For each block of points (in parallel over blocks, ``prange``):
 Arguments are marked IN or OUT; outputs are allocated by ``ilac_plan.coverage``.
 """
 
-from cython.parallel cimport parallel, prange
+from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY, M_PI, atan2, ceil, cos, floor, isfinite, log, log10, pow, sqrt
 from libc.stdint cimport int8_t, int32_t
 from libc.stdlib cimport free, malloc
+
+import numpy as np
 
 from ._model cimport best_pilot_efficiency_mixed, crb_position_m2
 
@@ -57,7 +59,6 @@ OBJECTIVE_BUDGET = 1
 
 cdef double LN2 = 0.69314718055994530942
 cdef double BROADSIDE_TOL = 1e-12
-cdef double PRUNE_MARGIN_DB = 1e-9
 #: Relative slack of the objective tests (CRB <= target^2, capacity >= (1 - f) C), so that
 #: splits exactly on the boundary (common with round numbers) do not depend on rounding.
 cdef double OBJECTIVE_RTOL = 1e-12
@@ -198,7 +199,7 @@ def coverage_kernel(
     const double[:, ::1] plan_data,                     # IN  (8, total candidates), see below
     const int32_t[::1] plan_loc_uplink,                 # IN  (n_plans) positioning uplink?
     int objective, double objective_value,              # IN  target^2 [m^2] or loss fraction
-    bint interference, bint prune, int block_size, int n_threads,
+    bint interference, bint prune, double prune_margin_db, int block_size, int n_threads,
     int32_t[::1] serving,                               # OUT serving cell index
     double[::1] distance_m,                             # OUT distance to it [m]
     double[::1] theta_deg,                              # OUT angle off broadside [deg]
@@ -221,15 +222,12 @@ def coverage_kernel(
     cdef double noise_mw = pow(10.0, noise_dbm / 10.0)
     cdef int t
     cdef Py_ssize_t b
-    # per-thread scratch (private inside the parallel block)
-    cdef double *bx
-    cdef double *by
-    cdef double *best_rx
-    cdef double *best_idx
-    cdef double *best_lin
-    cdef double *others
-    cdef double *cell_best
-    cdef int32_t *cand
+    # per-thread scratch, allocated here (with the GIL) and indexed by thread id
+    cdef Py_ssize_t width = 6 * block_size + n_cells
+    cdef double[:, ::1] scratch = np.empty((max(n_threads, 1), width))
+    cdef int32_t[:, ::1] cands = np.empty((max(n_threads, 1), max(n_cells, 1)), np.int32)
+    cdef double *base
+    cdef int tid
     plans = <Plan *>malloc((n_plans + 1) * sizeof(Plan))
     if plans == NULL:
         raise MemoryError()
@@ -268,32 +266,20 @@ def coverage_kernel(
     if n == 0:
         free(plans)
         return
-    with nogil, parallel(num_threads=n_threads):
-        bx = <double *>malloc(block_size * sizeof(double))
-        by = <double *>malloc(block_size * sizeof(double))
-        best_rx = <double *>malloc(block_size * sizeof(double))
-        best_idx = <double *>malloc(block_size * sizeof(double))
-        best_lin = <double *>malloc(block_size * sizeof(double))
-        others = <double *>malloc(block_size * sizeof(double))
-        cell_best = <double *>malloc(n_cells * sizeof(double))
-        cand = <int32_t *>malloc(n_cells * sizeof(int32_t))
-        for b in prange(n_blocks, schedule="dynamic"):
+    with nogil:
+        for b in prange(n_blocks, schedule="dynamic", num_threads=n_threads):
+            tid = threadid()
+            base = &scratch[tid, 0]
             _block(b * block_size, min(n, (b + 1) * block_size), &px[0], &py[0],
                    &order[0] if has_order else NULL, &cells, &plm, &rd,
                    &cell_n_antennas[0], &cell_spacing_m[0], &cell_ul_offset_db[0],
                    noise_dbm, noise_mw, plans, n_plans, objective, objective_value,
-                   interference, prune, n,
-                   bx, by, best_rx, best_idx, best_lin, others, cell_best, cand,
+                   interference, prune, prune_margin_db, n,
+                   base, base + block_size, base + 2 * block_size, base + 3 * block_size,
+                   base + 4 * block_size, base + 5 * block_size, base + 6 * block_size,
+                   &cands[tid, 0],
                    &serving[0], &distance_m[0], &theta_deg[0], &snr_db[0], &snr_ul_db[0],
                    &capacity_bps[0, 0], &error_m[0, 0], &loc_share[0, 0], &feasible[0, 0])
-        free(bx)
-        free(by)
-        free(best_rx)
-        free(best_idx)
-        free(best_lin)
-        free(others)
-        free(cell_best)
-        free(cand)
     free(plans)
 
 
@@ -302,7 +288,7 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
                  const Radio *rd, const double *cell_n, const double *cell_spacing,
                  const double *cell_ul_offset, double noise_dbm, double noise_mw,
                  const Plan *plans, int n_plans, int objective, double value,
-                 bint interference, bint prune, Py_ssize_t n_total,
+                 bint interference, bint prune, double prune_margin_db, Py_ssize_t n_total,
                  double *bx, double *by, double *best_rx, double *best_idx, double *best_lin,
                  double *others, double *cell_best, int32_t *cand,
                  int32_t *serving, double *distance_m, double *theta_deg, double *snr_db,
@@ -326,7 +312,7 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
         best_lin[i] = 0.0
         others[i] = 0.0
     if prune and not interference:
-        n_cand = ilac_prune(cells, plm, x0, x1, y0, y1, PRUNE_MARGIN_DB, cell_best, cand)
+        n_cand = ilac_prune(cells, plm, x0, x1, y0, y1, prune_margin_db, cell_best, cand)
     else:
         n_cand = cells.n_cells
         for j in range(n_cand):

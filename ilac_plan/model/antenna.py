@@ -9,7 +9,7 @@ attenuation relative to the broadside.
 
 import numpy as np
 
-from .._validate import check_array
+from .._validate import check_array, check_scalar
 
 BEAMWIDTH_DEG = 65.0
 """Half-power beamwidth :math:`\\varphi_{3dB}` of TR 38.901 Table 7.3-1. [deg]"""
@@ -43,8 +43,8 @@ def sector_attenuation_db(angle_rad, beamwidth_deg=BEAMWIDTH_DEG,
     3.0
     """
     angle = check_array("angle_rad", angle_rad, unit="rad")
-    width = float(check_array("beamwidth_deg", beamwidth_deg, low=0.0, low_open=True,
-                              high=360.0, unit="deg"))
-    a_max = float(check_array("front_to_back_db", front_to_back_db, low=0.0, unit="dB"))
+    width = check_scalar("beamwidth_deg", beamwidth_deg, low=0.0, low_open=True,
+                              high=360.0, unit="deg")
+    a_max = check_scalar("front_to_back_db", front_to_back_db, low=0.0, unit="dB")
     wrapped = np.angle(np.exp(1j * angle))
     return np.minimum(12.0 * (wrapped / np.deg2rad(width)) ** 2, a_max)

@@ -77,9 +77,15 @@ class PathLossModel:
             raise ParameterError("path-loss terms must be LogDistanceTerm objects")
         object.__setattr__(self, "terms", terms)
         check_array("min_distance_m", self.min_distance_m, low=0.0, low_open=True, unit="m")
-        probe = self.path_loss_db(np.geomspace(self.min_distance_m, 1e7, 64))
-        if not np.all(np.isfinite(probe)):
-            raise ParameterError(f"path-loss model {self.name!r} leaves distances with no term")
+        covered = float(self.min_distance_m)   # sweep the term intervals from the floor up
+        for t in sorted(terms, key=lambda t: t.min_distance_m):
+            if t.min_distance_m > covered:
+                break
+            covered = max(covered, t.max_distance_m)
+        if covered != np.inf:
+            raise ParameterError(f"path-loss model {self.name!r}: no term applies from "
+                                 f"{covered:g} m on; the terms must cover every distance from "
+                                 f"min_distance_m = {self.min_distance_m:g} m")
 
     def path_loss_db(self, distance_m):
         """Path loss at the given distances (numpy reference of the kernel's evaluation).
@@ -103,12 +109,27 @@ class PathLossModel:
             out = np.where(use, np.maximum(out, value), out)
         return out
 
+    def drop_db(self):
+        """Total fall of the loss with distance: the sum of the downward jumps at term edges.
+
+        Each term rises with distance (slopes are >= 0), so the maximum of the terms can
+        only fall where the set of terms changes; at each edge the jump is the loss just
+        there minus its limit from the left. TR 38.901's LOS models, for instance, fall by
+        a fraction of a dB at their breakpoint. Cell pruning widens its bounds by this much
+        so that it stays exact. [dB]
+        """
+        edges = {t.min_distance_m for t in self.terms} | {t.max_distance_m for t in self.terms}
+        total = 0.0
+        for e in sorted(x for x in edges if np.isfinite(x) and x > self.min_distance_m):
+            left = max((t.intercept_db + t.slope_db_per_decade * np.log10(e)
+                        for t in self.terms if t.min_distance_m < e <= t.max_distance_m),
+                       default=-np.inf)
+            total += max(0.0, left - float(self.path_loss_db(e)))
+        return total
+
     def is_nondecreasing(self):
-        """Whether the loss never falls with distance (needed for exact cell pruning)."""
-        edges = [t.min_distance_m for t in self.terms] + [t.max_distance_m for t in self.terms]
-        d = np.geomspace(self.min_distance_m, 1e7, 2048)
-        d = np.unique(np.concatenate([d, [e for e in edges if np.isfinite(e) and e > 0]]))
-        return bool(np.all(np.diff(self.path_loss_db(d)) >= 0))
+        """Whether the loss never falls with distance."""
+        return self.drop_db() == 0.0
 
     def kernel_terms(self):
         """Coefficients for the kernel: per term, loss = a0 + a1 log10(d^2) on [lo2, hi2).

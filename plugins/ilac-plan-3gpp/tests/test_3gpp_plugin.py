@@ -40,7 +40,9 @@ def test_models_match_the_table(scenario, h_bs, los, fc_hz, h_ut):
     name = f"{scenario}_{'los' if los else 'nlos'}"
     model = get_registry(reload=True).model(name).path_loss_model(
         radio, {"h_bs_m": h_bs, "h_ut_m": h_ut})
-    assert model.is_nondecreasing()
+    # LOS falls a little at the breakpoint (9 log10(d_BP^2 / (d_BP^2 + dh^2)) in the
+    # table); NLOS, the max with a steeper curve, may not
+    assert 0.0 <= model.drop_db() < 0.6
     bp = breakpoint_distance_m(fc_hz, h_bs, h_ut)
     for d2d in [10.0, 35.0, 120.0, 0.999 * bp, 1.001 * bp, 1800.0, 4999.0]:
         d3d, want = table_7_4_1_1(scenario, los, d2d, fc_hz, h_bs, h_ut)
