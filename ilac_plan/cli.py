@@ -217,19 +217,29 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
 @click.option("--crs", default=None, help="Metric CRS for lon/lat inputs, e.g. EPSG:32632.")
 @click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
 @click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
+              show_default=True, help="Run tiles on a local thread pool or on Dask.")
+@click.option("--scheduler", default=None,
+              help="Dask scheduler address (default: start a LocalCluster).")
+@click.option("--workers", "n_workers", type=int, default=None,
+              help="Local threads or LocalCluster workers.")
+@click.option("--tile-px", type=int, default=None, help="Tile side in pixels.")
+@click.option("--keep-checkpoints", is_flag=True,
+              help="Keep OUT/.ilac-checkpoints after a successful run.")
 @click.option("--no-geotiff", is_flag=True, help="Skip coverage.tif.")
 @click.option("--no-png", is_flag=True, help="Skip map.png.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary on stdout.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_capacity_loss,
-                schemes, propagation, crs, max_points, n_threads, no_geotiff, no_png, quiet,
-                out_dir):
+                schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
+                tile_px, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, summary, rasters, map and manifest.
 
     Writes regions.geojson, summary.csv, coverage.tif (with rasterio), map.png (with
     matplotlib) and manifest.json into OUT. Options override the scenario file, which
-    overrides the built-in default scenario.
+    overrides the built-in default scenario. Finished tiles are checkpointed in
+    OUT/.ilac-checkpoints: the same command started again after an interruption resumes.
     """
     from .exports import write_outputs
     from .scenario import default_scenario, load_scenario, parse_scenario, run
@@ -244,6 +254,8 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
         data["grid"]["resolution_m"] = resolution_m
     if max_points is not None:
         data["grid"]["max_points"] = max_points
+    if tile_px is not None:
+        data["grid"]["tile_px"] = tile_px
     if target_error_m is not None or max_capacity_loss is not None:
         data["objective"] = {"target_error_m": target_error_m,
                              "max_capacity_loss": max_capacity_loss}
@@ -258,9 +270,14 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     if no_png:
         data["output"]["png"] = False
     scenario = parse_scenario(data, "(with command-line options)")
-    result = run(scenario, progress=not quiet, n_threads=n_threads)
+    if n_workers is not None and n_workers < 1:
+        raise click.BadParameter("must be >= 1", param_hint="--workers")
+    result = run(scenario, progress=not quiet, n_threads=n_threads, engine=engine,
+                 n_workers=n_workers, scheduler=scheduler, checkpoint_dir=out_dir)
     written = write_outputs(result, out_dir, scenario=scenario.model_dump(),
                             geotiff=scenario.output.geotiff, png=scenario.output.png)
+    if result.checkpoints is not None and not keep_checkpoints:
+        result.checkpoints.remove()
     if not quiet:
         click.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         click.echo(f"{result.mask.sum():,} points in {result.run_time_s:.1f} s; wrote "

@@ -234,7 +234,7 @@ def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
         if png or (png is None and _has("matplotlib")):
             write_png(result, stage / "map.png")
         write_manifest(result, stage / "manifest.json", scenario)
-        names = sorted(os.listdir(stage))
+        names = sorted(n for n in os.listdir(stage))
         for name in names:
             os.replace(stage / name, out / name)
         for stale in set(OUTPUT_FILES) - set(names):   # skipped this time: not the old one

@@ -112,6 +112,7 @@ class PlanResult:
     crs: str | None = None
     run_time_s: float = 0.0
     options: dict = field(default_factory=dict)
+    checkpoints: object = None
 
     @property
     def classes(self):
@@ -227,7 +228,7 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
          schemes=None, radio=None, exclusions=(), interference=False, propagation=None,
          propagation_params=None, scheme_params=None, sector_pattern=True, ue_height_m=1.5,
          wrap_around=None, crs=None, max_points=MAX_POINTS, tile_px=512, n_threads=None,
-         progress=False):
+         progress=False, engine="local", n_workers=None, scheduler=None, checkpoint_dir=None):
     """Plan a coverage area: evaluate every pixel inside it and keep the rasters.
 
     Parameters
@@ -256,6 +257,16 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
         Tile side in pixels; memory is bounded by the tile, not by the grid.
     progress : bool, default False
         Show a tqdm progress bar over tiles.
+    engine : {"local", "dask"}, default "local"
+        Where tiles run (:mod:`ilac_plan.engine`): a local thread pool, or Dask
+        (``scheduler`` address, or a LocalCluster started for the run).
+    n_workers : int, optional
+        Local threads across tiles (default: the CPU count; each tile then uses one kernel
+        thread) or LocalCluster workers (default 2).
+    scheduler : str, optional
+        Dask scheduler address.
+    checkpoint_dir : str or os.PathLike, optional
+        Keep finished tiles in ``<checkpoint_dir>/.ilac-checkpoints`` and resume from them.
 
     Returns
     -------
@@ -303,37 +314,24 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
             raster[f"{s}_{suffix}"] = np.full(shape, np.nan)
     mask = np.zeros(shape, bool)
 
-    tiles = list(grid.tiles(tile_px))
-    bar = None
-    if progress:
-        from tqdm import tqdm
+    from .engine import CheckpointStore, TileJob, make_tiles, run_tiles
+    from .kernel import resolve_n_threads
 
-        bar = tqdm(total=len(tiles), unit="tile", desc="planning", leave=False)
-    source_row = cells["source_row"].to_numpy() if "source_row" in cells.columns else None
-    for rs, cs in tiles:
-        rows, cols = np.meshgrid(np.arange(rs.start, rs.stop), np.arange(cs.start, cs.stop),
-                                 indexing="ij")
-        x, y = grid.centres(rows, cols)
-        inside = shapely.contains_xy(area, x, y)
-        if inside.any():
-            df = evaluate(cells, x[inside], y[inside], **kw)
-            r, c = rows[inside], cols[inside]
-            serving = df["serving_cell"].to_numpy()
-            raster["serving_cell"][r, c] = source_row[serving] if source_row is not None \
-                else serving
-            raster["snr_db"][r, c] = df["snr_db"].to_numpy()
-            raster["best_scheme"][r, c] = df["best_scheme"].cat.codes.to_numpy()
-            for s in names:
-                for suffix in ("capacity_bps", "error_m", "loc_share"):
-                    raster[f"{s}_{suffix}"][r, c] = df[f"{s}_{suffix}"].to_numpy()
-            mask[r, c] = True
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    options = {k: v for k, v in kw.items() if k != "n_threads"}
+    job = TileJob(grid, shapely.to_wkb(area), cells, options, resolve_n_threads(n_threads))
+    tiles = make_tiles(grid, tile_px)
+    store = CheckpointStore(checkpoint_dir, job.key()) if checkpoint_dir is not None else None
+    for tile, arrays in run_tiles(job, tiles, engine=engine, n_workers=n_workers,
+                                  scheduler=scheduler, store=store, progress=progress):
+        window = (slice(tile.row0, tile.row0 + tile.nrows),
+                  slice(tile.col0, tile.col0 + tile.ncols))
+        mask[window] = arrays["mask"]
+        for name, arr in raster.items():
+            arr[window] = arrays[name]
     if not mask.any():
         raise ParameterError(f"area: no pixel centre falls inside the area at resolution_m "
                              f"{grid.resolution_m:g} m (use a finer resolution)")
-    options = {k: v for k, v in kw.items() if k != "radio"}
-    return PlanResult(grid, names, raster, mask, sites, area, crs,
-                      time.perf_counter() - t0, options)
+    result = PlanResult(grid, names, raster, mask, sites, area, crs, time.perf_counter() - t0,
+                        {k: v for k, v in kw.items() if k != "radio"})
+    result.checkpoints = store
+    return result

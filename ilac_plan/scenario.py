@@ -253,8 +253,11 @@ def resolve_sites(scenario):
     return sites, crs
 
 
-def run(scenario, *, progress=False, n_threads=None):
+def run(scenario, *, progress=False, n_threads=None, **engine):
     """Plan a scenario: resolve its sites, area and options, then :func:`ilac_plan.plan`.
+
+    ``engine`` keywords (``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``) go
+    to :func:`ilac_plan.plan`.
 
     Returns
     -------
@@ -292,4 +295,4 @@ def run(scenario, *, progress=False, n_threads=None):
                 scheme_params=scenario.schemes.params or None, sector_pattern=p.sector_pattern,
                 ue_height_m=p.ue_height_m, wrap_around=wrap, crs=crs,
                 max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px,
-                n_threads=n_threads, progress=progress)
+                n_threads=n_threads, progress=progress, **engine)

@@ -1,0 +1,301 @@
+"""Tiled execution of a plan: a local thread pool or a Dask cluster, with checkpoints.
+
+The grid is cut into :class:`Tile` windows. A :class:`TileJob` (sites, area, grid and
+options: small and picklable) is all a worker needs; it generates the points of a tile
+itself (:func:`compute_tile`), so no point array is ever shipped. Every computed tile can
+be written to a :class:`CheckpointStore`; a run started again with the same job resumes
+from it, and a store made by another job, or altered, is refused.
+
+One level of parallelism: the local engine runs tiles on a thread pool with one kernel
+thread each (the kernel releases the GIL), or, with one worker, one tile at a time with
+all OpenMP threads. Dask workers run one task at a time each; their default
+``OMP_NUM_THREADS=1`` (set by ``distributed``'s nanny, with ``MALLOC_TRIM_THRESHOLD_``)
+is kept on purpose, so a 2-worker cluster uses 2 cores without oversubscription.
+"""
+
+import concurrent.futures as cf
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from .errors import ParameterError
+
+CHECKPOINT_DIR = ".ilac-checkpoints"
+ENGINES = ("local", "dask")
+#: Test hook: a file whose existence makes the next tile computation kill its process
+#: (and removes the file), to simulate a lost worker.
+CRASH_ONCE_ENV = "ILAC_PLAN_TEST_CRASH_ONCE"
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A window of the grid: rows ``row0 .. row0 + nrows``, columns ``col0 .. col0 + ncols``."""
+
+    index: int
+    row0: int
+    col0: int
+    nrows: int
+    ncols: int
+
+    def bbox(self, grid):
+        """(xmin, ymin, xmax, ymax) of the tile's pixels. [m]"""
+        res = grid.resolution_m
+        return (grid.x0 + self.col0 * res, grid.y1 - (self.row0 + self.nrows) * res,
+                grid.x0 + (self.col0 + self.ncols) * res, grid.y1 - self.row0 * res)
+
+
+def make_tiles(grid, tile_px):
+    """The tiles of a grid, row-major, ``tile_px`` pixels on a side (smaller at the edges)."""
+    tiles = []
+    for r in range(0, grid.ny, tile_px):
+        for c in range(0, grid.nx, tile_px):
+            tiles.append(Tile(len(tiles), r, c, min(tile_px, grid.ny - r),
+                              min(tile_px, grid.nx - c)))
+    return tiles
+
+
+@dataclass(frozen=True)
+class TileJob:
+    """What a worker needs to compute any tile of a plan (no point arrays)."""
+
+    grid: object                 # planner.GridSpec
+    area_wkb: bytes              # the planning area minus exclusions
+    cells: object                # site table, with wrap-around copies if any
+    options: dict                # keyword arguments of ilac_plan.evaluate
+    n_threads: int = 1
+
+    def key(self):
+        """A digest of everything that determines the results (for checkpoints)."""
+        from . import __version__
+
+        h = hashlib.sha256()
+        h.update(__version__.encode())
+        h.update(repr(self.grid).encode())
+        h.update(self.area_wkb)
+        buf = io.StringIO()
+        self.cells.to_csv(buf, index=False, float_format="%.17g")
+        h.update(buf.getvalue().encode())
+        h.update(json.dumps(self.options, sort_keys=True, default=_canon).encode())
+        return h.hexdigest()[:32]
+
+
+def _canon(obj):
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "__dict__"):
+        return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+    return repr(obj)
+
+
+def compute_tile(job, tile):
+    """Evaluate every pixel centre of ``tile`` inside the area; return its arrays.
+
+    Returns
+    -------
+    dict of ndarray
+        ``(nrows, ncols)`` arrays: ``mask``, ``serving_cell`` (-1 outside), ``best_scheme``
+        (category code, -1 outside), and NaN-filled float arrays for ``snr_db`` and each
+        ``<scheme>_capacity_bps``, ``_error_m``, ``_loc_share``.
+    """
+    marker = os.environ.get(CRASH_ONCE_ENV)
+    if marker and os.path.exists(marker):
+        os.remove(marker)
+        os._exit(17)
+    from .coverage import evaluate
+
+    grid = job.grid
+    rows, cols = np.meshgrid(np.arange(tile.row0, tile.row0 + tile.nrows),
+                             np.arange(tile.col0, tile.col0 + tile.ncols), indexing="ij")
+    x, y = grid.centres(rows, cols)
+    area = shapely.from_wkb(job.area_wkb)
+    inside = shapely.contains_xy(area, x, y)
+    shape = (tile.nrows, tile.ncols)
+    out = {"mask": inside, "serving_cell": np.full(shape, -1, np.int32),
+           "best_scheme": np.full(shape, -1, np.int16), "snr_db": np.full(shape, np.nan)}
+    df = evaluate(job.cells, x[inside] if inside.any() else np.empty(0),
+                  y[inside] if inside.any() else np.empty(0), n_threads=job.n_threads,
+                  **job.options)
+    serving = df["serving_cell"].to_numpy()
+    if "source_row" in job.cells.columns:
+        serving = job.cells["source_row"].to_numpy()[serving] if serving.size else serving
+    out["serving_cell"][inside] = serving
+    out["snr_db"][inside] = df["snr_db"].to_numpy()
+    out["best_scheme"][inside] = df["best_scheme"].cat.codes.to_numpy()
+    for col in df.columns:
+        if col.endswith(("_capacity_bps", "_error_m", "_loc_share")):
+            arr = np.full(shape, np.nan)
+            arr[inside] = df[col].to_numpy()
+            out[col] = arr
+    return out
+
+
+def _checksum(arrays):
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(name.encode())
+        h.update(str(a.dtype).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class CheckpointStore:
+    """Finished tiles as compressed ``.npz`` files in ``<out>/.ilac-checkpoints``.
+
+    The folder records the job's key; a store made by another job is refused, and so is a
+    tile file whose checksum, job key or index does not match (altered or damaged).
+    """
+
+    def __init__(self, out_dir, job_key):
+        self.folder = Path(out_dir) / CHECKPOINT_DIR
+        self.job_key = job_key
+        stamp = self.folder / "job.json"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if stamp.exists():
+                found = json.loads(stamp.read_text()).get("job_key")
+                if found != job_key:
+                    raise ParameterError(
+                        f"checkpoints in {str(self.folder)!r} are from a different scenario "
+                        f"(job {found}, this one {job_key}); remove that folder or choose "
+                        "another --out")
+            else:
+                tmp = stamp.with_suffix(".part")
+                tmp.write_text(json.dumps({"job_key": job_key}))
+                os.replace(tmp, stamp)
+        except OSError as exc:
+            raise ParameterError(f"cannot write to output folder {str(Path(out_dir))!r}: "
+                                 f"{exc.strerror or exc}") from None
+
+    def path(self, tile):
+        return self.folder / f"tile_{tile.index:06d}.npz"
+
+    def load(self, tile):
+        """The tile's arrays, or None when it has not been computed yet."""
+        path = self.path(tile)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["__meta__"]))
+                arrays = {k: data[k] for k in data.files if k != "__meta__"}
+        except Exception as exc:  # noqa: BLE001 - zip, json, numpy format errors
+            raise ParameterError(f"checkpoint {path.name} is damaged ({type(exc).__name__}); "
+                                 "delete it to recompute that tile") from None
+        if meta.get("job_key") != self.job_key or meta.get("tile") != tile.index \
+                or meta.get("sha256") != _checksum(arrays):
+            raise ParameterError(f"checkpoint {path.name} does not match this run (altered, "
+                                 "damaged or from another scenario); delete it to recompute")
+        return arrays
+
+    def save(self, tile, arrays):
+        meta = json.dumps({"job_key": self.job_key, "tile": tile.index,
+                           "sha256": _checksum(arrays)})
+        path = self.path(tile)
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, __meta__=np.array(meta), **arrays)
+        os.replace(tmp, path)
+
+    def remove(self):
+        import shutil
+
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def run_tiles(job, tiles, *, engine="local", n_workers=None, scheduler=None, store=None,
+              progress=False):
+    """Compute every tile (or load it from ``store``); yield ``(tile, arrays)`` as they finish.
+
+    Parameters
+    ----------
+    engine : {"local", "dask"}
+    n_workers : int, optional
+        Local threads (default: the CPU count) or LocalCluster workers (default 2).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``); without it a
+        LocalCluster is started for the run.
+    store : CheckpointStore, optional
+    progress : bool
+        A tqdm progress bar over tiles.
+    """
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(tiles), unit="tile", desc="planning", leave=False)
+    todo = []
+    for tile in tiles:
+        arrays = store.load(tile) if store is not None else None
+        if arrays is None:
+            todo.append(tile)
+        else:
+            if bar is not None:
+                bar.update(1)
+            yield tile, arrays
+    runner = _run_dask if engine == "dask" else _run_local
+    try:
+        for tile, arrays in runner(job, todo, n_workers, scheduler):
+            if store is not None:
+                store.save(tile, arrays)
+            if bar is not None:
+                bar.update(1)
+            yield tile, arrays
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _run_local(job, tiles, n_workers, _scheduler):
+    workers = n_workers or os.cpu_count() or 1
+    if workers <= 1 or len(tiles) <= 1:
+        for tile in tiles:                      # one tile at a time, all kernel threads
+            yield tile, compute_tile(job, tile)
+        return
+    single = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=1)
+    with cf.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(compute_tile, single, t): t for t in tiles}
+        for fut in cf.as_completed(futures):
+            yield futures[fut], fut.result()
+
+
+def _run_dask(job, tiles, n_workers, scheduler):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ParameterError("the dask engine needs dask.distributed: "
+                             "pip install 'ilac-plan[dask]'") from None
+    if not tiles:
+        return
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=n_workers or 2, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as exc:
+            raise ParameterError(f"--scheduler {scheduler!r}: cannot connect: {exc}") from None
+    try:
+        # kernel threads: what the worker's OMP_NUM_THREADS allows (1 by dask's default)
+        remote = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=-1)
+        job_future = client.scatter(remote, broadcast=True)
+        futures = [client.submit(compute_tile, job_future, t, retries=3, pure=False)
+                   for t in tiles]
+        index = {f.key: t for f, t in zip(futures, tiles)}
+        for fut in as_completed(futures):
+            yield index[fut.key], fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,139 @@
+"""Tiled engines: bit-identical results, Dask, checkpoints, resume after a kill."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import ilac_plan as ip
+from ilac_plan.cli import cli
+from ilac_plan.engine import CHECKPOINT_DIR, CRASH_ONCE_ENV
+
+SITES = ip.hexagonal_layout(isd_m=400.0, rings=1)
+
+
+def plan(**kw):
+    return ip.plan(SITES, resolution_m=20.0, target_error_m=0.05, **kw)
+
+
+def assert_same(a, b):
+    assert a.raster.keys() == b.raster.keys()
+    for name in a.raster:
+        np.testing.assert_array_equal(a.raster[name], b.raster[name], err_msg=name)
+    np.testing.assert_array_equal(a.mask, b.mask)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return plan(tile_px=512, n_workers=1)
+
+
+@pytest.mark.parametrize("kw", [dict(tile_px=16), dict(tile_px=37, n_workers=2),
+                                dict(tile_px=64, n_workers=1, n_threads=1)])
+def test_tile_size_and_threads_do_not_change_results(reference, kw):
+    assert_same(plan(**kw), reference)
+
+
+@pytest.fixture(scope="module")
+def dask_result():
+    return plan(tile_px=32, engine="dask", n_workers=2)
+
+
+def test_dask_localcluster_equals_local(reference, dask_result):
+    assert_same(dask_result, reference)
+
+
+def test_lost_worker_is_retried(reference, tmp_path, monkeypatch):
+    marker = tmp_path / "crash-once"
+    marker.write_text("x")
+    monkeypatch.setenv(CRASH_ONCE_ENV, str(marker))
+    result = plan(tile_px=48, engine="dask", n_workers=2)
+    assert not marker.exists()          # a worker did die on a tile ...
+    assert_same(result, reference)      # ... and the tile was computed again elsewhere
+
+
+def test_checkpoints_resume_only_missing_tiles(reference, tmp_path):
+    first = plan(tile_px=24, checkpoint_dir=tmp_path)
+    folder = tmp_path / CHECKPOINT_DIR
+    files = sorted(folder.glob("tile_*.npz"))
+    assert len(files) > 4
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    files[1].unlink()
+    files[3].unlink()
+    time.sleep(0.01)
+    second = plan(tile_px=24, checkpoint_dir=tmp_path)
+    assert_same(second, first)
+    assert_same(second, reference)
+    now = {f: f.stat().st_mtime_ns for f in sorted(folder.glob("tile_*.npz"))}
+    recomputed = [f.name for f in now if f not in stamps or now[f] != stamps[f]]
+    assert recomputed == [files[1].name, files[3].name]
+
+
+def test_checkpoint_of_another_scenario_is_refused(tmp_path):
+    plan(tile_px=24, checkpoint_dir=tmp_path)
+    with pytest.raises(ValueError, match="from a different scenario"):
+        ip.plan(SITES, resolution_m=25.0, target_error_m=0.05, tile_px=24,
+                checkpoint_dir=tmp_path)
+
+
+def test_tampered_checkpoint_is_refused(tmp_path):
+    plan(tile_px=24, checkpoint_dir=tmp_path)
+    victim = sorted((tmp_path / CHECKPOINT_DIR).glob("tile_*.npz"))[2]
+    with np.load(victim) as data:
+        arrays = {k: data[k] for k in data.files}
+    arrays["snr_db"] = arrays["snr_db"] + 1.0
+    with open(victim, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    with pytest.raises(ValueError, match=f"checkpoint {victim.name} does not match this run"):
+        plan(tile_px=24, checkpoint_dir=tmp_path)
+    victim.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match=f"checkpoint {victim.name} is damaged"):
+        plan(tile_px=24, checkpoint_dir=tmp_path)
+
+
+def _map_args(out):
+    return ["map", "-q", "--resolution-m", "5", "--tile-px", "16", "--workers", "1",
+            "--no-png", "--out", str(out)]
+
+
+def test_run_killed_and_resumed_equals_uninterrupted(tmp_path):
+    exe = shutil.which("ilac-plan")
+    assert exe, "the ilac-plan console script is not installed"
+    killed = tmp_path / "killed"
+    proc = subprocess.Popen([exe, *_map_args(killed)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    folder = killed / CHECKPOINT_DIR
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(folder.glob("tile_*.npz"))) < 5:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(folder.glob("tile_*.npz")))
+    assert 5 <= done_before and not (killed / "summary.csv").exists()
+    res = CliRunner().invoke(cli, _map_args(killed))
+    assert res.exit_code == 0, res.output
+    whole = tmp_path / "whole"
+    assert CliRunner().invoke(cli, _map_args(whole)).exit_code == 0
+    for name in ("summary.csv", "regions.geojson"):
+        assert (killed / name).read_bytes() == (whole / name).read_bytes(), name
+    import rasterio
+
+    with rasterio.open(killed / "coverage.tif") as a, rasterio.open(whole / "coverage.tif") as b:
+        np.testing.assert_array_equal(a.read(), b.read())
+    assert not (killed / CHECKPOINT_DIR).exists()     # removed after the successful run
+
+
+def test_cli_refuses_a_mismatched_checkpoint(tmp_path):
+    out = tmp_path / "o"
+    args = ["map", "-q", "--no-png", "--no-geotiff", "--out", str(out), "--keep-checkpoints"]
+    assert CliRunner().invoke(cli, args + ["--resolution-m", "40"]).exit_code == 0
+    assert (out / CHECKPOINT_DIR / "job.json").exists()
+    res = CliRunner().invoke(cli, args + ["--resolution-m", "50"])
+    assert res.exit_code == 2 and "from a different scenario" in res.stderr
