@@ -224,6 +224,9 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
 @click.option("--workers", "n_workers", type=int, default=None,
               help="Local threads or LocalCluster workers.")
 @click.option("--tile-px", type=int, default=None, help="Tile side in pixels.")
+@click.option("--stream/--in-memory", default=None,
+              help="Build the outputs tile by tile in bounded memory (default: when the grid "
+                   "has more than 20 million points).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep OUT/.ilac-checkpoints after a successful run.")
 @click.option("--no-geotiff", is_flag=True, help="Skip coverage.tif.")
@@ -233,7 +236,7 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_capacity_loss,
                 schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
-                tile_px, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
+                tile_px, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, summary, rasters, map and manifest.
 
     Writes regions.geojson, summary.csv, coverage.tif (with rasterio), map.png (with
@@ -272,15 +275,33 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     scenario = parse_scenario(data, "(with command-line options)")
     if n_workers is not None and n_workers < 1:
         raise click.BadParameter("must be >= 1", param_hint="--workers")
-    result = run(scenario, progress=not quiet, n_threads=n_threads, engine=engine,
-                 n_workers=n_workers, scheduler=scheduler, checkpoint_dir=out_dir)
-    written = write_outputs(result, out_dir, scenario=scenario.model_dump(),
-                            geotiff=scenario.output.geotiff, png=scenario.output.png)
-    if result.checkpoints is not None and not keep_checkpoints:
-        result.checkpoints.remove()
+    engine_kw = dict(progress=not quiet, n_threads=n_threads, engine=engine,
+                     n_workers=n_workers, scheduler=scheduler, checkpoint_dir=out_dir)
+    if stream is None:
+        from .streaming import STREAM_POINTS
+        from .scenario import prepare
+
+        grid = prepare(scenario).grid
+        stream = grid.nx * grid.ny > STREAM_POINTS
+    if stream:
+        from .streaming import stream_to_dir
+
+        written, info = stream_to_dir(scenario, out_dir, geotiff=scenario.output.geotiff,
+                                      png=scenario.output.png,
+                                      scenario_dict=scenario.model_dump(), **engine_kw)
+        summary, n_points, run_time, store = (info["summary"], info["n_points"],
+                                              info["run_time_s"], info["checkpoints"])
+    else:
+        result = run(scenario, **engine_kw)
+        written = write_outputs(result, out_dir, scenario=scenario.model_dump(),
+                                geotiff=scenario.output.geotiff, png=scenario.output.png)
+        summary, n_points, run_time, store = (result.summary, int(result.mask.sum()),
+                                              result.run_time_s, result.checkpoints)
+    if store is not None and not keep_checkpoints:
+        store.remove()
     if not quiet:
-        click.echo(result.summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        click.echo(f"{result.mask.sum():,} points in {result.run_time_s:.1f} s; wrote "
+        click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        click.echo(f"{n_points:,} points in {run_time:.1f} s; wrote "
                    f"{', '.join(written)} to {out_dir}", err=True)
 
 

@@ -34,16 +34,20 @@ def _finite(value):
 
 
 def regions_geojson(result):
-    """The regions as a GeoJSON FeatureCollection (dict).
+    """The regions of a :class:`~ilac_plan.planner.PlanResult` as GeoJSON (dict)."""
+    return regions_geojson_from(result.regions, result.crs)
 
-    Coordinates are WGS 84 lon/lat when the plan has a CRS, else the plan's metres.
+
+def regions_geojson_from(regions, crs):
+    """A regions table (scheme, geometry, area_m2, ...) as a GeoJSON FeatureCollection.
+
+    Coordinates are WGS 84 lon/lat when ``crs`` is set, else the plan's metres.
     """
-    regions = result.regions
     geoms = list(regions["geometry"])
-    if result.crs:
+    if crs:
         from .sites import to_lonlat
 
-        fwd = to_lonlat(result.crs)
+        fwd = to_lonlat(crs)
         geoms = [shapely.transform(g, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
                  for g in geoms]
     features = []
@@ -54,7 +58,7 @@ def regions_geojson(result):
         features.append({"type": "Feature", "properties": props,
                          "geometry": shapely.geometry.mapping(geom)})
     doc = {"type": "FeatureCollection", "features": features}
-    if not result.crs:
+    if not crs:
         doc["coordinate_reference"] = "local metres (no CRS given)"
     return doc
 
@@ -124,6 +128,24 @@ def write_geotiff(result, path):
 
 def write_png(result, path):
     """Write ``map.png``: best scheme with sites and azimuths, capacity and error panels."""
+    from types import SimpleNamespace
+
+    cap, err = result._best_values(result.mask)
+    cap_map = np.full(result.mask.shape, np.nan)
+    err_map = np.full(result.mask.shape, np.nan)
+    cap_map[result.mask] = cap
+    err_map[result.mask] = err
+    view = SimpleNamespace(best_scheme=result.raster["best_scheme"], mask=result.mask,
+                           capacity=cap_map, error=err_map)
+    write_png_from(view, result.grid, 1, result.sites, result.crs, result.classes, path)
+
+
+def write_png_from(view, grid, step, sites, crs, classes, path):
+    """Draw the three map panels from (possibly decimated) rasters.
+
+    ``view`` has ``best_scheme`` (int, -1 outside), ``mask``, ``capacity`` [bit/s] and
+    ``error`` [m] of the best scheme (NaN outside); ``step`` is the decimation factor.
+    """
     try:
         from matplotlib.colors import ListedColormap, LogNorm
         from matplotlib.figure import Figure
@@ -131,25 +153,25 @@ def write_png(result, path):
     except ImportError:
         raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]'") \
             from None
-    g = result.grid
-    extent = (g.x0, g.x0 + g.nx * g.resolution_m, g.y1 - g.ny * g.resolution_m, g.y1)
+    g = grid
+    ny, nx = view.mask.shape
+    extent = (g.x0, g.x0 + nx * step * g.resolution_m, g.y1 - ny * step * g.resolution_m, g.y1)
     fig = Figure(figsize=(16, 5.4), layout="constrained")
     axes = fig.subplots(1, 3)
-    colours = [SCHEME_COLOURS[k % len(SCHEME_COLOURS)] for k in range(len(result.schemes))]
+    n_schemes = len(classes) - 1
+    colours = [SCHEME_COLOURS[k % len(SCHEME_COLOURS)] for k in range(n_schemes)]
     colours.append(INFEASIBLE_COLOUR)
-    best = np.ma.masked_less(result.raster["best_scheme"], 0)
+    best = np.ma.masked_less(view.best_scheme, 0)
     axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
                    vmax=len(colours) - 0.5, interpolation="nearest")
-    present = set(np.unique(result.raster["best_scheme"][result.mask]).tolist())
+    present = set(np.unique(view.best_scheme[view.mask]).tolist())
     axes[0].legend(handles=[Patch(color=colours[k], label=name)
-                            for k, name in enumerate(result.classes) if k in present],
+                            for k, name in enumerate(classes) if k in present],
                    loc="upper right", fontsize=8, framealpha=0.85)
     axes[0].set_title("best allocation scheme")
-    cap, err = result._best_values(result.mask)
-    cap_map = np.full(result.mask.shape, np.nan)
-    err_map = np.full(result.mask.shape, np.nan)
-    cap_map[result.mask] = cap / 1e6
-    err_map[result.mask] = np.where(np.isfinite(err) & (err > 0), err, np.nan)
+    cap_map = np.where(view.mask, view.capacity / 1e6, np.nan)
+    err_map = np.where(view.mask & np.isfinite(view.error) & (view.error > 0), view.error,
+                       np.nan)
     im = axes[1].imshow(cap_map, extent=extent, cmap="viridis", interpolation="nearest")
     fig.colorbar(im, ax=axes[1], label="capacity left [Mbit/s]", shrink=0.85)
     axes[1].set_title("capacity with the best scheme")
@@ -163,17 +185,17 @@ def write_png(result, path):
                         interpolation="nearest")
     fig.colorbar(im, ax=axes[2], label="position error sqrt(CRB) [m]", shrink=0.85)
     axes[2].set_title("position error with the best scheme")
-    sx, sy = result.sites["x_m"].to_numpy(), result.sites["y_m"].to_numpy()
-    az = np.deg2rad(result.sites["azimuth_deg"].to_numpy())
+    sx, sy = sites["x_m"].to_numpy(), sites["y_m"].to_numpy()
+    az = np.deg2rad(sites["azimuth_deg"].to_numpy())
     arrow = 0.03 * max(extent[1] - extent[0], extent[3] - extent[2])
     for ax in axes:
-        ax.plot(sx, sy, "k^", ms=4)
+        ax.plot(sx, sy, "k^", ms=4 if len(sx) < 300 else 1.5)
         ax.plot(np.vstack([sx, sx + arrow * np.sin(az)]), np.vstack([sy, sy + arrow * np.cos(az)]),
-                "k-", lw=0.8)
+                "k-", lw=0.8 if len(sx) < 300 else 0.3)
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.set_aspect("equal")
-        ax.set_xlabel("x [m]" if not result.crs else f"x [m, {result.crs}]")
+        ax.set_xlabel("x [m]" if not crs else f"x [m, {crs}]")
         ax.set_ylabel("y [m]")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
@@ -181,20 +203,26 @@ def write_png(result, path):
 
 def manifest(result, scenario=None):
     """Everything needed to reproduce a map: versions, plugins, scenario, grid, time."""
+    return manifest_from(result.grid, int(result.mask.sum()), result.run_time_s, result.crs,
+                         result.schemes, scenario)
+
+
+def manifest_from(grid, n_points, run_time_s, crs, schemes, scenario=None, streamed=False):
     from . import __version__
     from .plugins import get_registry
 
-    g = result.grid
+    g = grid
     return {
         "ilac_plan_version": __version__,
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "run_time_s": round(result.run_time_s, 3),
+        "run_time_s": round(run_time_s, 3),
         "scenario": scenario,
         "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version,
                      "error": p.error} for p in get_registry().plugins],
         "grid": {"nx": g.nx, "ny": g.ny, "resolution_m": g.resolution_m, "x0_m": g.x0,
-                 "y1_m": g.y1, "n_points": int(result.mask.sum()), "crs": result.crs},
-        "schemes": result.schemes,
+                 "y1_m": g.y1, "n_points": n_points, "crs": crs},
+        "schemes": list(schemes),
+        "streamed": streamed,
     }
 
 
@@ -204,7 +232,7 @@ def write_manifest(result, path, scenario=None):
 
 
 def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
-    """Write every output into ``out_dir`` (created if needed), all or nothing.
+    """Write every output of a :class:`PlanResult` into ``out_dir``, all or nothing.
 
     ``geotiff`` / ``png``: True requires the extra, False skips, None writes the file
     when the extra is installed.
@@ -213,6 +241,29 @@ def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
     -------
     list of str
         The files written.
+    """
+    def fill(stage):
+        write_regions(result, stage / "regions.geojson")
+        write_summary(result, stage / "summary.csv")
+        if wants(geotiff, "rasterio"):
+            write_geotiff(result, stage / "coverage.tif")
+        if wants(png, "matplotlib"):
+            write_png(result, stage / "map.png")
+        write_manifest(result, stage / "manifest.json", scenario)
+
+    return staged(out_dir, fill)
+
+
+def wants(flag, module):
+    """Whether an optional output is written: True forces it, None means 'if installed'."""
+    return bool(flag) or (flag is None and _has(module))
+
+
+def staged(out_dir, fill):
+    """Run ``fill(stage)`` in a hidden folder inside ``out_dir``, then move its files in.
+
+    ``out_dir`` is created if needed (and removed again on failure if it was created
+    here); outputs of earlier runs that this run did not write are removed.
     """
     out = Path(out_dir)
     created = False
@@ -227,14 +278,8 @@ def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
         raise ParameterError(f"cannot write to output folder {str(out)!r}: "
                              f"{exc.strerror or exc}") from None
     try:
-        write_regions(result, stage / "regions.geojson")
-        write_summary(result, stage / "summary.csv")
-        if geotiff or (geotiff is None and _has("rasterio")):
-            write_geotiff(result, stage / "coverage.tif")
-        if png or (png is None and _has("matplotlib")):
-            write_png(result, stage / "map.png")
-        write_manifest(result, stage / "manifest.json", scenario)
-        names = sorted(n for n in os.listdir(stage))
+        fill(stage)
+        names = sorted(os.listdir(stage))
         for name in names:
             os.replace(stage / name, out / name)
         for stale in set(OUTPUT_FILES) - set(names):   # skipped this time: not the old one

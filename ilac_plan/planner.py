@@ -224,6 +224,57 @@ class PlanResult:
         write_png(self, path)
 
 
+def setup(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capacity_loss=None,
+          schemes=None, radio=None, exclusions=(), interference=False, propagation=None,
+          propagation_params=None, scheme_params=None, sector_pattern=True, ue_height_m=1.5,
+          wrap_around=None, crs=None, max_points=MAX_POINTS, tile_px=512, n_threads=None):
+    """Validate a plan's inputs and resolve its grid, cells and options (no evaluation).
+
+    Arguments as in :func:`plan`. Returns a namespace with ``grid``, ``names`` (schemes),
+    ``sites``, ``area`` (minus exclusions), ``cells`` (with wrap-around copies),
+    ``kw`` (the :func:`ilac_plan.evaluate` keywords), ``options`` (``kw`` less
+    ``n_threads``), ``tile_px`` and ``crs``.
+    """
+    from types import SimpleNamespace
+
+    radio = RadioParams() if radio is None else radio
+    sites = validate_sites(sites)
+    if "x_m" not in sites.columns:
+        raise ParameterError("sites need x_m and y_m (read lon/lat tables with read_sites)")
+    area = default_area(sites) if area is None else validate_area(area)
+    for k, ex in enumerate(exclusions):
+        area = area.difference(read_area(ex, name=f"exclusion {k + 1}"))
+    if area.is_empty or not area.area > 0:
+        raise ParameterError("area: nothing is left to plan once the exclusions are removed")
+    if not shapely.intersects(area, shapely.multipoints(
+            np.column_stack([sites["x_m"], sites["y_m"]]))):
+        inside = shapely.contains_xy(area.buffer(10 * resolution_m), sites["x_m"], sites["y_m"])
+        if not inside.any():
+            raise ParameterError(
+                "area: no site lies in or near the planning area (are the area and the sites "
+                "in the same coordinates?)")
+    grid = GridSpec.covering(area.bounds, resolution_m, max_points)
+    tile_px = int(check_array("tile_px", tile_px, low=16, high=1 << 14, integer=True))
+    cells = sites
+    if wrap_around:
+        cells = wrap_around_copies(sites, wrap_around["isd_m"], wrap_around["rings"])
+    shapely.prepare(area)
+
+    kw = dict(target_error_m=target_error_m, max_capacity_loss=max_capacity_loss,
+              schemes=schemes, radio=radio, interference=interference,
+              propagation=propagation, propagation_params=propagation_params,
+              scheme_params=scheme_params, sector_pattern=sector_pattern,
+              ue_height_m=ue_height_m, n_threads=n_threads)
+    # validate everything once on one point before allocating the rasters
+    probe = evaluate(cells, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])], **kw)
+    if "best_scheme" not in probe.columns:
+        raise ParameterError("schemes: a plan needs at least one allocation scheme")
+    names = list(probe["best_scheme"].cat.categories[:-1])
+    options = {k: v for k, v in kw.items() if k != "n_threads"}
+    return SimpleNamespace(grid=grid, names=names, sites=sites, area=area, cells=cells, kw=kw,
+                           options=options, tile_px=tile_px, crs=crs)
+
+
 def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capacity_loss=None,
          schemes=None, radio=None, exclusions=(), interference=False, propagation=None,
          propagation_params=None, scheme_params=None, sector_pattern=True, ue_height_m=1.5,
@@ -273,39 +324,15 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
     PlanResult
     """
     t0 = time.perf_counter()
-    radio = RadioParams() if radio is None else radio
-    sites = validate_sites(sites)
-    if "x_m" not in sites.columns:
-        raise ParameterError("sites need x_m and y_m (read lon/lat tables with read_sites)")
-    area = default_area(sites) if area is None else validate_area(area)
-    for k, ex in enumerate(exclusions):
-        area = area.difference(read_area(ex, name=f"exclusion {k + 1}"))
-    if area.is_empty or not area.area > 0:
-        raise ParameterError("area: nothing is left to plan once the exclusions are removed")
-    if not shapely.intersects(area, shapely.multipoints(
-            np.column_stack([sites["x_m"], sites["y_m"]]))):
-        inside = shapely.contains_xy(area.buffer(10 * resolution_m), sites["x_m"], sites["y_m"])
-        if not inside.any():
-            raise ParameterError(
-                "area: no site lies in or near the planning area (are the area and the sites "
-                "in the same coordinates?)")
-    grid = GridSpec.covering(area.bounds, resolution_m, max_points)
-    tile_px = int(check_array("tile_px", tile_px, low=16, high=1 << 14, integer=True))
-    cells = sites
-    if wrap_around:
-        cells = wrap_around_copies(sites, wrap_around["isd_m"], wrap_around["rings"])
-    shapely.prepare(area)
-
-    kw = dict(target_error_m=target_error_m, max_capacity_loss=max_capacity_loss,
-              schemes=schemes, radio=radio, interference=interference,
-              propagation=propagation, propagation_params=propagation_params,
-              scheme_params=scheme_params, sector_pattern=sector_pattern,
-              ue_height_m=ue_height_m, n_threads=n_threads)
-    # validate everything once on one point before allocating the rasters
-    probe = evaluate(cells, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])], **kw)
-    if "best_scheme" not in probe.columns:
-        raise ParameterError("schemes: a plan needs at least one allocation scheme")
-    names = list(probe["best_scheme"].cat.categories[:-1])
+    prep = setup(sites, area, resolution_m=resolution_m, target_error_m=target_error_m,
+                 max_capacity_loss=max_capacity_loss, schemes=schemes, radio=radio,
+                 exclusions=exclusions, interference=interference, propagation=propagation,
+                 propagation_params=propagation_params, scheme_params=scheme_params,
+                 sector_pattern=sector_pattern, ue_height_m=ue_height_m,
+                 wrap_around=wrap_around, crs=crs, max_points=max_points, tile_px=tile_px,
+                 n_threads=n_threads)
+    grid, names, sites, area, cells, kw = (prep.grid, prep.names, prep.sites, prep.area,
+                                           prep.cells, prep.kw)
     shape = (grid.ny, grid.nx)
     raster = {"serving_cell": np.full(shape, -1, np.int32), "snr_db": np.full(shape, np.nan),
               "best_scheme": np.full(shape, -1, np.int16)}
@@ -317,9 +344,8 @@ def plan(sites, area=None, *, resolution_m=10.0, target_error_m=None, max_capaci
     from .engine import CheckpointStore, TileJob, make_tiles, run_tiles
     from .kernel import resolve_n_threads
 
-    options = {k: v for k, v in kw.items() if k != "n_threads"}
-    job = TileJob(grid, shapely.to_wkb(area), cells, options, resolve_n_threads(n_threads))
-    tiles = make_tiles(grid, tile_px)
+    job = TileJob(grid, shapely.to_wkb(area), cells, prep.options, resolve_n_threads(n_threads))
+    tiles = make_tiles(grid, prep.tile_px)
     store = CheckpointStore(checkpoint_dir, job.key()) if checkpoint_dir is not None else None
     for tile, arrays in run_tiles(job, tiles, engine=engine, n_workers=n_workers,
                                   scheduler=scheduler, store=store, progress=progress):

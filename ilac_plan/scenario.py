@@ -253,19 +253,9 @@ def resolve_sites(scenario):
     return sites, crs
 
 
-def run(scenario, *, progress=False, n_threads=None, **engine):
-    """Plan a scenario: resolve its sites, area and options, then :func:`ilac_plan.plan`.
-
-    ``engine`` keywords (``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``) go
-    to :func:`ilac_plan.plan`.
-
-    Returns
-    -------
-    PlanResult
-    """
+def plan_arguments(scenario):
+    """The site table, the area and the :func:`ilac_plan.plan` keywords of a scenario."""
     from .area import default_area, read_area
-    from .planner import plan
-    from .sites import to_lonlat  # noqa: F401 - pyproj needed below only with a CRS
 
     radio = scenario.radio_params()
     sites, crs = resolve_sites(scenario)
@@ -287,12 +277,34 @@ def run(scenario, *, progress=False, n_threads=None, **engine):
     wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings} \
         if hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file else None
     o, p = scenario.objective, scenario.propagation
-    return plan(sites, area, resolution_m=scenario.grid.resolution_m,
-                target_error_m=o.target_error_m,
-                max_capacity_loss=o.max_capacity_loss, schemes=scenario.schemes.names,
-                radio=radio, exclusions=exclusions, interference=p.interference,
-                propagation=p.model, propagation_params=p.params or None,
-                scheme_params=scenario.schemes.params or None, sector_pattern=p.sector_pattern,
-                ue_height_m=p.ue_height_m, wrap_around=wrap, crs=crs,
-                max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px,
-                n_threads=n_threads, progress=progress, **engine)
+    return sites, area, dict(
+        resolution_m=scenario.grid.resolution_m, target_error_m=o.target_error_m,
+        max_capacity_loss=o.max_capacity_loss, schemes=scenario.schemes.names, radio=radio,
+        exclusions=exclusions, interference=p.interference, propagation=p.model,
+        propagation_params=p.params or None, scheme_params=scenario.schemes.params or None,
+        sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap, crs=crs,
+        max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
+
+
+def prepare(scenario, n_threads=None):
+    """Validate a scenario and resolve its grid, cells and options (see planner.setup)."""
+    from .planner import setup
+
+    sites, area, kw = plan_arguments(scenario)
+    return setup(sites, area, n_threads=n_threads, **kw)
+
+
+def run(scenario, *, progress=False, n_threads=None, **engine):
+    """Plan a scenario: resolve its sites, area and options, then :func:`ilac_plan.plan`.
+
+    ``engine`` keywords (``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``) go
+    to :func:`ilac_plan.plan`.
+
+    Returns
+    -------
+    PlanResult
+    """
+    from .planner import plan
+
+    sites, area, kw = plan_arguments(scenario)
+    return plan(sites, area, n_threads=n_threads, progress=progress, **kw, **engine)

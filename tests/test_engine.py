@@ -137,3 +137,38 @@ def test_cli_refuses_a_mismatched_checkpoint(tmp_path):
     assert (out / CHECKPOINT_DIR / "job.json").exists()
     res = CliRunner().invoke(cli, args + ["--resolution-m", "50"])
     assert res.exit_code == 2 and "from a different scenario" in res.stderr
+
+
+def test_streamed_outputs_equal_the_in_memory_ones(tmp_path):
+    import json
+
+    import pandas as pd
+    import rasterio
+    import shapely
+
+    base = ["map", "-q", "--resolution-m", "10", "--tile-px", "48", "--out"]
+    assert CliRunner().invoke(cli, base + [str(tmp_path / "s"), "--stream"]).exit_code == 0
+    assert CliRunner().invoke(cli, base + [str(tmp_path / "m"), "--in-memory"]).exit_code == 0
+    assert sorted(os.listdir(tmp_path / "s")) == sorted(os.listdir(tmp_path / "m"))
+    with rasterio.open(tmp_path / "s" / "coverage.tif") as a, \
+            rasterio.open(tmp_path / "m" / "coverage.tif") as b:
+        assert a.descriptions == b.descriptions
+        np.testing.assert_array_equal(a.read(), b.read())
+    ra = json.loads((tmp_path / "s" / "regions.geojson").read_text())["features"]
+    rb = json.loads((tmp_path / "m" / "regions.geojson").read_text())["features"]
+    assert [f["properties"]["scheme"] for f in ra] == [f["properties"]["scheme"] for f in rb]
+    for fa, fb in zip(ra, rb):
+        ga, gb = shapely.geometry.shape(fa["geometry"]), shapely.geometry.shape(fb["geometry"])
+        assert ga.symmetric_difference(gb).area < 1e-6
+        assert fa["properties"]["mean_capacity_bps"] == pytest.approx(
+            fb["properties"]["mean_capacity_bps"], rel=1e-9)
+        assert fa["properties"]["p95_error_m"] == pytest.approx(fb["properties"]["p95_error_m"],
+                                                                rel=2e-3)
+    sa = pd.read_csv(tmp_path / "s" / "summary.csv")
+    sb = pd.read_csv(tmp_path / "m" / "summary.csv")
+    pd.testing.assert_series_equal(sa.area_fraction, sb.area_fraction)
+    pd.testing.assert_series_equal(sa.mean_capacity_bps, sb.mean_capacity_bps, rtol=1e-9)
+    for col in ("p5_capacity_bps", "median_error_m", "p95_error_m"):
+        pd.testing.assert_series_equal(sa[col], sb[col], rtol=2e-3)
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["streamed"] is True and manifest["grid"]["n_points"] > 40_000
