@@ -16,6 +16,7 @@ is kept on purpose, so a 2-worker cluster uses 2 cores without oversubscription.
 import concurrent.futures as cf
 import hashlib
 import io
+import itertools
 import json
 import os
 from dataclasses import dataclass
@@ -147,7 +148,7 @@ def _checksum(arrays):
 
 
 class CheckpointStore:
-    """Finished tiles as compressed ``.npz`` files in ``<out>/.ilac-checkpoints``.
+    """Finished tiles as ``.npz`` files in ``<out>/.ilac-checkpoints``.
 
     The folder records the job's key; a store made by another job is refused, and so is a
     tile file whose checksum, job key or index does not match (altered or damaged).
@@ -201,7 +202,7 @@ class CheckpointStore:
         path = self.path(tile)
         tmp = path.with_name(path.name + ".part")
         with open(tmp, "wb") as fh:
-            np.savez_compressed(fh, __meta__=np.array(meta), **arrays)
+            np.savez(fh, __meta__=np.array(meta), **arrays)   # fast; zlib would dominate
         os.replace(tmp, path)
 
     def remove(self):
@@ -262,10 +263,20 @@ def _run_local(job, tiles, n_workers, _scheduler):
             yield tile, compute_tile(job, tile)
         return
     single = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=1)
+    pending = iter(tiles)
     with cf.ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(compute_tile, single, t): t for t in tiles}
-        for fut in cf.as_completed(futures):
-            yield futures[fut], fut.result()
+        # at most `workers + 1` tiles in flight: finished tiles wait for the consumer, and
+        # memory stays bounded by a few tiles whatever the grid
+        running = {pool.submit(compute_tile, single, t): t
+                   for t in itertools.islice(pending, workers + 1)}
+        while running:
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                tile = running.pop(fut)
+                nxt = next(pending, None)
+                if nxt is not None:
+                    running[pool.submit(compute_tile, single, nxt)] = nxt
+                yield tile, fut.result()
 
 
 def _run_dask(job, tiles, n_workers, scheduler):
@@ -290,11 +301,24 @@ def _run_dask(job, tiles, n_workers, scheduler):
         # kernel threads: what the worker's OMP_NUM_THREADS allows (1 by dask's default)
         remote = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=-1)
         job_future = client.scatter(remote, broadcast=True)
-        futures = [client.submit(compute_tile, job_future, t, retries=3, pure=False)
-                   for t in tiles]
-        index = {f.key: t for f, t in zip(futures, tiles)}
-        for fut in as_completed(futures):
-            yield index[fut.key], fut.result()
+        window = 2 * max(len(client.scheduler_info().get("workers", {})), 1) + 1
+        pending = iter(tiles)
+        index = {}
+
+        def submit(tile):
+            fut = client.submit(compute_tile, job_future, tile, retries=3, pure=False)
+            index[fut.key] = tile
+            return fut
+
+        # a bounded window of tasks, so that finished tiles do not pile up in memory
+        queue = as_completed([submit(t) for t in itertools.islice(pending, window)])
+        for fut in queue:
+            nxt = next(pending, None)
+            if nxt is not None:
+                queue.add(submit(nxt))
+            arrays = fut.result()
+            fut.release()
+            yield index.pop(fut.key), arrays
     finally:
         client.close()
         if cluster is not None:

@@ -29,14 +29,33 @@ STREAM_POINTS = 20_000_000
 
 
 class _Hist:
-    """Counts on fixed edges; percentiles exact to within one bin (returns the bin's top)."""
+    """Counts on fixed edges; percentiles exact to within one bin (returns the bin's top).
+
+    The edges are log-spaced (after an optional 0 edge), so a value's bin is computed
+    from its logarithm instead of searched; values on an edge are then confirmed.
+    """
 
     def __init__(self, edges):
         self.edges = edges
         self.counts = np.zeros(edges.size + 1, np.int64)
+        self.zero = edges[0] == 0.0
+        logs = np.log10(edges[1:] if self.zero else edges[np.isfinite(edges)])
+        self.lo, self.step = logs[0], (logs[-1] - logs[0]) / (logs.size - 1)
+        self.n_log = logs.size
 
     def add(self, values):
-        idx = np.searchsorted(self.edges, values, side="left")
+        v = np.asarray(values, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            k = np.ceil((np.log10(v) - self.lo) / self.step)
+        k = np.clip(np.nan_to_num(k, nan=0.0, neginf=0.0, posinf=self.n_log), 0, self.n_log)
+        idx = k.astype(np.int64) + (1 if self.zero else 0)
+        idx = np.where(v <= (0.0 if self.zero else -np.inf), 0, idx)
+        # side="left" semantics: bin i holds edges[i-1] < v <= edges[i]; fix rounding
+        idx = np.minimum(idx, self.edges.size)
+        top = self.edges[np.minimum(idx, self.edges.size - 1)]
+        idx = np.where((idx < self.edges.size) & (v > top), idx + 1, idx)
+        low = self.edges[np.maximum(idx - 1, 0)]
+        idx = np.where((idx > 0) & (v <= low), idx - 1, idx)
         self.counts += np.bincount(idx, minlength=self.counts.size)
 
     def percentile(self, q):
@@ -159,12 +178,15 @@ class StreamingOutputs:
             f"{s}_{x}" for s in self.schemes for x in ("capacity_bps", "error_m")]
         profile = {"driver": "GTiff", "height": g.ny, "width": g.nx,
                    "count": len(self.band_names), "dtype": "float32", "nodata": float("nan"),
-                   "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256,
-                   "BIGTIFF": "IF_SAFER",
+                   "compress": "deflate", "zlevel": 1, "num_threads": "all_cpus",
+                   "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER",
                    "transform": Affine(g.resolution_m, 0.0, g.x0, 0.0, -g.resolution_m, g.y1)}
         if self.crs:
             profile["crs"] = self.crs
         self.tif_path = self.stage / "coverage.tif"
+        # a bounded block cache (GDAL's default is 5 % of the RAM)
+        self._env = rasterio.Env(GDAL_CACHEMAX=256)
+        self._env.__enter__()
         dst = rasterio.open(self.tif_path, "w", **profile)
         for k, name in enumerate(self.band_names, start=1):
             dst.set_band_description(k, name)
@@ -203,6 +225,7 @@ class StreamingOutputs:
         for c in self.classes:
             if not self.polygons[c]:
                 continue
+            # snapped to a grid far below the pixel: edges from different tiles coincide
             geom = shapely.union_all(self.polygons[c], grid_size=self.grid.resolution_m * 1e-6)
             geom = geom if geom.is_valid else shapely.make_valid(geom)
             st = self.class_stats[c]
@@ -216,6 +239,7 @@ class StreamingOutputs:
         if self.tif is not None:
             self.tif.close()
             self.tif = None
+            self._env.__exit__(None, None, None)
 
 
 def stream_to_dir(scenario, out_dir, *, geotiff=None, png=None, scenario_dict=None, **kw):
