@@ -69,17 +69,24 @@ class _Hist:
 
 
 class _Stats:
+    """Count, exact sum (``math.fsum`` of per-tile sums: independent of the order tiles
+    finish in, so every engine gives the same digits) and histograms."""
+
     def __init__(self):
         self.n = 0
-        self.cap_sum = 0.0
+        self.partial_sums = []
         self.cap = _Hist(CAP_EDGES)
         self.err = _Hist(ERR_EDGES)
 
     def add(self, cap, err):
         self.n += cap.size
-        self.cap_sum += float(cap.sum())
+        self.partial_sums.append(float(cap.sum()))
         self.cap.add(cap)
         self.err.add(err)
+
+    @property
+    def cap_sum(self):
+        return math.fsum(self.partial_sums)
 
 
 class StreamingOutputs:
@@ -94,7 +101,7 @@ class StreamingOutputs:
         self.class_stats = {c: _Stats() for c in self.classes}
         self.class_count = np.zeros(len(self.classes), np.int64)
         self.n_inside = 0
-        self.polygons = {c: [] for c in self.classes}
+        self.polygons = {c: {} for c in self.classes}   # class -> tile index -> polygons
         self.step = max(1, math.ceil(max(grid.nx, grid.ny) / PREVIEW_PX))
         shape = (math.ceil(grid.ny / self.step), math.ceil(grid.nx / self.step))
         self.preview = {"best_scheme": np.full(shape, -1, np.int16), "mask": np.zeros(shape, bool),
@@ -139,7 +146,8 @@ class StreamingOutputs:
         if shapes is not None:
             transform = Affine(g.resolution_m, 0.0, x0, 0.0, -g.resolution_m, y1)
             for geom, value in shapes(best, mask=mask, transform=transform, connectivity=4):
-                self.polygons[self.classes[int(value)]].append(shapely.geometry.shape(geom))
+                self.polygons[self.classes[int(value)]].setdefault(tile.index, []).append(
+                    shapely.geometry.shape(geom))
             return
         for c in np.unique(best[mask]):            # rectangles of row runs
             sel = np.pad(best == c, ((0, 0), (1, 1)))
@@ -147,7 +155,7 @@ class StreamingOutputs:
             rows, starts = np.nonzero(edges == 1)
             _, stops = np.nonzero(edges == -1)
             res = g.resolution_m
-            self.polygons[self.classes[int(c)]].extend(shapely.box(
+            self.polygons[self.classes[int(c)]].setdefault(tile.index, []).extend(shapely.box(
                 x0 + starts * res, y1 - (rows + 1) * res, x0 + stops * res, y1 - rows * res))
 
     def _preview(self, tile, arrays, mask, best, cap_b, err_b):
@@ -225,8 +233,10 @@ class StreamingOutputs:
         for c in self.classes:
             if not self.polygons[c]:
                 continue
-            # snapped to a grid far below the pixel: edges from different tiles coincide
-            geom = shapely.union_all(self.polygons[c], grid_size=self.grid.resolution_m * 1e-6)
+            # in tile order (the same whatever order tiles finished in), snapped to a grid
+            # far below the pixel so that edges from different tiles coincide
+            polys = [p for k in sorted(self.polygons[c]) for p in self.polygons[c][k]]
+            geom = shapely.union_all(polys, grid_size=self.grid.resolution_m * 1e-6)
             geom = geom if geom.is_valid else shapely.make_valid(geom)
             st = self.class_stats[c]
             rows.append({"scheme": c, "geometry": geom, "area_m2": float(geom.area),

@@ -172,3 +172,24 @@ def test_streamed_outputs_equal_the_in_memory_ones(tmp_path):
         pd.testing.assert_series_equal(sa[col], sb[col], rtol=2e-3)
     manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
     assert manifest["streamed"] is True and manifest["grid"]["n_points"] > 40_000
+
+
+def test_streamed_outputs_do_not_depend_on_the_engine(tmp_path):
+    base = ["map", "-q", "--stream", "--resolution-m", "10", "--tile-px", "40", "--no-png",
+            "--out"]
+    runs = {"one": ["--workers", "1"], "pool": ["--workers", "3"],
+            "dask": ["--engine", "dask", "--workers", "2"]}
+    for name, extra in runs.items():
+        res = CliRunner().invoke(cli, base + [str(tmp_path / name)] + extra)
+        assert res.exit_code == 0, res.output
+    for name in ("summary.csv", "regions.geojson"):
+        ref = (tmp_path / "one" / name).read_bytes()
+        assert (tmp_path / "pool" / name).read_bytes() == ref, name
+        assert (tmp_path / "dask" / name).read_bytes() == ref, name
+    import rasterio
+
+    with rasterio.open(tmp_path / "one" / "coverage.tif") as a:
+        ref = a.read()
+    for name in ("pool", "dask"):   # the pixels (block order in the file may differ)
+        with rasterio.open(tmp_path / name / "coverage.tif") as b:
+            np.testing.assert_array_equal(b.read(), ref)
