@@ -137,9 +137,9 @@ def _schemes(schemes, scheme_params):
     if extra:
         raise ParameterError(f"scheme_params names {extra[0]!r}, which is not in schemes")
     registry = get_registry()
-    return [(name, registry.scheme(name), resolve_params(registry.scheme(name),
-                                                         scheme_params.get(name)))
-            for name in names]
+    chosen = [(name, registry.scheme(name)) for name in names]
+    return [(name, scheme, resolve_params(scheme, scheme_params.get(name)))
+            for name, scheme in chosen]
 
 
 def _objective(target_error_m, max_capacity_loss):

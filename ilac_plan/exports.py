@@ -84,20 +84,24 @@ def write_summary(result, path):
         result.summary.to_csv(tmp, index=False)
 
 
+def band_layout(schemes, classes):
+    """(name, description) of each GeoTIFF band, in order (in-memory and streamed alike)."""
+    bands = [("serving_cell", "serving cell (row of the site table)"),
+             ("snr_db", "SNR (SINR) [dB]"),
+             ("best_scheme", "best scheme: " + ", ".join(f"{k}={s}" for k, s in enumerate(classes)))]
+    for s in schemes:
+        bands.append((f"{s}_capacity_bps", f"{s}: capacity [bit/s]"))
+        bands.append((f"{s}_error_m", f"{s}: position error sqrt(CRB) [m]"))
+    return bands
+
+
 def raster_bands(result):
     """(name, float32 array, description) of each GeoTIFF band."""
-    bands = [("serving_cell", result.raster["serving_cell"].astype(np.float32),
-              "serving cell (row of the site table)"),
-             ("snr_db", result.raster["snr_db"].astype(np.float32), "SNR (SINR) [dB]"),
-             ("best_scheme", result.raster["best_scheme"].astype(np.float32),
-              "best scheme: " + ", ".join(f"{k}={s}" for k, s in enumerate(result.classes)))]
-    for s in result.schemes:
-        bands.append((f"{s}_capacity_bps", result.raster[f"{s}_capacity_bps"].astype(np.float32),
-                      f"{s}: capacity [bit/s]"))
-        bands.append((f"{s}_error_m", result.raster[f"{s}_error_m"].astype(np.float32),
-                      f"{s}: position error sqrt(CRB) [m]"))
-    for name, arr, _ in bands:
+    bands = []
+    for name, text in band_layout(result.schemes, result.classes):
+        arr = result.raster[name].astype(np.float32)
         arr[~result.mask] = np.nan
+        bands.append((name, arr, text))
     return bands
 
 

@@ -31,6 +31,19 @@ def _percentile(values, q):
     return float(np.percentile(values, q, method="higher"))
 
 
+def run_boxes(sel, x0, y1, resolution_m):
+    """One rectangle per run of consecutive selected pixels in each row of ``sel``.
+
+    ``(x0, y1)`` is the top-left corner of pixel (0, 0) on a north-up grid. [m]
+    """
+    edges = np.diff(np.pad(sel, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    _, stops = np.nonzero(edges == -1)
+    res = resolution_m
+    return shapely.box(x0 + starts * res, y1 - (rows + 1) * res, x0 + stops * res,
+                       y1 - rows * res)
+
+
 @dataclass(frozen=True)
 class GridSpec:
     """A north-up pixel grid: pixel (row, col) has its centre at
@@ -72,12 +85,6 @@ class GridSpec:
         col = np.floor((np.asarray(x) - self.x0) / self.resolution_m).astype(np.int64)
         row = np.floor((self.y1 - np.asarray(y)) / self.resolution_m).astype(np.int64)
         return row, col
-
-    def tiles(self, tile_px):
-        """(row slice, column slice) of each tile, row-major."""
-        for r in range(0, self.ny, tile_px):
-            for c in range(0, self.nx, tile_px):
-                yield slice(r, min(r + tile_px, self.ny)), slice(c, min(c + tile_px, self.nx))
 
 
 @dataclass
@@ -124,14 +131,8 @@ class PlanResult:
         sel = self.raster["best_scheme"] == code
         if not sel.any():
             return None
-        # runs of consecutive pixels in each row -> one rectangle each -> coverage union
-        padded = np.pad(sel, ((0, 0), (1, 1)))
-        edges = np.diff(padded.astype(np.int8), axis=1)
-        rows, starts = np.nonzero(edges == 1)
-        _, stops = np.nonzero(edges == -1)
         g = self.grid
-        boxes = shapely.box(g.x0 + starts * g.resolution_m, g.y1 - (rows + 1) * g.resolution_m,
-                            g.x0 + stops * g.resolution_m, g.y1 - rows * g.resolution_m)
+        boxes = run_boxes(sel, g.x0, g.y1, g.resolution_m)
         # boxes touch with T-junctions (not a noded coverage): a full union, snapped to a
         # grid far below the pixel size so that shared edges are exactly shared
         merged = shapely.union_all(boxes, grid_size=g.resolution_m * 1e-6)

@@ -149,14 +149,11 @@ class StreamingOutputs:
                 self.polygons[self.classes[int(value)]].setdefault(tile.index, []).append(
                     shapely.geometry.shape(geom))
             return
-        for c in np.unique(best[mask]):            # rectangles of row runs
-            sel = np.pad(best == c, ((0, 0), (1, 1)))
-            edges = np.diff(sel.astype(np.int8), axis=1)
-            rows, starts = np.nonzero(edges == 1)
-            _, stops = np.nonzero(edges == -1)
-            res = g.resolution_m
-            self.polygons[self.classes[int(c)]].setdefault(tile.index, []).extend(shapely.box(
-                x0 + starts * res, y1 - (rows + 1) * res, x0 + stops * res, y1 - rows * res))
+        from .planner import run_boxes
+
+        for c in np.unique(best[mask]):            # without GDAL: rectangles of row runs
+            self.polygons[self.classes[int(c)]].setdefault(tile.index, []).extend(
+                run_boxes(best == c, x0, y1, g.resolution_m))
 
     def _preview(self, tile, arrays, mask, best, cap_b, err_b):
         s = self.step
@@ -182,8 +179,10 @@ class StreamingOutputs:
         from rasterio.transform import Affine
 
         g = self.grid
-        self.band_names = ["serving_cell", "snr_db", "best_scheme"] + [
-            f"{s}_{x}" for s in self.schemes for x in ("capacity_bps", "error_m")]
+        from .exports import band_layout
+
+        layout = band_layout(self.schemes, self.classes)
+        self.band_names = [name for name, _ in layout]
         profile = {"driver": "GTiff", "height": g.ny, "width": g.nx,
                    "count": len(self.band_names), "dtype": "float32", "nodata": float("nan"),
                    "compress": "deflate", "zlevel": 1, "num_threads": "all_cpus",
@@ -196,8 +195,9 @@ class StreamingOutputs:
         self._env = rasterio.Env(GDAL_CACHEMAX=256)
         self._env.__enter__()
         dst = rasterio.open(self.tif_path, "w", **profile)
-        for k, name in enumerate(self.band_names, start=1):
+        for k, (name, text) in enumerate(layout, start=1):
             dst.set_band_description(k, name)
+            dst.update_tags(k, description=text)
         return dst
 
     def _write_window(self, tile, arrays, mask):
