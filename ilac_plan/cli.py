@@ -5,6 +5,7 @@ traceback.
 """
 
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
@@ -202,19 +203,19 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
 @cli.command("map", cls=MultiValueCommand)
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
               help="TOML scenario (default: the built-in one: 19 three-sector sites, 500 m "
-                   "ISD, the paper's radio).")
+                   "ISD, the paper's radio, in Berlin).")
 @click.option("--sites", type=click.Path(dir_okay=False), default=None,
               help="Site table (CSV or Parquet); overrides the scenario's.")
 @click.option("--area", type=click.Path(dir_okay=False), default=None,
               help="Planning area (GeoJSON or WKT file); overrides the scenario's.")
-@click.option("--resolution-m", type=float, default=None, help="Pixel size [m].")
+@click.option("--resolution-m", type=float, default=None, help="Pixel size [m] (default 5).")
 @click.option("--target-error-m", type=float, default=None,
-              help="Positioning target: RMSE bound sqrt(CRB) [m].")
+              help="Positioning target: RMSE bound sqrt(CRB) [m] (default 0.05).")
 @click.option("--max-capacity-loss", type=float, default=None,
               help="Alternative objective: lowest error for at most this fraction of capacity.")
 @click.option("--schemes", multiple=True, help="Allocation schemes (see 'ilac-plan schemes').")
 @click.option("--propagation", default=None, help="Propagation model name.")
-@click.option("--crs", default=None, help="Metric CRS for lon/lat inputs, e.g. EPSG:32632.")
+@click.option("--crs", default=None, help="Working CRS, projected in metres, e.g. EPSG:32632.")
 @click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
 @click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local",
@@ -224,35 +225,48 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
 @click.option("--workers", "n_workers", type=int, default=None,
               help="Local threads or LocalCluster workers.")
 @click.option("--tile-px", type=int, default=None, help="Tile side in pixels.")
+@click.option("--formats", multiple=True,
+              help="Outputs: a list (tif gpkg geojson kml fgb parquet cells summary cdf png, "
+                   "or all) or changes to the default set (+kml -png). Default: tif gpkg "
+                   "geojson cells summary cdf png.")
 @click.option("--stream/--in-memory", default=None,
-              help="Build the outputs tile by tile in bounded memory (default: when the grid "
+              help="Write the rasters tile by tile in bounded memory (default: when the grid "
                    "has more than 20 million points).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep OUT/.ilac-checkpoints after a successful run.")
-@click.option("--no-geotiff", is_flag=True, help="Skip coverage.tif.")
-@click.option("--no-png", is_flag=True, help="Skip map.png.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar, no summary on stdout.")
+@click.option("--no-geotiff", is_flag=True, help="Same as --formats -tif.")
+@click.option("--no-png", is_flag=True, help="Same as --formats -png.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars, no summary on stdout.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_capacity_loss,
                 schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
-                tile_px, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
-    """Plan a coverage area: best-scheme regions, summary, rasters, map and manifest.
+                tile_px, formats, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
+    """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
 
-    Writes regions.geojson, summary.csv, coverage.tif (with rasterio), map.png (with
-    matplotlib) and manifest.json into OUT. Options override the scenario file, which
-    overrides the built-in default scenario. Finished tiles are checkpointed in
-    OUT/.ilac-checkpoints: the same command started again after an interruption resumes.
+    Writes into OUT: coverage.tif, best_scheme.tif and serving_cell.tif (Cloud-Optimized
+    GeoTIFFs), regions.gpkg and regions.geojson, summary.csv, schemes.csv, cells.csv,
+    cdf.csv, map.png, manifest.json and scenario.toml (which reproduces the run).
+    Options override the scenario file, which overrides the built-in default scenario.
+    Finished tiles are checkpointed in OUT/.ilac-checkpoints: the same command started
+    again after an interruption resumes.
     """
-    from .exports import write_outputs
-    from .scenario import default_scenario, load_scenario, parse_scenario, run
+    from .exports import parse_formats
+    from .planner import plan_to_folder
+    from .scenario import default_scenario, load_scenario, parse_scenario, to_inputs
 
     base = load_scenario(scenario_path) if scenario_path else default_scenario()
+    chosen = parse_formats(formats or base.output.formats)
+    chosen = [f for f in chosen if not (no_geotiff and f == "tif")
+              and not (no_png and f == "png")]
+    if n_workers is not None and n_workers < 1:
+        raise click.BadParameter("must be >= 1", param_hint="--workers")
     data = base.model_dump()
     if sites:
-        data["sites"] = {"file": sites}
+        data["sites"] = {"file": str(Path(sites).resolve()) if Path(sites).exists() else sites}
     if area:
-        data["area"] = {**data["area"], "file": area, "wkt": None}
+        data["area"] = {**data["area"], "file": str(Path(area).resolve())
+                        if Path(area).exists() else area, "wkt": None}
     if resolution_m is not None:
         data["grid"]["resolution_m"] = resolution_m
     if max_points is not None:
@@ -264,45 +278,29 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
                              "max_capacity_loss": max_capacity_loss}
     if schemes:
         data["schemes"]["names"] = list(schemes)
+        data["schemes"]["params"] = {k: v for k, v in data["schemes"]["params"].items()
+                                     if k in schemes}
     if propagation:
         data["propagation"]["model"] = propagation
+        data["propagation"]["params"] = {}
     if crs:
         data["crs"] = crs
-    if no_geotiff:
-        data["output"]["geotiff"] = False
-    if no_png:
-        data["output"]["png"] = False
+    data["output"] = {"formats": chosen}
     scenario = parse_scenario(data, "(with command-line options)")
-    if n_workers is not None and n_workers < 1:
-        raise click.BadParameter("must be >= 1", param_hint="--workers")
-    engine_kw = dict(progress=not quiet, n_threads=n_threads, engine=engine,
-                     n_workers=n_workers, scheduler=scheduler, checkpoint_dir=out_dir)
-    if stream is None:
-        from .streaming import STREAM_POINTS
-        from .scenario import prepare
-
-        grid = prepare(scenario).grid
-        stream = grid.nx * grid.ny > STREAM_POINTS
-    if stream:
-        from .streaming import stream_to_dir
-
-        written, info = stream_to_dir(scenario, out_dir, geotiff=scenario.output.geotiff,
-                                      png=scenario.output.png,
-                                      scenario_dict=scenario.model_dump(), **engine_kw)
-        summary, n_points, run_time, store = (info["summary"], info["n_points"],
-                                              info["run_time_s"], info["checkpoints"])
-    else:
-        result = run(scenario, **engine_kw)
-        written = write_outputs(result, out_dir, scenario=scenario.model_dump(),
-                                geotiff=scenario.output.geotiff, png=scenario.output.png)
-        summary, n_points, run_time, store = (result.summary, int(result.mask.sum()),
-                                              result.run_time_s, result.checkpoints)
-    if store is not None and not keep_checkpoints:
-        store.remove()
+    inputs = to_inputs(scenario)
+    written, products, notes = plan_to_folder(
+        inputs, out_dir, formats=chosen, stream=stream, progress=not quiet,
+        n_threads=n_threads, engine=engine, n_workers=n_workers, scheduler=scheduler,
+        checkpoint_dir=out_dir)
+    if products.checkpoints is not None and not keep_checkpoints:
+        products.checkpoints.remove()
+    for note in notes:
+        click.echo(f"{PROG}: note: {note}", err=True)
     if not quiet:
+        summary = products.stats.summary()
         click.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-        click.echo(f"{n_points:,} points in {run_time:.1f} s; wrote "
-                   f"{', '.join(written)} to {out_dir}", err=True)
+        click.echo(f"{products.n_points:,} points planned in {products.plan_time_s:.1f} s; "
+                   f"wrote {', '.join(written)} to {out_dir}", err=True)
 
 
 @cli.command()

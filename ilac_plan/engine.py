@@ -26,39 +26,13 @@ import numpy as np
 import shapely
 
 from .errors import ParameterError
+from .grid import Tile, make_tiles  # noqa: F401 - re-exported
 
 CHECKPOINT_DIR = ".ilac-checkpoints"
 ENGINES = ("local", "dask")
 #: Test hook: a file whose existence makes the next tile computation kill its process
 #: (and removes the file), to simulate a lost worker.
 CRASH_ONCE_ENV = "ILAC_PLAN_TEST_CRASH_ONCE"
-
-
-@dataclass(frozen=True)
-class Tile:
-    """A window of the grid: rows ``row0 .. row0 + nrows``, columns ``col0 .. col0 + ncols``."""
-
-    index: int
-    row0: int
-    col0: int
-    nrows: int
-    ncols: int
-
-    def bbox(self, grid):
-        """(xmin, ymin, xmax, ymax) of the tile's pixels. [m]"""
-        res = grid.resolution_m
-        return (grid.x0 + self.col0 * res, grid.y1 - (self.row0 + self.nrows) * res,
-                grid.x0 + (self.col0 + self.ncols) * res, grid.y1 - self.row0 * res)
-
-
-def make_tiles(grid, tile_px):
-    """The tiles of a grid, row-major, ``tile_px`` pixels on a side (smaller at the edges)."""
-    tiles = []
-    for r in range(0, grid.ny, tile_px):
-        for c in range(0, grid.nx, tile_px):
-            tiles.append(Tile(len(tiles), r, c, min(tile_px, grid.ny - r),
-                              min(tile_px, grid.nx - c)))
-    return tiles
 
 
 @dataclass(frozen=True)
@@ -70,6 +44,14 @@ class TileJob:
     cells: object                # site table, with wrap-around copies if any
     options: dict                # keyword arguments of ilac_plan.evaluate
     n_threads: int = 1
+    n_sites: int = 0             # rows of the site table (serving cells are its rows)
+    preview_step: int = 1        # decimation of the preview rasters
+
+    def with_threads(self, n_threads):
+        """The same job with another kernel thread count."""
+        from dataclasses import replace
+
+        return replace(self, n_threads=n_threads)
 
     def key(self):
         """A digest of everything that determines the results (for checkpoints)."""
@@ -211,12 +193,18 @@ class CheckpointStore:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def run_tiles(job, tiles, *, engine="local", n_workers=None, scheduler=None, store=None,
-              progress=False):
-    """Compute every tile (or load it from ``store``); yield ``(tile, arrays)`` as they finish.
+def run_tiles(job, tiles, *, derive=None, engine="local", n_workers=None, scheduler=None,
+              store=None, progress=False):
+    """Compute every tile (or load it from ``store``); yield results as they finish.
 
     Parameters
     ----------
+    job : TileJob
+    tiles : list of Tile
+    derive : callable, optional
+        ``derive(job, tile, arrays) -> products``, run where the tile is computed (a pool
+        thread, a Dask worker) and on tiles loaded from checkpoints; a top-level
+        function, so that it pickles.
     engine : {"local", "dask"}
     n_workers : int, optional
         Local threads (default: the CPU count) or LocalCluster workers (default 2).
@@ -226,6 +214,10 @@ def run_tiles(job, tiles, *, engine="local", n_workers=None, scheduler=None, sto
     store : CheckpointStore, optional
     progress : bool
         A tqdm progress bar over tiles.
+
+    Yields
+    ------
+    tile, arrays, products
     """
     if engine not in ENGINES:
         raise ParameterError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -234,58 +226,68 @@ def run_tiles(job, tiles, *, engine="local", n_workers=None, scheduler=None, sto
         from tqdm import tqdm
 
         bar = tqdm(total=len(tiles), unit="tile", desc="planning", leave=False)
-    todo = []
-    for tile in tiles:
-        arrays = store.load(tile) if store is not None else None
-        if arrays is None:
-            todo.append(tile)
-        else:
-            if bar is not None:
-                bar.update(1)
-            yield tile, arrays
     runner = _run_dask if engine == "dask" else _run_local
     try:
-        for tile, arrays in runner(job, todo, n_workers, scheduler):
-            if store is not None:
-                store.save(tile, arrays)
+        for item in runner(job, tiles, derive, n_workers, scheduler, store):
             if bar is not None:
                 bar.update(1)
-            yield tile, arrays
+            yield item
     finally:
         if bar is not None:
             bar.close()
 
 
-def _run_local(job, tiles, n_workers, _scheduler):
+def _task(job, tile, derive, store):
+    """Load or compute one tile (saving it to ``store``), then derive its products."""
+    arrays = store.load(tile) if store is not None else None
+    if arrays is None:
+        arrays = compute_tile(job, tile)
+        if store is not None:
+            store.save(tile, arrays)
+    return arrays, (derive(job, tile, arrays) if derive is not None else None)
+
+
+def _run_local(job, tiles, derive, n_workers, _scheduler, store):
     workers = n_workers or os.cpu_count() or 1
     if workers <= 1 or len(tiles) <= 1:
         for tile in tiles:                      # one tile at a time, all kernel threads
-            yield tile, compute_tile(job, tile)
+            yield (tile, *_task(job, tile, derive, store))
         return
-    single = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=1)
+    single = job.with_threads(1)
     pending = iter(tiles)
     with cf.ThreadPoolExecutor(max_workers=workers) as pool:
         # at most `workers + 1` tiles in flight: finished tiles wait for the consumer, and
         # memory stays bounded by a few tiles whatever the grid
-        running = {pool.submit(compute_tile, single, t): t
+        running = {pool.submit(_task, single, t, derive, store): t
                    for t in itertools.islice(pending, workers + 1)}
         while running:
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            for fut in done:
+            for fut in sorted(done, key=lambda f: running[f].index):
                 tile = running.pop(fut)
                 nxt = next(pending, None)
                 if nxt is not None:
-                    running[pool.submit(compute_tile, single, nxt)] = nxt
-                yield tile, fut.result()
+                    running[pool.submit(_task, single, nxt, derive, store)] = nxt
+                yield (tile, *fut.result())
 
 
-def _run_dask(job, tiles, n_workers, scheduler):
+def _remote_task(job, tile, derive):
+    return _task(job, tile, derive, None)
+
+
+def _run_dask(job, tiles, derive, n_workers, scheduler, store):
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise ParameterError("the dask engine needs dask.distributed: "
                              "pip install 'ilac-plan[dask]'") from None
-    if not tiles:
+    todo = []
+    for tile in tiles:              # checkpoints are read where they were written
+        arrays = store.load(tile) if store is not None else None
+        if arrays is None:
+            todo.append(tile)
+        else:
+            yield tile, arrays, (derive(job, tile, arrays) if derive is not None else None)
+    if not todo:
         return
     cluster = None
     if scheduler is None:
@@ -295,18 +297,18 @@ def _run_dask(job, tiles, n_workers, scheduler):
     else:
         try:
             client = Client(scheduler, timeout="20s")
-        except OSError as exc:
-            raise ParameterError(f"--scheduler {scheduler!r}: cannot connect: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise ParameterError(f"--scheduler {scheduler!r}: cannot connect: "
+                                 f"{' '.join(str(exc).split())}") from None
     try:
         # kernel threads: what the worker's OMP_NUM_THREADS allows (1 by dask's default)
-        remote = TileJob(job.grid, job.area_wkb, job.cells, job.options, n_threads=-1)
-        job_future = client.scatter(remote, broadcast=True)
+        job_future = client.scatter(job.with_threads(-1), broadcast=True)
         window = 2 * max(len(client.scheduler_info().get("workers", {})), 1) + 1
-        pending = iter(tiles)
+        pending = iter(todo)
         index = {}
 
         def submit(tile):
-            fut = client.submit(compute_tile, job_future, tile, retries=3, pure=False)
+            fut = client.submit(_remote_task, job_future, tile, derive, retries=3, pure=False)
             index[fut.key] = tile
             return fut
 
@@ -316,9 +318,12 @@ def _run_dask(job, tiles, n_workers, scheduler):
             nxt = next(pending, None)
             if nxt is not None:
                 queue.add(submit(nxt))
-            arrays = fut.result()
+            arrays, products = fut.result()
             fut.release()
-            yield index.pop(fut.key), arrays
+            tile = index.pop(fut.key)
+            if store is not None:
+                store.save(tile, arrays)
+            yield tile, arrays, products
     finally:
         client.close()
         if cluster is not None:

@@ -1,8 +1,30 @@
-"""Outputs of a plan: regions GeoJSON, summary CSV, GeoTIFF, PNG map and manifest.
+"""The writers of a plan's outputs, shared by the in-memory and the streamed run.
 
-Every file is written under a temporary name and renamed (``ilac_plan._io``); a whole
-``ilac-plan map`` run is staged in a hidden folder inside the output folder and its
-files are moved into place only when all of them were written.
+=================  ======================================================================
+format key         files
+=================  ======================================================================
+``tif`` *          ``coverage.tif`` (float32: SNR, per scheme capacity, error, loc share),
+                   ``best_scheme.tif`` (Byte, colour table, category names) and
+                   ``serving_cell.tif`` (UInt16/UInt32, cell ids as category names):
+                   Cloud-Optimized GeoTIFFs, deflate with a predictor, overviews
+``gpkg`` *         ``regions.gpkg``: best-scheme regions in the working CRS
+``geojson`` *      ``regions.geojson``: RFC 7946 (WGS 84 lon/lat, CCW outer rings, 1e-7 deg);
+                   only for a plan with a CRS
+``kml``            ``regions.kml``: a colour per scheme (Google Earth)
+``fgb``            ``regions.fgb``: FlatGeobuf
+``parquet``        ``regions.parquet``: GeoParquet
+``cells`` *        ``cells.csv``: one row per cell id
+``summary`` *      ``summary.csv`` (the partition) and ``schemes.csv`` (each scheme everywhere)
+``cdf`` *          ``cdf.csv``: percentiles 0..100 per scheme
+``png`` *          ``map.png``: best scheme, capacity, error and loc share, decimated
+=================  ======================================================================
+
+``manifest.json`` and ``scenario.toml`` are always written. A GeoTIFF holds one data type
+for all its bands, so the categorical layers are files of their own (integers with a
+colour table), beside the continuous ``coverage.tif``.
+
+Every file is written into a staging folder inside the output folder and moved into
+place only when all of them were written (:func:`staged`).
 """
 
 import contextlib
@@ -12,62 +34,424 @@ import math
 import os
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 
 import numpy as np
-import shapely
 
-from ._io import atomic_path
 from .errors import ParameterError
 
-#: Every file ``write_outputs`` may write.
-OUTPUT_FILES = ("regions.geojson", "summary.csv", "coverage.tif", "map.png", "manifest.json")
-SCHEME_COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
-                  "#a6761d", "#1f78b4"]
+#: Output formats: key -> (files, default).
+FORMATS = {
+    "tif": (("coverage.tif", "best_scheme.tif", "best_scheme.tif.aux.xml", "serving_cell.tif",
+             "serving_cell.tif.aux.xml"), True),
+    "gpkg": (("regions.gpkg",), True),
+    "geojson": (("regions.geojson",), True),
+    "kml": (("regions.kml",), False),
+    "fgb": (("regions.fgb",), False),
+    "parquet": (("regions.parquet",), False),
+    "cells": (("cells.csv",), True),
+    "summary": (("summary.csv", "schemes.csv"), True),
+    "cdf": (("cdf.csv",), True),
+    "png": (("map.png",), True),
+}
+DEFAULT_FORMATS = tuple(k for k, (_, default) in FORMATS.items() if default)
+ALWAYS = ("manifest.json", "scenario.toml", "sites.csv")
+OUTPUT_FILES = tuple(f for files, _ in FORMATS.values() for f in files) + ALWAYS
+
+#: Fixed colours of the schemes most plans use; other names get a colour from their name.
+SCHEME_COLOURS = {"time": "#1b9e77", "frequency": "#d95f02", "uplink": "#7570b3",
+                  "tdd": "#e7298a", "hybrid": "#66a61e"}
+PALETTE = ["#e6ab02", "#a6761d", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
+           "#ff7f00", "#b15928", "#17becf", "#8c564b", "#bcbd22"]
 INFEASIBLE_COLOUR = "#bdbdbd"
 
 
-def _finite(value):
-    """JSON has no inf or NaN: write them as null."""
-    return value if isinstance(value, (int, str)) or (value is not None and math.isfinite(value)) \
-        else None
+def scheme_colour(name):
+    """The colour of a scheme (or ``infeasible``), the same whatever the scheme order."""
+    if name == "infeasible":
+        return INFEASIBLE_COLOUR
+    return SCHEME_COLOURS.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
 
 
-def regions_geojson(result):
-    """The regions of a :class:`~ilac_plan.planner.PlanResult` as GeoJSON (dict)."""
-    return regions_geojson_from(result.regions, result.crs)
+def parse_formats(values):
+    """The set of format keys from ``--formats`` values.
 
-
-def regions_geojson_from(regions, crs):
-    """A regions table (scheme, geometry, area_m2, ...) as a GeoJSON FeatureCollection.
-
-    Coordinates are WGS 84 lon/lat when ``crs`` is set, else the plan's metres.
+    ``["tif", "gpkg"]`` picks exactly those; ``["+kml", "-png"]`` adds to or drops from
+    the default set; ``"all"`` is every format. Values may be comma-separated.
     """
-    geoms = list(regions["geometry"])
-    if crs:
-        from .sites import to_lonlat
+    items = [v.strip() for value in (values or ()) for v in str(value).split(",") if v.strip()]
+    if not items:
+        return list(DEFAULT_FORMATS)
+    relative = [v[0] in "+-" for v in items]
+    if any(relative) and not all(relative):
+        raise ParameterError("--formats: give either a list of formats or +/- changes to the "
+                             f"default set ({', '.join(DEFAULT_FORMATS)}), not both")
+    chosen = set(DEFAULT_FORMATS) if all(relative) else set()
+    for v in items:
+        key = v.lstrip("+-").lower()
+        if key == "all" and not v.startswith("-"):
+            chosen |= set(FORMATS)
+            continue
+        if key not in FORMATS:
+            raise ParameterError(f"--formats: unknown format {key!r} (allowed: "
+                                 f"{', '.join(FORMATS)}, all; or +name / -name)")
+        if v.startswith("-"):
+            chosen.discard(key)
+        else:
+            chosen.add(key)
+    return [k for k in FORMATS if k in chosen]
 
-        fwd = to_lonlat(crs)
-        geoms = [shapely.transform(g, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
-                 for g in geoms]
-    features = []
-    for geom, (_, row) in zip(geoms, regions.iterrows()):
-        props = {"scheme": row["scheme"], "area_m2": _finite(row["area_m2"]),
-                 "mean_capacity_bps": _finite(row["mean_capacity_bps"]),
-                 "p95_error_m": _finite(row["p95_error_m"])}
-        features.append({"type": "Feature", "properties": props,
-                         "geometry": shapely.geometry.mapping(geom)})
-    doc = {"type": "FeatureCollection", "features": features}
-    if not crs:
-        doc["coordinate_reference"] = "local metres (no CRS given)"
-    return doc
+
+# -- rasters ----------------------------------------------------------------------------
+def raster_layout(schemes):
+    """The bands of ``coverage.tif``: (name, unit, description)."""
+    bands = [("snr_db", "dB", "SNR (SINR with interference) of the serving cell")]
+    for s in schemes:
+        bands += [(f"{s}_capacity_bps", "bit/s", f"{s}: capacity left for data"),
+                  (f"{s}_error_m", "m", f"{s}: position error sqrt(CRB)"),
+                  (f"{s}_loc_share", "1", f"{s}: share of the resource for positioning")]
+    return bands
 
 
-def write_regions(result, path):
-    """Write ``regions.geojson`` atomically."""
-    doc = regions_geojson(result)
-    with atomic_path(path) as tmp, open(tmp, "w") as fh:
-        json.dump(doc, fh, allow_nan=False, default=_json_default)
+def _rgba(hex_colour, alpha=255):
+    h = hex_colour.lstrip("#")
+    return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha)
+
+
+def _write_categories(path, names):
+    """GDAL's PAM sidecar ``path.aux.xml`` with the band's category names."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("PAMDataset")
+    band = ET.SubElement(root, "PAMRasterBand", band="1")
+    cats = ET.SubElement(band, "CategoryNames")
+    for name in names:
+        ET.SubElement(cats, "Category").text = str(name)
+    ET.ElementTree(root).write(f"{path}.aux.xml", encoding="utf-8", xml_declaration=False)
+
+
+class RasterWriter:
+    """The plan's GeoTIFFs, written window by window, then made Cloud-Optimized.
+
+    Tiles go into uncompressed, band-interleaved, internally tiled staging files; at
+    :meth:`finish` GDAL's COG driver writes the final files (deflate with a predictor,
+    overviews, IFDs first) with all CPUs.
+    """
+
+    BLOCK = 512
+
+    def __init__(self, stage, grid, crs, schemes, cell_ids):
+        try:
+            import rasterio
+            from rasterio.transform import Affine
+        except ImportError:
+            raise ParameterError("GeoTIFF output needs rasterio: pip install "
+                                 "'ilac-plan[raster]' (or --formats -tif)") from None
+        self.stage = Path(stage)
+        self.schemes = list(schemes)
+        self.cell_ids = list(cell_ids)
+        self.layout = raster_layout(self.schemes)
+        self._env = rasterio.Env(GDAL_CACHEMAX=256, GDAL_NUM_THREADS="ALL_CPUS")
+        self._env.__enter__()
+        base = {"driver": "GTiff", "height": grid.ny, "width": grid.nx, "tiled": True,
+                "blockxsize": self.BLOCK, "blockysize": self.BLOCK, "interleave": "band",
+                "BIGTIFF": "IF_SAFER", "sparse_ok": True,
+                "transform": Affine(grid.resolution_m, 0.0, grid.x0, 0.0,
+                                    -grid.resolution_m, grid.y1)}
+        if crs:
+            base["crs"] = crs
+        self.n_classes = len(self.schemes) + 1
+        self.cell_dtype = "uint16" if len(self.cell_ids) < 65535 else "uint32"
+        self.cell_nodata = np.iinfo(self.cell_dtype).max
+        self.tmp = {name: self.stage / f".{name}.staging.tif"
+                    for name in ("coverage", "best_scheme", "serving_cell")}
+        self.dst = {}
+        try:
+            self.dst["coverage"] = rasterio.open(
+                self.tmp["coverage"], "w", count=len(self.layout), dtype="float32",
+                nodata=float("nan"), **base)
+            self.dst["best_scheme"] = rasterio.open(
+                self.tmp["best_scheme"], "w", count=1, dtype="uint8", nodata=255, **base)
+            self.dst["serving_cell"] = rasterio.open(
+                self.tmp["serving_cell"], "w", count=1, dtype=self.cell_dtype,
+                nodata=self.cell_nodata, **base)
+        except BaseException:
+            self.close(False)
+            raise
+
+    def write(self, tile, arrays):
+        """Write one tile's window of every band."""
+        from rasterio.windows import Window
+
+        win = Window(tile.col0, tile.row0, tile.ncols, tile.nrows)
+        mask = arrays["mask"]
+        out = np.empty((len(self.layout), tile.nrows, tile.ncols), np.float32)
+        for k, (name, _, _) in enumerate(self.layout):
+            out[k] = arrays[name]
+            out[k][~mask] = np.nan
+        self.dst["coverage"].write(out, window=win)
+        best = np.where(mask, arrays["best_scheme"], 255).astype(np.uint8)
+        self.dst["best_scheme"].write(best, 1, window=win)
+        cell = np.where(mask, arrays["serving_cell"], self.cell_nodata).astype(self.cell_dtype)
+        self.dst["serving_cell"].write(cell, 1, window=win)
+
+    def close(self, ok):
+        """Close the staging files (and remove them if the run failed)."""
+        if not self.dst and not hasattr(self, "_env"):
+            return
+        if ok and "coverage" in self.dst:
+            cov = self.dst["coverage"]
+            for k, (name, unit, text) in enumerate(self.layout, start=1):
+                cov.set_band_description(k, name)
+                cov.update_tags(k, description=text, unit=unit)
+            cov.units = tuple(unit for _, unit, _ in self.layout)
+            classes = self.schemes + ["infeasible"]
+            best = self.dst["best_scheme"]
+            best.set_band_description(1, "best_scheme")
+            best.write_colormap(1, {k: _rgba(scheme_colour(c)) for k, c in enumerate(classes)})
+            best.update_tags(1, categories=json.dumps(classes),
+                             description="best allocation scheme (category index)")
+            cell = self.dst["serving_cell"]
+            cell.set_band_description(1, "serving_cell")
+            cell.update_tags(1, description="serving cell (index into the cell ids, "
+                                            "category names)")
+            if self.cell_dtype == "uint16":
+                cell.write_colormap(1, {k: _rgba(PALETTE[k % len(PALETTE)])
+                                        for k in range(len(self.cell_ids))})
+        for dst in self.dst.values():
+            dst.close()
+        self.dst = {}
+        if not ok:
+            for path in self.tmp.values():
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+            self._exit_env()
+
+    def _exit_env(self):
+        env = self.__dict__.pop("_env", None)
+        if env is not None:
+            env.__exit__(None, None, None)
+
+    def finish(self):
+        """Write the Cloud-Optimized GeoTIFFs from the staging files; return their names."""
+        import rasterio.shutil
+
+        names = []
+        try:
+            for name, path in self.tmp.items():
+                final = self.stage / f"{name}.tif"
+                rasterio.shutil.copy(path, final, driver="COG", compress="DEFLATE",
+                                     predictor="YES", level=6, blocksize=self.BLOCK,
+                                     overviews="AUTO", overview_resampling="NEAREST",
+                                     num_threads="ALL_CPUS", bigtiff="IF_SAFER")
+                os.remove(path)
+                names.append(final.name)
+            _write_categories(self.stage / "best_scheme.tif", self.schemes + ["infeasible"])
+            _write_categories(self.stage / "serving_cell.tif", self.cell_ids)
+        finally:
+            self._exit_env()
+        return names
+
+
+def write_rasters(result, folder):
+    """Write the GeoTIFFs of an in-memory :class:`PlanResult` into ``folder``."""
+    from .grid import make_tiles
+
+    inputs = result.inputs
+    writer = RasterWriter(folder, result.grid, result.crs, result.schemes,
+                          inputs.sites["cell_id"])
+    ok = False
+    try:
+        for tile in make_tiles(result.grid, inputs.tile_px):
+            win = tile.window
+            arrays = {name: arr[win] for name, arr in result.raster.items()}
+            arrays["mask"] = result.mask[win]
+            writer.write(tile, arrays)
+        ok = True
+    finally:
+        writer.close(ok)
+    return writer.finish()
+
+
+# -- vectors ---------------------------------------------------------------------------
+def _vector_frame(regions):
+    try:
+        import geopandas  # noqa: F401
+    except ImportError:
+        raise ParameterError("region files need geopandas and pyogrio: pip install "
+                             "'ilac-plan[geo]'") from None
+    return regions
+
+
+def write_regions(regions, folder, formats, crs, notes):
+    """Write the region files of ``formats`` into ``folder``; return their names."""
+    wanted = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
+    if not wanted:
+        return []
+    gdf = _vector_frame(regions)
+    folder = Path(folder)
+    names = []
+    if "gpkg" in wanted:
+        gdf.to_file(folder / "regions.gpkg", driver="GPKG", layer="regions", engine="pyogrio")
+        names.append("regions.gpkg")
+    if "fgb" in wanted:
+        gdf.to_file(folder / "regions.fgb", driver="FlatGeobuf", engine="pyogrio")
+        names.append("regions.fgb")
+    if "parquet" in wanted:
+        try:
+            gdf.to_parquet(folder / "regions.parquet")
+        except ImportError:
+            raise ParameterError("GeoParquet output needs pyarrow: pip install pyarrow") \
+                from None
+        names.append("regions.parquet")
+    lonlat_formats = [f for f in ("geojson", "kml") if f in wanted]
+    if lonlat_formats and not crs:
+        notes.append(f"no {' or '.join(lonlat_formats)} written: the plan has no CRS (local "
+                     "metres), and these formats are WGS 84 lon/lat; give the scenario a "
+                     "crs, or read the sites with lon/lat")
+        return names
+    if lonlat_formats:
+        ll = gdf.to_crs("EPSG:4326")
+        if "geojson" in wanted:
+            ll.to_file(folder / "regions.geojson", driver="GeoJSON", engine="pyogrio",
+                       layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7",
+                                      "WRITE_NAME": "NO"})
+            names.append("regions.geojson")
+        if "kml" in wanted:
+            styled = ll.assign(
+                Name=ll["scheme"],
+                OGR_STYLE=[f"BRUSH(fc:{scheme_colour(s)}b0);PEN(c:#303030ff,w:1px)"
+                           for s in ll["scheme"]])
+            styled.to_file(folder / "regions.kml", driver="LIBKML", engine="pyogrio")
+            names.append("regions.kml")
+    return names
+
+
+# -- tables ----------------------------------------------------------------------------
+def write_tables(stats, folder, formats):
+    """Write the CSV tables of ``formats``; return their names."""
+    folder = Path(folder)
+    names = []
+    tables = []
+    if "summary" in formats:
+        tables += [("summary.csv", stats.summary()), ("schemes.csv", stats.schemes_table())]
+    if "cells" in formats:
+        tables.append(("cells.csv", stats.cells()))
+    if "cdf" in formats:
+        tables.append(("cdf.csv", stats.cdf()))
+    for name, frame in tables:
+        frame.to_csv(folder / name, index=False, float_format="%.10g")
+        names.append(name)
+    return names
+
+
+# -- map ---------------------------------------------------------------------------------
+def write_png(preview, grid, sites, inputs, path):
+    """Draw ``map.png`` from the (decimated) preview rasters.
+
+    Four panels: best scheme (infeasible in grey), capacity, position error and
+    positioning share of the plan, with the sites and their azimuths and a scale bar.
+    """
+    try:
+        from matplotlib.collections import LineCollection
+        from matplotlib.colors import ListedColormap, LogNorm
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Patch
+        from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+    except ImportError:
+        raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]' "
+                             "(or --formats -png)") from None
+    step = preview.step
+    res = grid.resolution_m
+    ny, nx = preview.mask.shape
+    extent = (grid.x0, grid.x0 + nx * step * res, grid.y1 - ny * step * res, grid.y1)
+    classes = list(inputs.schemes) + ["infeasible"]
+    colours = [scheme_colour(c) for c in classes]
+    fig = Figure(figsize=(13, 11), layout="constrained")
+    axes = fig.subplots(2, 2).ravel()
+    title = inputs.name or "ilac_plan"
+    fig.suptitle(f"{title}: {inputs.objective_text}, {res:g} m pixels"
+                 + (f" (shown at {res * step:g} m)" if step > 1 else ""), fontsize=12)
+    best = np.ma.masked_less(preview.best_scheme, 0)
+    axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
+                   vmax=len(colours) - 0.5, interpolation="nearest")
+    present = set(np.unique(preview.best_scheme[preview.mask]).tolist())
+    axes[0].legend(handles=[Patch(color=colours[k], label=name)
+                            for k, name in enumerate(classes) if k in present],
+                   loc="upper right", fontsize=8, framealpha=0.85)
+    axes[0].set_title("best allocation scheme")
+    infeasible = np.ma.masked_where(preview.best_scheme != len(classes) - 1,
+                                    np.ones(preview.mask.shape))
+    cap = np.where(preview.mask & (preview.best_scheme < len(classes) - 1),
+                   preview.capacity_bps / 1e6, np.nan)
+    im = axes[1].imshow(cap, extent=extent, cmap="viridis", interpolation="nearest")
+    fig.colorbar(im, ax=axes[1], label="capacity left for data [Mbit/s]", shrink=0.85)
+    axes[1].set_title("capacity with the best scheme")
+    err = np.where(preview.mask & np.isfinite(preview.error_m) & (preview.error_m > 0),
+                   preview.error_m, np.nan)
+    finite = err[np.isfinite(err)]
+    norm = None
+    if finite.size:   # 1st-99th percentile, so that the few pixels at the sites do not rule
+        lo, hi = np.percentile(finite, [1, 99])
+        norm = LogNorm(vmin=max(lo, 1e-9), vmax=max(hi, lo * 1.01, 1e-9 * 1.01))
+    im = axes[2].imshow(err, extent=extent, cmap="magma_r", norm=norm, interpolation="nearest")
+    fig.colorbar(im, ax=axes[2], label="position error sqrt(CRB) [m]", shrink=0.85)
+    axes[2].set_title("position error with the best scheme")
+    share = np.where(preview.mask & (preview.best_scheme < len(classes) - 1),
+                     preview.loc_share, np.nan)
+    im = axes[3].imshow(share, extent=extent, cmap="cividis", vmin=0.0,
+                        vmax=max(float(np.nanmax(share)) if np.isfinite(share).any() else 1.0,
+                                 1e-6), interpolation="nearest")
+    fig.colorbar(im, ax=axes[3], label="share of the resource for positioning", shrink=0.85)
+    axes[3].set_title("positioning share with the best scheme")
+    for ax in axes[1:]:
+        ax.imshow(infeasible, extent=extent, cmap=ListedColormap([INFEASIBLE_COLOUR]),
+                  interpolation="nearest")
+    sx, sy = sites["x_m"].to_numpy(), sites["y_m"].to_numpy()
+    az = np.deg2rad(sites["azimuth_deg"].to_numpy())
+    width = extent[1] - extent[0]
+    arrow = 0.03 * max(width, extent[3] - extent[2])
+    bar = 10.0 ** math.floor(math.log10(max(width / 5, 1e-9)))
+    bar *= 5 if width / bar >= 25 else 2 if width / bar >= 10 else 1
+    for ax in axes:
+        many = len(sx) > 300
+        ax.plot(sx, sy, "k^", ms=1.5 if many else 4)
+        if len(sx) <= 3000:      # sector lines only where they can be seen
+            segs = np.stack([np.column_stack([sx, sy]),
+                             np.column_stack([sx + arrow * np.sin(az), sy + arrow * np.cos(az)])],
+                            axis=1)
+            ax.add_collection(LineCollection(segs, colors="k", linewidths=0.3 if many else 0.8))
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
+        ax.set_aspect("equal")
+        ax.ticklabel_format(useOffset=False, style="plain")
+        ax.set_xlabel(f"x [m, {inputs.crs}]" if inputs.crs else "x [m]")
+        ax.set_ylabel("y [m]")
+        label = f"{bar / 1000:g} km" if bar >= 1000 else f"{bar:g} m"
+        ax.add_artist(AnchoredSizeBar(ax.transData, bar, label, "lower left", pad=0.4,
+                                      frameon=True, size_vertical=width / 300))
+    fig.savefig(path, dpi=100, format="png")
+
+
+# -- manifest and scenario ----------------------------------------------------------------
+def _versions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("ilac-plan", "numpy", "pandas", "shapely", "pluggy", "pyproj", "rasterio",
+                 "geopandas", "pyogrio", "matplotlib", "dask", "distributed", "Cython"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            continue
+    try:
+        import rasterio
+
+        out["GDAL"] = rasterio.__gdal_version__
+    except ImportError:
+        pass
+    return out
 
 
 def _json_default(obj):
@@ -75,192 +459,140 @@ def _json_default(obj):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
-    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return repr(obj)
 
 
-def write_summary(result, path):
-    """Write ``summary.csv`` atomically."""
-    with atomic_path(path) as tmp:
-        result.summary.to_csv(tmp, index=False)
-
-
-def band_layout(schemes, classes):
-    """(name, description) of each GeoTIFF band, in order (in-memory and streamed alike)."""
-    bands = [("serving_cell", "serving cell (row of the site table)"),
-             ("snr_db", "SNR (SINR) [dB]"),
-             ("best_scheme", "best scheme: " + ", ".join(f"{k}={s}" for k, s in enumerate(classes)))]
-    for s in schemes:
-        bands.append((f"{s}_capacity_bps", f"{s}: capacity [bit/s]"))
-        bands.append((f"{s}_error_m", f"{s}: position error sqrt(CRB) [m]"))
-    return bands
-
-
-def raster_bands(result):
-    """(name, float32 array, description) of each GeoTIFF band."""
-    bands = []
-    for name, text in band_layout(result.schemes, result.classes):
-        arr = result.raster[name].astype(np.float32)
-        arr[~result.mask] = np.nan
-        bands.append((name, arr, text))
-    return bands
-
-
-def write_geotiff(result, path):
-    """Write ``coverage.tif``: tiled, deflate-compressed, georeferenced, named bands."""
-    try:
-        import rasterio
-        from rasterio.transform import Affine
-    except ImportError:
-        raise ParameterError("GeoTIFF output needs rasterio: pip install 'ilac-plan[raster]'") \
-            from None
-    bands = raster_bands(result)
-    g = result.grid
-    profile = {"driver": "GTiff", "height": g.ny, "width": g.nx, "count": len(bands),
-               "dtype": "float32", "nodata": float("nan"), "compress": "deflate",
-               "transform": Affine(g.resolution_m, 0.0, g.x0, 0.0, -g.resolution_m, g.y1)}
-    if g.nx >= 256 and g.ny >= 256:
-        profile.update(tiled=True, blockxsize=256, blockysize=256)
-    if result.crs:
-        profile["crs"] = result.crs
-    with atomic_path(path) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            for k, (name, arr, text) in enumerate(bands, start=1):
-                dst.write(arr, k)
-                dst.set_band_description(k, name)
-                dst.update_tags(k, description=text)
-
-
-def write_png(result, path):
-    """Write ``map.png``: best scheme with sites and azimuths, capacity and error panels."""
-    from types import SimpleNamespace
-
-    cap, err = result._best_values(result.mask)
-    cap_map = np.full(result.mask.shape, np.nan)
-    err_map = np.full(result.mask.shape, np.nan)
-    cap_map[result.mask] = cap
-    err_map[result.mask] = err
-    view = SimpleNamespace(best_scheme=result.raster["best_scheme"], mask=result.mask,
-                           capacity=cap_map, error=err_map)
-    write_png_from(view, result.grid, 1, result.sites, result.crs, result.classes, path)
-
-
-def write_png_from(view, grid, step, sites, crs, classes, path):
-    """Draw the three map panels from (possibly decimated) rasters.
-
-    ``view`` has ``best_scheme`` (int, -1 outside), ``mask``, ``capacity`` [bit/s] and
-    ``error`` [m] of the best scheme (NaN outside); ``step`` is the decimation factor.
-    """
-    try:
-        from matplotlib.colors import ListedColormap, LogNorm
-        from matplotlib.figure import Figure
-        from matplotlib.patches import Patch
-    except ImportError:
-        raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]'") \
-            from None
-    g = grid
-    ny, nx = view.mask.shape
-    extent = (g.x0, g.x0 + nx * step * g.resolution_m, g.y1 - ny * step * g.resolution_m, g.y1)
-    fig = Figure(figsize=(16, 5.4), layout="constrained")
-    axes = fig.subplots(1, 3)
-    n_schemes = len(classes) - 1
-    colours = [SCHEME_COLOURS[k % len(SCHEME_COLOURS)] for k in range(n_schemes)]
-    colours.append(INFEASIBLE_COLOUR)
-    best = np.ma.masked_less(view.best_scheme, 0)
-    axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
-                   vmax=len(colours) - 0.5, interpolation="nearest")
-    present = set(np.unique(view.best_scheme[view.mask]).tolist())
-    axes[0].legend(handles=[Patch(color=colours[k], label=name)
-                            for k, name in enumerate(classes) if k in present],
-                   loc="upper right", fontsize=8, framealpha=0.85)
-    axes[0].set_title("best allocation scheme")
-    cap_map = np.where(view.mask, view.capacity / 1e6, np.nan)
-    err_map = np.where(view.mask & np.isfinite(view.error) & (view.error > 0), view.error,
-                       np.nan)
-    im = axes[1].imshow(cap_map, extent=extent, cmap="viridis", interpolation="nearest")
-    fig.colorbar(im, ax=axes[1], label="capacity left [Mbit/s]", shrink=0.85)
-    axes[1].set_title("capacity with the best scheme")
-    finite = err_map[np.isfinite(err_map)]
-    if finite.size:   # 1st-99th percentile, so that the few pixels at the sites do not rule
-        lo, hi = np.percentile(finite, [1, 99])
-        norm = LogNorm(vmin=max(lo, 1e-9), vmax=max(hi, lo * 1.01, 1e-9 * 1.01))
-    else:
-        norm = None
-    im = axes[2].imshow(err_map, extent=extent, cmap="magma_r", norm=norm,
-                        interpolation="nearest")
-    fig.colorbar(im, ax=axes[2], label="position error sqrt(CRB) [m]", shrink=0.85)
-    axes[2].set_title("position error with the best scheme")
-    sx, sy = sites["x_m"].to_numpy(), sites["y_m"].to_numpy()
-    az = np.deg2rad(sites["azimuth_deg"].to_numpy())
-    arrow = 0.03 * max(extent[1] - extent[0], extent[3] - extent[2])
-    for ax in axes:
-        ax.plot(sx, sy, "k^", ms=4 if len(sx) < 300 else 1.5)
-        ax.plot(np.vstack([sx, sx + arrow * np.sin(az)]), np.vstack([sy, sy + arrow * np.cos(az)]),
-                "k-", lw=0.8 if len(sx) < 300 else 0.3)
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_aspect("equal")
-        ax.set_xlabel("x [m]" if not crs else f"x [m, {crs}]")
-        ax.set_ylabel("y [m]")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-
-
-def manifest(result, scenario=None):
-    """Everything needed to reproduce a map: versions, plugins, scenario, grid, time."""
-    return manifest_from(result.grid, int(result.mask.sum()), result.run_time_s, result.crs,
-                         result.schemes, scenario)
-
-
-def manifest_from(grid, n_points, run_time_s, crs, schemes, scenario=None, streamed=False):
-    from . import __version__
+def manifest(inputs, products, files, notes, streamed):
+    """The provenance of a run: every resolved input, checksums, versions, grid, timing."""
     from .plugins import get_registry
 
-    g = grid
+    g = inputs.grid
     return {
-        "ilac_plan_version": __version__,
+        "ilac_plan_version": _versions().get("ilac-plan", "0+unknown"),
         "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "run_time_s": round(run_time_s, 3),
-        "scenario": scenario,
+        "plan_time_s": round(products.plan_time_s, 3),
+        "streamed": streamed,
+        "inputs": inputs.resolved(),
+        "working_crs": inputs.crs,
+        "grid": {"nx": g.nx, "ny": g.ny, "resolution_m": g.resolution_m, "x0_m": g.x0,
+                 "y1_m": g.y1, "n_points": products.n_points, "crs": inputs.crs},
+        "schemes": list(inputs.schemes),
         "plugins": [{"name": p.name, "distribution": p.distribution, "version": p.version,
                      "error": p.error} for p in get_registry().plugins],
-        "grid": {"nx": g.nx, "ny": g.ny, "resolution_m": g.resolution_m, "x0_m": g.x0,
-                 "y1_m": g.y1, "n_points": n_points, "crs": crs},
-        "schemes": list(schemes),
-        "streamed": streamed,
+        "versions": _versions(),
+        "files": sorted(files),
+        "notes": list(notes),
     }
 
 
-def write_manifest(result, path, scenario=None):
-    with atomic_path(path) as tmp, open(tmp, "w") as fh:
-        json.dump(manifest(result, scenario), fh, indent=2, default=_json_default)
+def _drop_none(obj):
+    if isinstance(obj, dict):
+        return {k: _drop_none(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, (list, tuple)):
+        return [_drop_none(v) for v in obj]
+    return obj
 
 
-def write_outputs(result, out_dir, *, scenario=None, geotiff=None, png=None):
-    """Write every output of a :class:`PlanResult` into ``out_dir``, all or nothing.
+def scenario_document(inputs, folder, notes):
+    """The scenario that rebuilds ``inputs`` (writes ``sites.csv`` when the sites were a
+    table given in Python); None when it cannot be written."""
+    if inputs.scenario is not None:
+        return dict(inputs.scenario)
+    if not isinstance(inputs.propagation, str):
+        notes.append("no scenario.toml: the propagation model is a Python object, not a "
+                     "registered name")
+        return None
+    import shapely
 
-    ``geotiff`` / ``png``: True requires the extra, False skips, None writes the file
-    when the extra is installed.
+    sites = inputs.sites.drop(columns=[c for c in ("lon_deg", "lat_deg") if c in
+                                       inputs.sites.columns])
+    sites.to_csv(Path(folder) / "sites.csv", index=False, float_format="%.17g")
+    doc = {"name": inputs.name, "crs": inputs.crs, "radio": inputs.radio.to_dict(),
+           "sites": {"file": "sites.csv"},
+           "area": {"wkt": shapely.to_wkt(inputs.area, rounding_precision=-1, trim=True)},
+           "grid": {"resolution_m": inputs.grid.resolution_m, "max_points": inputs.max_points,
+                    "tile_px": inputs.tile_px},
+           "objective": {"target_error_m": inputs.target_error_m,
+                         "max_capacity_loss": inputs.max_capacity_loss},
+           "schemes": {"names": list(inputs.schemes), "params": inputs.scheme_params},
+           "propagation": {"model": inputs.propagation, "params": inputs.propagation_params,
+                           "sector_pattern": inputs.sector_pattern,
+                           "interference": inputs.interference,
+                           "ue_height_m": inputs.ue_height_m}}
+    if inputs.wrap_around:
+        doc["sites"]["wrap_around"] = dict(inputs.wrap_around)
+    return doc
 
-    Returns
-    -------
-    list of str
-        The files written.
+
+def write_scenario(doc, path):
+    import tomli_w
+
+    header = ("# The scenario of this run, every default filled in: "
+              "ilac-plan map --scenario scenario.toml --out OUT reproduces it.\n")
+    Path(path).write_text(header + tomli_w.dumps(_drop_none(doc)))
+
+
+# -- all outputs ---------------------------------------------------------------------------
+def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
+                   progress=False):
+    """Write every output but the rasters' staging into ``folder``.
+
+    ``rasters``: a callable that writes the GeoTIFFs into ``folder`` and returns their
+    names (the sinks differ only in it). Returns ``(files, notes)``.
     """
-    def fill(stage):
-        write_regions(result, stage / "regions.geojson")
-        write_summary(result, stage / "summary.csv")
-        if wants(geotiff, "rasterio"):
-            write_geotiff(result, stage / "coverage.tif")
-        if wants(png, "matplotlib"):
-            write_png(result, stage / "map.png")
-        write_manifest(result, stage / "manifest.json", scenario)
+    from .regions import regions_frame
 
-    return staged(out_dir, fill)
+    folder = Path(folder)
+    notes = []
+    files = []
+    steps = []
+    if "tif" in formats and rasters is not None:
+        steps.append(("GeoTIFF", lambda: files.extend(rasters())))
+    steps.append(("tables", lambda: files.extend(write_tables(products.stats, folder,
+                                                              formats))))
+    vectors = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
+    if vectors:
+        def regions():
+            geoms = products.merger.merged(inputs.grid)
+            frame = regions_frame(geoms, products.stats.summary(), inputs.crs)
+            files.extend(write_regions(frame, folder, formats, inputs.crs, notes))
+        steps.append(("regions", regions))
+    if "png" in formats:
+        def png():
+            write_png(products.preview, inputs.grid, inputs.sites, inputs, folder / "map.png")
+            files.append("map.png")
+        steps.append(("map.png", png))
 
+    def meta():
+        doc = scenario_document(inputs, folder, notes)
+        if doc is not None:
+            write_scenario(doc, folder / "scenario.toml")
+            files.append("scenario.toml")
+            if (folder / "sites.csv").exists():
+                files.append("sites.csv")
+        files.append("manifest.json")
+        text = json.dumps(manifest(inputs, products, files, notes, streamed), indent=2,
+                          default=_json_default, allow_nan=False)
+        (folder / "manifest.json").write_text(text)
+    steps.append(("manifest", meta))
+    bar = None
+    if progress:
+        from tqdm import tqdm
 
-def wants(flag, module):
-    """Whether an optional output is written: True forces it, None means 'if installed'."""
-    return bool(flag) or (flag is None and _has(module))
+        bar = tqdm(total=len(steps), unit="output", desc="writing", leave=False)
+    try:
+        for label, step in steps:
+            if bar is not None:
+                bar.set_postfix_str(label)
+            step()
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return files, notes
 
 
 def staged(out_dir, fill):
@@ -276,29 +608,23 @@ def staged(out_dir, fill):
             out.mkdir()
             created = True
         elif not out.is_dir():
-            raise ParameterError(f"--out {str(out)!r} exists and is not a folder")
+            raise ParameterError(f"--out {str(out)!r} exists and is a file, not a folder")
         stage = Path(tempfile.mkdtemp(prefix=".ilac-partial-", dir=out))
     except OSError as exc:
         raise ParameterError(f"cannot write to output folder {str(out)!r}: "
                              f"{exc.strerror or exc}") from None
     try:
-        fill(stage)
-        names = sorted(os.listdir(stage))
+        result = fill(stage)
+        names = sorted(n for n in os.listdir(stage) if not n.startswith("."))
         for name in names:
             os.replace(stage / name, out / name)
-        for stale in set(OUTPUT_FILES) - set(names):   # skipped this time: not the old one
+        for stale in set(OUTPUT_FILES) - set(names):   # not written this time: not the old one
             with contextlib.suppress(FileNotFoundError):
                 os.remove(out / stale)
-        return names
+        return names, result
     except BaseException:
         if created:
             shutil.rmtree(out, ignore_errors=True)
         raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
-
-
-def _has(module):
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None

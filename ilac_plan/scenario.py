@@ -33,6 +33,13 @@ Example::
     [propagation]
     model = "uma_nlos"
     params = { h_bs_m = 25.0 }
+
+    [output]
+    formats = ["tif", "gpkg", "geojson", "summary", "cells", "cdf", "png"]
+
+A scenario is data: :func:`to_inputs` turns it into a
+:class:`~ilac_plan.inputs.PlanInputs` and runs nothing. The defaults of every key are
+:data:`ilac_plan.inputs.DEFAULTS`.
 """
 
 from pathlib import Path
@@ -42,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .area import is_file
 from .errors import ParameterError
+from .inputs import DEFAULTS
 from .radio import RadioParams
 
 try:
@@ -56,6 +64,7 @@ class _Section(BaseModel):
 
 class HexagonalLayout(_Section):
     isd_m: float = Field(500.0, gt=0, le=1e5)
+    origin_lonlat_deg: tuple[float, float] | None = None
     rings: int = Field(2, ge=0, le=20)
     sectors: int = Field(3, ge=1, le=12)
     n_antennas: int = Field(8, ge=1, le=65536)
@@ -75,10 +84,16 @@ class PoissonLayout(_Section):
     height_m: float = Field(25.0, ge=-1e4, le=1e5)
 
 
+class WrapAround(_Section):
+    isd_m: float = Field(gt=0, le=1e6)
+    rings: int = Field(ge=0, le=50)
+
+
 class SitesSection(_Section):
     file: str | None = None
     hexagonal: HexagonalLayout | None = None
     poisson: PoissonLayout | None = None
+    wrap_around: WrapAround | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -98,12 +113,12 @@ class AreaSection(_Section):
 
 
 class GridSection(_Section):
-    resolution_m: float = Field(5.0, gt=0, le=1e5)
-    max_points: int = Field(20_000_000, ge=1)
-    tile_px: int = Field(512, ge=16, le=16384)
+    resolution_m: float = Field(DEFAULTS["resolution_m"], gt=0, le=1e5)
+    max_points: int = Field(DEFAULTS["max_points"], ge=1)
+    tile_px: int = Field(DEFAULTS["tile_px"], ge=16, le=16384)
 
 
-DEFAULT_TARGET_ERROR_M = 0.05
+DEFAULT_TARGET_ERROR_M = DEFAULTS["target_error_m"]
 
 
 class ObjectiveSection(_Section):
@@ -122,27 +137,26 @@ class ObjectiveSection(_Section):
 
 
 class SchemesSection(_Section):
-    names: list[str] = ["time", "frequency"]
+    names: list[str] = list(DEFAULTS["schemes"])
     params: dict[str, dict[str, Any]] = {}
 
 
 class PropagationSection(_Section):
-    model: str = "free_space"
+    model: str = DEFAULTS["propagation"]
     params: dict[str, Any] = {}
-    sector_pattern: bool = True
-    interference: bool = False
-    ue_height_m: float = Field(1.5, ge=-1e4, le=1e5)
+    sector_pattern: bool = DEFAULTS["sector_pattern"]
+    interference: bool = DEFAULTS["interference"]
+    ue_height_m: float = Field(DEFAULTS["ue_height_m"], ge=-1e4, le=1e5)
 
 
 class OutputSection(_Section):
-    geotiff: bool | None = None
-    png: bool | None = None
+    formats: list[str] | None = None
 
 
 class Scenario(_Section):
     """A validated scenario (every section has defaults: ``Scenario()`` is the built-in)."""
 
-    name: str = "ilac_plan default: 19 three-sector sites, 500 m ISD, paper radio"
+    name: str = ""
     crs: str | None = None
     radio: dict[str, Any] = {}
     sites: SitesSection = SitesSection()
@@ -218,47 +232,79 @@ def load_scenario(path):
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"scenario {path.name}: invalid TOML: {exc}") from None
     scenario = parse_scenario(data, path.name)
-    base = path.parent
+    base = path.parent.resolve()
     if scenario.sites.file:
-        scenario.sites.file = str(base / scenario.sites.file)
+        scenario.sites.file = str((base / scenario.sites.file).resolve())
     if scenario.area.file:
-        scenario.area.file = str(base / scenario.area.file)
-    scenario.area.exclusions = [str(base / e) if is_file(str(base / e)) else e
+        scenario.area.file = str((base / scenario.area.file).resolve())
+    scenario.area.exclusions = [str((base / e).resolve()) if is_file(str(base / e)) else e
                                 for e in scenario.area.exclusions]
     return scenario
 
 
+#: The built-in scenario of ``ilac-plan map``: the paper's radio on 19 three-sector sites
+#: at 500 m ISD, centred on Berlin (Alexanderplatz) in UTM zone 33N, so that its outputs
+#: are georeferenced.
+DEFAULT_SCENARIO = {
+    "name": "ilac_plan default: 19 three-sector sites, 500 m ISD, paper radio",
+    "crs": "EPSG:32633",
+    "sites": {"hexagonal": {"origin_lonlat_deg": (13.4132, 52.5219)}},
+}
+
+
 def default_scenario():
-    """The built-in scenario: the paper's radio on 19 three-sector sites at 500 m ISD."""
-    return Scenario()
+    """The built-in scenario (see :data:`DEFAULT_SCENARIO`)."""
+    return parse_scenario(DEFAULT_SCENARIO, "(built-in)")
+
+
+def _origin_m(lonlat, crs):
+    """The hexagonal layout's origin in the working CRS, rounded to whole metres."""
+    from .sites import _transformer, local_utm_crs
+
+    crs = crs or local_utm_crs([lonlat[0]], [lonlat[1]])
+    x, y = _transformer("EPSG:4326", crs).transform(lonlat[0], lonlat[1])
+    return round(float(x)), round(float(y)), crs
 
 
 def resolve_sites(scenario):
-    """The site table of a scenario, in metres, and the CRS of those metres."""
+    """The site table of a scenario in metres, the CRS of those metres and its sources."""
+    from .inputs import file_source
     from .layouts import hexagonal_layout, poisson_layout
     from .sites import project_sites, read_sites, validate_sites
 
     s = scenario.sites
     if s.file:
         sites = read_sites(s.file, crs=scenario.crs)
-        return sites, sites.attrs.get("crs") or scenario.crs
+        crs = sites.attrs.get("crs") or scenario.crs
+        return sites, crs, [file_source("sites", s.file, crs)]
+    crs = scenario.crs
     if s.poisson:
         p = s.poisson.model_dump()
         sites = poisson_layout(p.pop("density_per_km2"), p.pop("bounds_m"), **p)
     else:
         h = s.hexagonal.model_dump()
         h.pop("wrap_around")
+        origin = h.pop("origin_lonlat_deg")
         sites = hexagonal_layout(**h)
-    sites, crs = project_sites(validate_sites(sites), scenario.crs)
-    return sites, crs
+        if origin is not None:
+            x0, y0, crs = _origin_m(origin, crs)
+            sites["x_m"] += x0
+            sites["y_m"] += y0
+    sites, crs = project_sites(validate_sites(sites), crs)
+    return sites, crs, []
 
 
-def plan_arguments(scenario):
-    """The site table, the area and the :func:`ilac_plan.plan` keywords of a scenario."""
+def to_inputs(scenario):
+    """The :class:`~ilac_plan.inputs.PlanInputs` of a validated scenario (runs nothing).
+
+    File paths in the scenario are taken as they are (:func:`load_scenario` has made
+    them relative to the scenario file); lon/lat areas are projected to the working CRS.
+    """
     from .area import default_area, read_area
+    from .inputs import PlanInputs, file_source
 
     radio = scenario.radio_params()
-    sites, crs = resolve_sites(scenario)
+    sites, crs, sources = resolve_sites(scenario)
     to_metres = None
     if crs:
         from .sites import _transformer
@@ -267,44 +313,35 @@ def plan_arguments(scenario):
     a = scenario.area
     if a.file:
         area = read_area(a.file, "area", to_metres=to_metres)
+        sources.append(file_source("area", a.file, "EPSG:4326" if crs else None))
     elif a.wkt:
         area = read_area(a.wkt, "area")
     else:
         area = default_area(sites, a.margin_m)
-    exclusions = [read_area(e, f"exclusion {k + 1}", to_metres=to_metres if is_file(e) else None)
-                  for k, e in enumerate(a.exclusions)]
+    exclusions = []
+    for k, e in enumerate(a.exclusions):
+        if is_file(e):
+            sources.append(file_source(f"exclusion {k + 1}", e, "EPSG:4326" if crs else None))
+        exclusions.append(read_area(e, f"exclusion {k + 1}",
+                                    to_metres=to_metres if is_file(e) else None))
     hexagonal = scenario.sites.hexagonal
-    wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings} \
-        if hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file else None
+    wrap = None
+    if scenario.sites.wrap_around is not None:
+        wrap = scenario.sites.wrap_around.model_dump()
+    elif hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file:
+        wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings}
     o, p = scenario.objective, scenario.propagation
-    return sites, area, dict(
+    doc = scenario.model_dump()
+    inputs = PlanInputs.build(
+        sites, area, sources=sources, scenario=doc, name=scenario.name,
         resolution_m=scenario.grid.resolution_m, target_error_m=o.target_error_m,
         max_capacity_loss=o.max_capacity_loss, schemes=scenario.schemes.names, radio=radio,
         exclusions=exclusions, interference=p.interference, propagation=p.model,
-        propagation_params=p.params or None, scheme_params=scenario.schemes.params or None,
-        sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap, crs=crs,
-        max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
-
-
-def prepare(scenario, n_threads=None):
-    """Validate a scenario and resolve its grid, cells and options (see planner.setup)."""
-    from .planner import setup
-
-    sites, area, kw = plan_arguments(scenario)
-    return setup(sites, area, n_threads=n_threads, **kw)
-
-
-def run(scenario, *, progress=False, n_threads=None, **engine):
-    """Plan a scenario: resolve its sites, area and options, then :func:`ilac_plan.plan`.
-
-    ``engine`` keywords (``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``) go
-    to :func:`ilac_plan.plan`.
-
-    Returns
-    -------
-    PlanResult
-    """
-    from .planner import plan
-
-    sites, area, kw = plan_arguments(scenario)
-    return plan(sites, area, n_threads=n_threads, progress=progress, **kw, **engine)
+        propagation_params=p.params, scheme_params=scenario.schemes.params,
+        sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
+        crs=crs, max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
+    # the scenario that rebuilds these inputs, with every default written out
+    doc["radio"] = {k: v for k, v in radio.to_dict().items() if v is not None}
+    doc["schemes"]["params"] = {k: dict(v) for k, v in inputs.scheme_params.items() if v}
+    doc["propagation"]["params"] = dict(inputs.propagation_params)
+    return inputs

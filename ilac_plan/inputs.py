@@ -1,0 +1,339 @@
+"""What a plan is made of: one frozen :class:`PlanInputs`, built alike by the Python API,
+the TOML loader and the command line.
+
+:data:`DEFAULTS` is the one set of defaults of a plan (``ilac_plan.plan``, scenario
+files and ``ilac-plan map`` all take theirs from here). :meth:`PlanInputs.build`
+validates every input once, resolves the grid, the cells (with wrap-around copies), the
+area minus exclusions and the parameters of the schemes and of the propagation model
+with their defaults filled in, and probes the whole chain on one point, so that a plan
+never fails half-way because of its inputs.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._validate import check_array, check_scalar
+from .errors import ParameterError
+from .grid import GridSpec
+from .radio import RadioParams
+
+#: The defaults of every plan option (API, scenario files and CLI alike).
+DEFAULTS = {
+    "resolution_m": 5.0,
+    "target_error_m": 0.05,
+    "max_capacity_loss": None,
+    "schemes": ("time", "frequency"),
+    "scheme_params": {},
+    "radio": RadioParams(),
+    "propagation": "free_space",
+    "propagation_params": {},
+    "interference": False,
+    "sector_pattern": True,
+    "ue_height_m": 1.5,
+    "wrap_around": None,
+    "exclusions": (),
+    "crs": None,
+    "max_points": 20_000_000,
+    "tile_px": 512,
+    "name": "",
+}
+
+
+def sha256_of(path):
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def check_projected_crs(crs, where="crs"):
+    """Return ``crs`` as an authority string if it is projected and in metres, else raise.
+
+    A geographic CRS (degrees) is refused with the UTM zone to use instead.
+    """
+    if crs is None:
+        return None
+    try:
+        from pyproj import CRS
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ParameterError(f"{where}: a CRS needs pyproj: pip install 'ilac-plan[geo]'") \
+            from None
+    try:
+        parsed = CRS.from_user_input(crs)
+    except Exception as exc:  # noqa: BLE001 - pyproj's CRSError and friends
+        raise ParameterError(f"{where}: cannot use {crs!r}: {' '.join(str(exc).split())}") \
+            from None
+    if not parsed.is_projected:
+        raise ParameterError(
+            f"{where}: {crs!r} is a geographic CRS (degrees); plans need a projected CRS in "
+            "metres, e.g. the sites' UTM zone (EPSG:326zz north, 327zz south; "
+            "ilac_plan.sites.local_utm_crs(lon, lat) names it)")
+    units = {ax.unit_name for ax in parsed.axis_info}
+    if not units <= {"metre", "meter"}:
+        raise ParameterError(f"{where}: {crs!r} is in {', '.join(sorted(units))}; a plan's "
+                             "CRS must be in metres")
+    auth = parsed.to_authority()
+    return f"{auth[0]}:{auth[1]}" if auth else parsed.to_wkt()
+
+
+@dataclass(frozen=True, eq=False)
+class PlanInputs:
+    """Everything that determines a plan, validated and resolved (immutable).
+
+    Build one with :meth:`build` (Python), :func:`ilac_plan.scenario.to_inputs` (TOML)
+    or ``ilac-plan map`` (which goes through the scenario); run it with
+    :func:`ilac_plan.plan`.
+
+    Attributes
+    ----------
+    sites : pandas.DataFrame
+        The validated site table in the working CRS's metres.
+    cells : pandas.DataFrame
+        ``sites`` with wrap-around copies (``source_row``: the original row) if any.
+    area : shapely geometry
+        The planning area minus exclusions. [m]
+    grid : GridSpec
+    crs : str or None
+        The working CRS (projected, metres), or None for local metres.
+    schemes : tuple of str
+    scheme_params, propagation_params : dict
+        Parameters with their defaults filled in.
+    radio : RadioParams
+    target_error_m, max_capacity_loss : float or None
+        The objective (exactly one is set). [m], [fraction]
+    propagation : str or PathLossModel
+    interference, sector_pattern : bool
+    ue_height_m : float
+        UE height above ground. [m]
+    wrap_around : dict or None
+        ``{"isd_m", "rings"}`` of a wrapped hexagonal layout.
+    tile_px, max_points : int
+    name : str
+        Title of the plan (scenario name).
+    sources : tuple of dict
+        Input files: ``role``, ``path``, ``sha256``, ``crs``.
+    scenario : dict or None
+        A scenario document that rebuilds these inputs (file paths absolute), when the
+        inputs came from a scenario; None for tables given in Python.
+    """
+
+    sites: pd.DataFrame
+    cells: pd.DataFrame
+    area: object
+    grid: GridSpec
+    crs: str | None
+    schemes: tuple
+    scheme_params: dict
+    radio: RadioParams
+    target_error_m: float | None
+    max_capacity_loss: float | None
+    propagation: object
+    propagation_params: dict
+    interference: bool
+    sector_pattern: bool
+    ue_height_m: float
+    wrap_around: dict | None
+    tile_px: int
+    max_points: int
+    name: str = ""
+    sources: tuple = ()
+    scenario: dict | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, sites, area=None, *, sources=(), scenario=None, **options):
+        """Validate and resolve a plan's inputs.
+
+        Parameters
+        ----------
+        sites : pandas.DataFrame
+            Site table in metres (see :mod:`ilac_plan.sites`; :func:`ilac_plan.read_sites`
+            projects lon/lat tables and records their CRS in ``attrs["crs"]``).
+        area : shapely Polygon or MultiPolygon, optional
+            Planning area in the sites' metres; default the convex hull of the sites
+            grown by half the typical site spacing.
+        **options
+            Any of :data:`DEFAULTS`:
+
+            ``resolution_m`` (pixel side [m], default 5); ``target_error_m`` (RMSE bound
+            sqrt(CRB) to meet [m], default 0.05) or ``max_capacity_loss`` (fraction of
+            capacity that positioning may take); ``schemes`` (registered names, default
+            time and frequency) and ``scheme_params`` (``{scheme: {param: value}}``);
+            ``radio`` (:class:`RadioParams`, default the paper's); ``propagation``
+            (registered model name, default free_space, or a PathLossModel) and
+            ``propagation_params``; ``interference`` (SINR with every other cell at full
+            load); ``sector_pattern`` (TR 38.901 horizontal pattern, default on);
+            ``ue_height_m`` (default 1.5 m); ``wrap_around`` (``{"isd_m", "rings"}`` of
+            a hexagonal layout); ``exclusions`` (geometries not planned); ``crs``
+            (working CRS, default the sites' ``attrs["crs"]``); ``max_points`` (refuse
+            larger grids, default 2e7); ``tile_px`` (tile side, default 512); ``name``.
+
+        Returns
+        -------
+        PlanInputs
+
+        Raises
+        ------
+        ParameterError
+            One line naming the option and its allowed range.
+        """
+        from .area import default_area, validate_area
+        from .coverage import evaluate
+        from .layouts import wrap_around as wrap_around_copies
+        from .plugins import get_registry
+        from .schemes import resolve_params
+        from .sites import validate_sites
+
+        unknown = sorted(set(options) - set(DEFAULTS))
+        if unknown:
+            raise ParameterError(f"unknown plan option {unknown[0]!r} (allowed: "
+                                 f"{', '.join(DEFAULTS)})")
+        opt = {**DEFAULTS, **options}
+        if "max_capacity_loss" in options and options["max_capacity_loss"] is not None \
+                and "target_error_m" not in options:
+            opt["target_error_m"] = None
+        if opt["target_error_m"] is None and opt["max_capacity_loss"] is None:
+            opt["target_error_m"] = DEFAULTS["target_error_m"]
+        radio = opt["radio"] if opt["radio"] is not None else RadioParams()
+        if not isinstance(radio, RadioParams):
+            raise ParameterError("radio must be a RadioParams")
+        crs = opt["crs"] if opt["crs"] is not None else getattr(sites, "attrs", {}).get("crs")
+        crs = check_projected_crs(crs)
+        sites = validate_sites(sites)
+        if "x_m" not in sites.columns:
+            raise ParameterError("sites need x_m and y_m (read lon/lat tables with read_sites)")
+        area = default_area(sites) if area is None else validate_area(area)
+        exclusions = opt["exclusions"]
+        if isinstance(exclusions, (str, bytes)) or not hasattr(exclusions, "__iter__"):
+            exclusions = [exclusions]
+        from .area import read_area
+
+        for k, ex in enumerate(exclusions):
+            area = area.difference(read_area(ex, name=f"exclusion {k + 1}"))
+        if area.is_empty or not area.area > 0:
+            raise ParameterError("area: nothing is left to plan once the exclusions are removed")
+        res = check_scalar("resolution_m", opt["resolution_m"], low=0.0, low_open=True,
+                           high=1e5, unit="m")
+        xy = np.column_stack([sites["x_m"], sites["y_m"]])
+        if not shapely.intersects(area, shapely.multipoints(xy)):
+            if not shapely.contains_xy(area.buffer(10 * res), xy[:, 0], xy[:, 1]).any():
+                raise ParameterError(
+                    "area: no site lies in or near the planning area (are the area and the "
+                    "sites in the same coordinates?)")
+        grid = GridSpec.covering(area.bounds, res, opt["max_points"])
+        tile_px = int(check_array("tile_px", opt["tile_px"], low=16, high=1 << 14,
+                                  integer=True))
+        wrap = opt["wrap_around"]
+        cells = sites
+        if wrap:
+            if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
+                raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
+            wrap = {"isd_m": check_scalar("wrap_around.isd_m", wrap["isd_m"], low=1.0,
+                                          high=1e6, unit="m"),
+                    "rings": int(check_array("wrap_around.rings", wrap["rings"], low=0,
+                                             high=50, integer=True))}
+            cells = wrap_around_copies(sites, wrap["isd_m"], wrap["rings"])
+        else:
+            wrap = None
+        names = opt["schemes"]
+        names = (names,) if isinstance(names, str) else tuple(names)
+        if not names:
+            raise ParameterError("schemes: a plan needs at least one allocation scheme")
+        if not all(isinstance(n, str) for n in names):
+            raise ParameterError("schemes must be a list of scheme names (strings)")
+        sp = opt["scheme_params"] or {}
+        if not isinstance(sp, dict) or not all(isinstance(v, dict) for v in sp.values()):
+            raise ParameterError("scheme_params must be {scheme name: {parameter: value}}")
+        registry = get_registry()
+        extra = sorted(set(sp) - set(names))
+        if extra:
+            raise ParameterError(f"scheme_params names {extra[0]!r}, which is not in schemes")
+        scheme_params = {n: resolve_params(registry.scheme(n), sp.get(n)) for n in names}
+        propagation = opt["propagation"] if opt["propagation"] is not None else "free_space"
+        pp = opt["propagation_params"] or {}
+        if not isinstance(pp, dict):
+            raise ParameterError("propagation_params must be {parameter: value}")
+        if isinstance(propagation, str):
+            pp = resolve_params(registry.model(propagation), pp)
+        elif pp:
+            raise ParameterError("propagation_params apply to a registered model name only")
+        ue_height = check_scalar("ue_height_m", opt["ue_height_m"], low=-1e4, high=1e5,
+                                 unit="m")
+        inputs = cls(
+            sites=sites, cells=cells, area=area, grid=grid, crs=crs, schemes=names,
+            scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
+            max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
+            propagation_params=pp, interference=bool(opt["interference"]),
+            sector_pattern=bool(opt["sector_pattern"]), ue_height_m=ue_height,
+            wrap_around=wrap, tile_px=tile_px,
+            max_points=int(check_array("max_points", opt["max_points"], low=1, integer=True)),
+            name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
+        # the whole chain once on one point, before anything is allocated
+        evaluate(cells, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])],
+                 n_threads=1, **inputs.evaluate_options())
+        shapely.prepare(area)
+        return inputs
+
+    def evaluate_options(self):
+        """The :func:`ilac_plan.evaluate` keywords of this plan (without ``n_threads``)."""
+        return dict(target_error_m=self.target_error_m,
+                    max_capacity_loss=self.max_capacity_loss, schemes=list(self.schemes),
+                    radio=self.radio, interference=self.interference,
+                    propagation=self.propagation,
+                    propagation_params=self.propagation_params or None,
+                    scheme_params=self.scheme_params or None,
+                    sector_pattern=self.sector_pattern, ue_height_m=self.ue_height_m)
+
+    @property
+    def classes(self):
+        """Region classes: the schemes, then ``infeasible``."""
+        from .coverage import INFEASIBLE
+
+        return list(self.schemes) + [INFEASIBLE]
+
+    @property
+    def objective_text(self):
+        """The objective in words, for titles and reports."""
+        if self.max_capacity_loss is not None:
+            return f"lowest error for at most {100 * self.max_capacity_loss:g} % capacity loss"
+        t = self.target_error_m
+        return f"target error {t * 100:g} cm" if t < 1 else f"target error {t:g} m"
+
+    def resolved(self):
+        """Every resolved input as plain data (for the manifest)."""
+        return {
+            "name": self.name, "crs": self.crs,
+            "objective": {"target_error_m": self.target_error_m,
+                          "max_capacity_loss": self.max_capacity_loss},
+            "radio": self.radio.to_dict(),
+            "schemes": {n: dict(self.scheme_params.get(n, {})) for n in self.schemes},
+            "propagation": {"model": self.propagation if isinstance(self.propagation, str)
+                            else repr(self.propagation), "params": dict(self.propagation_params),
+                            "sector_pattern": self.sector_pattern,
+                            "interference": self.interference, "ue_height_m": self.ue_height_m},
+            "grid": {"resolution_m": self.grid.resolution_m, "nx": self.grid.nx,
+                     "ny": self.grid.ny, "x0_m": self.grid.x0, "y1_m": self.grid.y1,
+                     "tile_px": self.tile_px, "max_points": self.max_points},
+            "sites": {"n_cells": int(len(self.sites)), "n_sites": int(
+                self.sites["site_id"].nunique()) if "site_id" in self.sites else None,
+                "wrap_around": self.wrap_around},
+            "area_m2": float(self.area.area),
+            "sources": [dict(s) for s in self.sources],
+        }
+
+
+def file_source(role, path, crs=None):
+    """A ``sources`` entry for an input file: absolute path, sha256 and CRS."""
+    p = Path(path).resolve()
+    return {"role": role, "path": str(p), "sha256": sha256_of(p), "crs": crs}
+
+
+def option_names():
+    """Names of the plan options, in order."""
+    return tuple(DEFAULTS)
