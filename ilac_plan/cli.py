@@ -264,6 +264,8 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     data = base.model_dump()
     if sites:
         data["sites"] = {"file": str(Path(sites).resolve()) if Path(sites).exists() else sites}
+        if not scenario_path:       # the built-in scenario's place is its layout's
+            data["crs"] = None
     if area:
         data["area"] = {**data["area"], "file": str(Path(area).resolve())
                         if Path(area).exists() else area, "wkt": None}

@@ -34,6 +34,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 import zlib
 from pathlib import Path
 
@@ -292,12 +293,15 @@ def write_regions(regions, folder, formats, crs, notes):
     gdf = _vector_frame(regions)
     folder = Path(folder)
     names = []
-    if "gpkg" in wanted:
-        gdf.to_file(folder / "regions.gpkg", driver="GPKG", layer="regions", engine="pyogrio")
-        names.append("regions.gpkg")
-    if "fgb" in wanted:
-        gdf.to_file(folder / "regions.fgb", driver="FlatGeobuf", engine="pyogrio")
-        names.append("regions.fgb")
+    with warnings.catch_warnings():     # a plan without a CRS: local metres, said in notes
+        warnings.filterwarnings("ignore", message="'crs' was not provided")
+        if "gpkg" in wanted:
+            gdf.to_file(folder / "regions.gpkg", driver="GPKG", layer="regions",
+                        engine="pyogrio")
+            names.append("regions.gpkg")
+        if "fgb" in wanted:
+            gdf.to_file(folder / "regions.fgb", driver="FlatGeobuf", engine="pyogrio")
+            names.append("regions.fgb")
     if "parquet" in wanted:
         try:
             gdf.to_parquet(folder / "regions.parquet")
@@ -341,7 +345,7 @@ def write_tables(stats, folder, formats):
     if "cdf" in formats:
         tables.append(("cdf.csv", stats.cdf()))
     for name, frame in tables:
-        frame.to_csv(folder / name, index=False, float_format="%.10g")
+        frame.to_csv(folder / name, index=False)
         names.append(name)
     return names
 

@@ -185,33 +185,29 @@ class PlanResult:
         finally:
             shutil.rmtree(stage, ignore_errors=True)
 
-    def to_file(self, path, driver=None):
-        """Write the regions with any OGR driver (GeoPackage, FlatGeobuf, ...)."""
+    def to_file(self, path, driver="GPKG"):
+        """Write the regions with an OGR driver (default GeoPackage), atomically."""
         from ._io import atomic_path
 
         with atomic_path(path) as tmp:
-            self.regions.to_file(tmp, driver=driver, engine="pyogrio")
+            self.regions.to_file(tmp, driver=driver, engine="pyogrio", layer="regions")
 
     def to_geojson(self, path):
         """Write the regions as RFC 7946 GeoJSON (WGS 84 lon/lat; needs a CRS)."""
+        import os
+        import tempfile
         from pathlib import Path
 
-        from ._io import atomic_path
         from .errors import ParameterError
         from .exports import write_regions
 
         if not self.crs:
-            raise ParameterError("to_geojson: the plan has no CRS (local metres); GeoJSON is "
-                                 "WGS 84 lon/lat. Use to_file('regions.gpkg') or give a crs")
-        with atomic_path(path) as tmp:
-            folder = Path(tmp).parent
-            import tempfile
-
-            with tempfile.TemporaryDirectory(dir=folder) as d:
-                write_regions(self.regions, d, ["geojson"], self.crs, [])
-                import os
-
-                os.replace(Path(d) / "regions.geojson", tmp)
+            raise ParameterError("to_geojson: the plan has no CRS (local metres) and GeoJSON "
+                                 "is WGS 84 lon/lat; use to_file('regions.gpkg') or give a crs")
+        path = Path(path)
+        with tempfile.TemporaryDirectory(prefix=".ilac-", dir=path.parent) as tmp:
+            write_regions(self.regions, tmp, ["geojson"], self.crs, [])
+            os.replace(Path(tmp) / "regions.geojson", path)
 
     def plot(self, path):
         """Draw ``map.png`` (the decimated preview; needs the ``plot`` extra)."""

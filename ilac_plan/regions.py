@@ -13,7 +13,7 @@ import shapely
 
 
 def tile_polygons(tile, best, mask, n_classes):
-    """Polygons of each class in one tile, in grid pixel coordinates (col, row).
+    """Polygons of each class in one tile, in grid pixel coordinates (col, row + 1).
 
     Returns
     -------
@@ -28,7 +28,9 @@ def tile_polygons(tile, best, mask, n_classes):
     except ImportError:
         shapes = None
     if shapes is not None:
-        transform = Affine(1.0, 0.0, float(tile.col0), 0.0, 1.0, float(tile.row0))
+        # rows shifted by one (undone in RegionMerger.merged) so that the transform is
+        # never the identity, which GDAL would take for "no georeference"
+        transform = Affine(1.0, 0.0, float(tile.col0), 0.0, 1.0, float(tile.row0 + 1))
         for geom, value in shapes(codes, mask=mask, transform=transform, connectivity=4):
             out.setdefault(int(value), []).append(shapely.geometry.shape(geom))
     else:   # without GDAL: one rectangle per run of pixels in a row
@@ -37,8 +39,8 @@ def tile_polygons(tile, best, mask, n_classes):
             edges = np.diff(np.pad(sel, ((0, 0), (1, 1))).astype(np.int8), axis=1)
             rows, starts = np.nonzero(edges == 1)
             _, stops = np.nonzero(edges == -1)
-            out[int(c)] = list(shapely.box(tile.col0 + starts, tile.row0 + rows,
-                                           tile.col0 + stops, tile.row0 + rows + 1))
+            out[int(c)] = list(shapely.box(tile.col0 + starts, tile.row0 + rows + 1,
+                                           tile.col0 + stops, tile.row0 + rows + 2))
     return {c: shapely.to_wkb(np.array(g, dtype=object)) for c, g in out.items()}
 
 
@@ -64,7 +66,7 @@ class RegionMerger:
             merged = shapely.union_all(geoms)
             # pixel (col, row) -> world (x, y): exact for the integer pixel corners
             world = shapely.transform(merged, lambda p: np.column_stack(
-                [grid.x0 + p[:, 0] * res, grid.y1 - p[:, 1] * res]))
+                [grid.x0 + p[:, 0] * res, grid.y1 - (p[:, 1] - 1.0) * res]))
             if not world.is_valid:
                 world = shapely.make_valid(world)
             out[c] = shapely.orient_polygons(world, exterior_cw=False)

@@ -294,6 +294,17 @@ def resolve_sites(scenario):
     return sites, crs, []
 
 
+def _is_geojson(path):
+    """Whether an area file is GeoJSON (WGS 84 lon/lat by RFC 7946) rather than WKT
+    (coordinates in the working CRS)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    return head.startswith(b"{")
+
+
 def to_inputs(scenario):
     """The :class:`~ilac_plan.inputs.PlanInputs` of a validated scenario (runs nothing).
 
@@ -312,18 +323,21 @@ def to_inputs(scenario):
         to_metres = _transformer("EPSG:4326", crs).transform
     a = scenario.area
     if a.file:
-        area = read_area(a.file, "area", to_metres=to_metres)
-        sources.append(file_source("area", a.file, "EPSG:4326" if crs else None))
+        lonlat = _is_geojson(a.file)
+        area = read_area(a.file, "area", to_metres=to_metres if lonlat else None)
+        sources.append(file_source("area", a.file, "EPSG:4326" if crs and lonlat else crs))
     elif a.wkt:
         area = read_area(a.wkt, "area")
     else:
         area = default_area(sites, a.margin_m)
     exclusions = []
     for k, e in enumerate(a.exclusions):
+        lonlat = is_file(e) and _is_geojson(e)
         if is_file(e):
-            sources.append(file_source(f"exclusion {k + 1}", e, "EPSG:4326" if crs else None))
+            sources.append(file_source(f"exclusion {k + 1}", e,
+                                       "EPSG:4326" if crs and lonlat else crs))
         exclusions.append(read_area(e, f"exclusion {k + 1}",
-                                    to_metres=to_metres if is_file(e) else None))
+                                    to_metres=to_metres if lonlat else None))
     hexagonal = scenario.sites.hexagonal
     wrap = None
     if scenario.sites.wrap_around is not None:

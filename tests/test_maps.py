@@ -17,7 +17,9 @@ from ilac_plan.errors import ParameterError
 from ilac_plan.layouts import hex_site_positions, wrap_around
 from ilac_plan.scenario import load_scenario
 
-OUTPUTS = ["coverage.tif", "manifest.json", "map.png", "regions.geojson", "summary.csv"]
+OUTPUTS = ["best_scheme.tif", "best_scheme.tif.aux.xml", "cdf.csv", "cells.csv", "coverage.tif",
+           "manifest.json", "map.png", "regions.geojson", "regions.gpkg", "scenario.toml",
+           "schemes.csv", "serving_cell.tif", "serving_cell.tif.aux.xml", "summary.csv"]
 
 
 def run(*args):
@@ -37,24 +39,34 @@ def test_default_map_writes_every_file(default_map):
     manifest = json.loads((default_map / "manifest.json").read_text())
     assert manifest["ilac_plan_version"] == ip.__version__
     assert manifest["grid"]["n_points"] > 100_000
-    assert manifest["scenario"]["sites"]["hexagonal"]["rings"] == 2
+    assert manifest["working_crs"] == "EPSG:32633"
+    assert manifest["inputs"]["radio"]["carrier_hz"] == 2.6e9
+    assert manifest["inputs"]["propagation"]["params"] == {"min_distance_m": 1.0}
     assert {p["distribution"] for p in manifest["plugins"]} >= {"ilac-plan"}
+    assert {"numpy", "shapely", "GDAL"} <= set(manifest["versions"])
     summary = pd.read_csv(default_map / "summary.csv")
-    assert list(summary.columns) == ["scheme", "area_fraction", "mean_capacity_bps",
-                                     "p5_capacity_bps", "median_error_m", "p95_error_m"]
-    assert summary.area_fraction[summary.scheme.isin(["time", "frequency", "infeasible"])].sum() \
-        == pytest.approx(1.0)
+    assert list(summary.scheme) == ["time", "frequency", "infeasible"]
+    assert list(summary.columns[:6]) == ["scheme", "area_fraction", "area_m2",
+                                         "mean_capacity_bps", "p5_capacity_bps",
+                                         "median_error_m"]
+    assert summary.area_fraction.sum() == pytest.approx(1.0, abs=1e-12)
 
 
 def test_geotiff_bands_and_georeference(default_map):
     import rasterio
 
     with rasterio.open(default_map / "coverage.tif") as src:
-        assert src.descriptions[:3] == ("serving_cell", "snr_db", "best_scheme")
+        assert src.descriptions[0] == "snr_db"
         assert "time_capacity_bps" in src.descriptions and "frequency_error_m" in src.descriptions
-        assert src.res == (5.0, 5.0) and src.profile["compress"] == "deflate"
-        band = src.read(3)
-        assert np.isnan(band).any() and set(np.unique(band[~np.isnan(band)])) <= {0.0, 1.0, 2.0}
+        assert "time_loc_share" in src.descriptions
+        assert src.res == (5.0, 5.0) and src.crs.to_epsg() == 32633
+        assert set(src.dtypes) == {"float32"}
+        assert src.units[src.descriptions.index("time_capacity_bps")] == "bit/s"
+    with rasterio.open(default_map / "best_scheme.tif") as src:
+        assert src.dtypes[0] == "uint8" and src.nodata == 255
+        band = src.read(1)
+        assert set(np.unique(band)) <= {0, 1, 2, 255} and (band == 255).any()
+        assert src.colormap(1)[0][:3] == (0x1b, 0x9e, 0x77)        # time, whatever the order
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +160,7 @@ def test_lonlat_and_metres_give_the_same_map(tmp_path):
     np.testing.assert_array_equal(ra.raster["best_scheme"], rb.raster["best_scheme"])
     np.testing.assert_allclose(ra.raster["snr_db"], rb.raster["snr_db"], rtol=1e-9)
     # with a CRS, the regions are written in lon/lat
-    rb.crs = crs
+    assert ra.crs is None and rb.crs == crs
     rb.to_geojson(tmp_path / "r.geojson")
     feature = json.loads((tmp_path / "r.geojson").read_text())["features"][0]
     centre = shapely.geometry.shape(feature["geometry"]).centroid
@@ -206,10 +218,16 @@ def test_scenario_file(tmp_path):
     res = run("map", "--scenario", str(tmp_path / "city.toml"), "--out", str(tmp_path / "o"),
               "--quiet", "--no-png", "--no-geotiff")
     assert res.exit_code == 0, res.output
-    assert sorted(os.listdir(tmp_path / "o")) == ["manifest.json", "regions.geojson",
+    # no CRS: no GeoJSON (WGS 84 by definition), and the run says why
+    assert sorted(os.listdir(tmp_path / "o")) == ["cdf.csv", "cells.csv", "manifest.json",
+                                                 "regions.gpkg", "scenario.toml", "schemes.csv",
                                                  "summary.csv"]
+    assert "no geojson written: the plan has no CRS" in res.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
-    assert manifest["scenario"]["objective"]["max_capacity_loss"] == 0.1
+    assert manifest["inputs"]["objective"]["max_capacity_loss"] == 0.1
+    assert [s["role"] for s in manifest["inputs"]["sources"]] == ["sites", "area"]
+    assert manifest["inputs"]["sources"][0]["sha256"] == __import__("hashlib").sha256(
+        (tmp_path / "s.csv").read_bytes()).hexdigest()
     assert manifest["grid"]["resolution_m"] == 20.0
 
 
@@ -299,11 +317,16 @@ def test_plan_python_surface(tmp_path):
     sites = ip.hexagonal_layout(isd_m=300, rings=0)
     result = ip.plan(sites, resolution_m=10.0, target_error_m=0.1)
     assert set(result.regions.scheme) <= set(result.classes)
-    result.to_geojson(tmp_path / "r.geojson")
+    with pytest.raises(ParameterError, match="no CRS"):
+        result.to_geojson(tmp_path / "r.geojson")
+    result.to_file(tmp_path / "r.gpkg")
     result.to_geotiff(tmp_path / "c.tif")
+    assert (tmp_path / "best_scheme.tif").exists()
     result.plot(tmp_path / "m.png")
     assert (tmp_path / "m.png").read_bytes()[:4] == b"\x89PNG"
-    doc = json.loads((tmp_path / "r.geojson").read_text())
-    assert {f["properties"]["scheme"] for f in doc["features"]} == set(result.regions.scheme)
+    import pyogrio
+
+    table = pyogrio.read_dataframe(tmp_path / "r.gpkg")
+    assert set(table.scheme) == set(result.regions.scheme)
     with pytest.raises(ParameterError, match="exclusions are removed"):
         ip.plan(sites, shapely.box(-50, -50, 50, 50), exclusions=[shapely.box(-60, -60, 60, 60)])

@@ -46,9 +46,12 @@ def test_poisson_layout_with_almost_no_sites_is_refused():
 def test_infinite_errors_give_inf_percentiles_not_nan():
     sites = ip.hexagonal_layout(isd_m=300, rings=0, n_antennas=1)
     result = ip.plan(sites, resolution_m=20.0)
-    summary = result.summary
-    assert not summary.drop(columns="scheme").iloc[:-1].isna().any().any()
-    assert np.isinf(summary.p95_error_m[0])
+    table = result.schemes_table
+    assert not table.drop(columns="scheme").isna().any().any()
+    assert np.isinf(table.p95_error_m).all()
+    summary = result.summary.set_index("scheme")
+    assert summary.area_fraction["infeasible"] == 1.0
+    assert np.isinf(summary.p95_error_m["infeasible"])
     assert not result.regions.p95_error_m.isna().any()
 
 
@@ -81,7 +84,7 @@ def test_long_wkt_exclusion_in_a_scenario(tmp_path):
         resolution_m = 25.0
     '''))
     scenario = load_scenario(tmp_path / "s.toml")
-    result = ip.scenario.run(scenario)
+    result = ip.plan(ip.scenario.to_inputs(scenario))
     x, y = result.grid.centres(*np.nonzero(result.mask))
     assert not shapely.contains_xy(shapely.from_wkt(wkt), x, y).any()
 
