@@ -200,6 +200,24 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
         click.echo(f"wrote {len(frame)} splits to {out}", err=True)
 
 
+def _prefetch_imports():
+    """Import the output libraries on a side thread while the plan is computed (the
+    kernel runs without the GIL), so that writing does not wait for them."""
+    import importlib
+    import threading
+
+    def load():
+        for name in ("rasterio", "rasterio.shutil", "rasterio.features", "pyogrio",
+                     "geopandas", "matplotlib.figure", "mpl_toolkits.axes_grid1.anchored_artists",
+                     "tomli_w"):
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a missing extra is reported where it is used
+                pass
+
+    threading.Thread(target=load, name="ilac-plan-imports", daemon=True).start()
+
+
 @cli.command("map", cls=MultiValueCommand)
 @click.option("--scenario", "scenario_path", type=click.Path(dir_okay=False), default=None,
               help="TOML scenario (default: the built-in one: 19 three-sector sites, 500 m "
@@ -229,9 +247,9 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
               help="Outputs: a list (tif gpkg geojson kml fgb parquet cells summary cdf png, "
                    "or all) or changes to the default set (+kml -png). Default: tif gpkg "
                    "geojson cells summary cdf png.")
-@click.option("--stream/--in-memory", default=None,
-              help="Write the rasters tile by tile in bounded memory (default: when the grid "
-                   "has more than 20 million points).")
+@click.option("--stream/--in-memory", default=True, show_default=True,
+              help="Write the rasters tile by tile as they are computed (bounded memory), or "
+                   "keep them in memory and write them at the end (same files).")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep OUT/.ilac-checkpoints after a successful run.")
 @click.option("--no-geotiff", is_flag=True, help="Same as --formats -tif.")
@@ -251,6 +269,7 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     Finished tiles are checkpointed in OUT/.ilac-checkpoints: the same command started
     again after an interruption resumes.
     """
+    _prefetch_imports()
     from .exports import parse_formats
     from .planner import plan_to_folder
     from .scenario import default_scenario, load_scenario, parse_scenario, to_inputs

@@ -66,6 +66,12 @@ SCHEME_COLOURS = {"time": "#1b9e77", "frequency": "#d95f02", "uplink": "#7570b3"
 PALETTE = ["#e6ab02", "#a6761d", "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a",
            "#ff7f00", "#b15928", "#17becf", "#8c564b", "#bcbd22"]
 INFEASIBLE_COLOUR = "#bdbdbd"
+#: Compression of the GeoTIFFs (with the horizontal or floating-point predictor). ZSTD
+#: is read by GDAL >= 2.3 (QGIS, rasterio, ArcGIS Pro); ``gdal_translate -co
+#: COMPRESS=DEFLATE`` converts for older readers.
+COMPRESS, COMPRESS_LEVEL = "ZSTD", 1
+#: Pixels a side of a map.png panel's raster.
+PNG_PANEL_PX = 700
 
 
 def scheme_colour(name):
@@ -142,7 +148,8 @@ class RasterWriter:
 
     BLOCK = 512
 
-    def __init__(self, stage, grid, crs, schemes, cell_ids):
+    def __init__(self, stage, grid, crs, schemes, cell_ids, layers=("coverage", "best_scheme",
+                                                                    "serving_cell")):
         try:
             import rasterio
             from rasterio.transform import Affine
@@ -153,8 +160,6 @@ class RasterWriter:
         self.schemes = list(schemes)
         self.cell_ids = list(cell_ids)
         self.layout = raster_layout(self.schemes)
-        self._env = rasterio.Env(GDAL_CACHEMAX=256, GDAL_NUM_THREADS="ALL_CPUS")
-        self._env.__enter__()
         base = {"driver": "GTiff", "height": grid.ny, "width": grid.nx, "tiled": True,
                 "blockxsize": self.BLOCK, "blockysize": self.BLOCK, "interleave": "band",
                 "BIGTIFF": "IF_SAFER", "sparse_ok": True,
@@ -165,18 +170,15 @@ class RasterWriter:
         self.n_classes = len(self.schemes) + 1
         self.cell_dtype = "uint16" if len(self.cell_ids) < 65535 else "uint32"
         self.cell_nodata = np.iinfo(self.cell_dtype).max
-        self.tmp = {name: self.stage / f".{name}.staging.tif"
-                    for name in ("coverage", "best_scheme", "serving_cell")}
+        self.tmp = {name: self.stage / f".{name}.staging.tif" for name in layers}
+        kinds = {"coverage": dict(count=len(self.layout), dtype="float32", nodata=float("nan")),
+                 "best_scheme": dict(count=1, dtype="uint8", nodata=255),
+                 "serving_cell": dict(count=1, dtype=self.cell_dtype, nodata=self.cell_nodata)}
         self.dst = {}
         try:
-            self.dst["coverage"] = rasterio.open(
-                self.tmp["coverage"], "w", count=len(self.layout), dtype="float32",
-                nodata=float("nan"), **base)
-            self.dst["best_scheme"] = rasterio.open(
-                self.tmp["best_scheme"], "w", count=1, dtype="uint8", nodata=255, **base)
-            self.dst["serving_cell"] = rasterio.open(
-                self.tmp["serving_cell"], "w", count=1, dtype=self.cell_dtype,
-                nodata=self.cell_nodata, **base)
+            with rasterio.Env(GDAL_CACHEMAX=256):     # a bounded block cache
+                for name in layers:
+                    self.dst[name] = rasterio.open(self.tmp[name], "w", **kinds[name], **base)
         except BaseException:
             self.close(False)
             raise
@@ -187,19 +189,22 @@ class RasterWriter:
 
         win = Window(tile.col0, tile.row0, tile.ncols, tile.nrows)
         mask = arrays["mask"]
-        out = np.empty((len(self.layout), tile.nrows, tile.ncols), np.float32)
-        for k, (name, _, _) in enumerate(self.layout):
-            out[k] = arrays[name]
-            out[k][~mask] = np.nan
-        self.dst["coverage"].write(out, window=win)
+        if "coverage" in self.dst:
+            out = np.empty((len(self.layout), tile.nrows, tile.ncols), np.float32)
+            for k, (name, _, _) in enumerate(self.layout):
+                out[k] = arrays[name]
+                out[k][~mask] = np.nan
+            self.dst["coverage"].write(out, window=win)
         best = np.where(mask, arrays["best_scheme"], 255).astype(np.uint8)
         self.dst["best_scheme"].write(best, 1, window=win)
-        cell = np.where(mask, arrays["serving_cell"], self.cell_nodata).astype(self.cell_dtype)
-        self.dst["serving_cell"].write(cell, 1, window=win)
+        if "serving_cell" in self.dst:
+            cell = np.where(mask, arrays["serving_cell"], self.cell_nodata).astype(
+                self.cell_dtype)
+            self.dst["serving_cell"].write(cell, 1, window=win)
 
     def close(self, ok):
         """Close the staging files (and remove them if the run failed)."""
-        if not self.dst and not hasattr(self, "_env"):
+        if not self.dst:
             return
         if ok and "coverage" in self.dst:
             cov = self.dst["coverage"]
@@ -207,6 +212,7 @@ class RasterWriter:
                 cov.set_band_description(k, name)
                 cov.update_tags(k, description=text, unit=unit)
             cov.units = tuple(unit for _, unit, _ in self.layout)
+        if ok and "serving_cell" in self.dst:
             classes = self.schemes + ["infeasible"]
             best = self.dst["best_scheme"]
             best.set_band_description(1, "best_scheme")
@@ -227,32 +233,43 @@ class RasterWriter:
             for path in self.tmp.values():
                 with contextlib.suppress(FileNotFoundError):
                     os.remove(path)
-            self._exit_env()
 
-    def _exit_env(self):
-        env = self.__dict__.pop("_env", None)
-        if env is not None:
-            env.__exit__(None, None, None)
+    def polygonize(self, grid, n_classes):
+        """The regions, from the staging best-scheme layer (read line by line)."""
+        import rasterio
+
+        from .regions import polygonize
+
+        with rasterio.open(self.tmp["best_scheme"]) as src:
+            return polygonize(rasterio.band(src, 1), grid, n_classes)
 
     def finish(self):
-        """Write the Cloud-Optimized GeoTIFFs from the staging files; return their names."""
+        """Write the Cloud-Optimized GeoTIFFs from the staging files; return their names.
+
+        Overviews (nearest neighbour, halving down to one block) are built in the
+        uncompressed staging file, where they are cheap, and the COG driver copies them.
+        """
+        import rasterio
         import rasterio.shutil
+        from rasterio.enums import Resampling
 
         names = []
-        try:
+        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
             for name, path in self.tmp.items():
+                with rasterio.open(path, "r+") as dst:
+                    side = max(dst.width, dst.height)
+                    factors = [2 ** k for k in range(1, 32) if side / 2 ** (k - 1) > self.BLOCK]
+                    if factors:
+                        dst.build_overviews(factors, Resampling.nearest)
                 final = self.stage / f"{name}.tif"
-                rasterio.shutil.copy(path, final, driver="COG", compress="DEFLATE",
-                                     predictor="YES", level=6, blocksize=self.BLOCK,
-                                     overviews="AUTO", overview_resampling="NEAREST",
+                rasterio.shutil.copy(path, final, driver="COG", compress=COMPRESS,
+                                     level=COMPRESS_LEVEL, predictor="YES",
+                                     blocksize=self.BLOCK, overviews="FORCE_USE_EXISTING",
                                      num_threads="ALL_CPUS", bigtiff="IF_SAFER")
-                os.remove(path)
                 names.append(final.name)
-            _write_categories(self.stage / "best_scheme.tif", self.schemes + ["infeasible"])
-            _write_categories(self.stage / "serving_cell.tif", self.cell_ids)
-        finally:
-            self._exit_env()
-        return names
+        _write_categories(self.stage / "best_scheme.tif", self.schemes + ["infeasible"])
+        _write_categories(self.stage / "serving_cell.tif", self.cell_ids)
+        return names + ["best_scheme.tif.aux.xml", "serving_cell.tif.aux.xml"]
 
 
 def write_rasters(result, folder):
@@ -366,13 +383,24 @@ def write_png(preview, grid, sites, inputs, path):
     except ImportError:
         raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]' "
                              "(or --formats -png)") from None
+    # no more pixels than a panel shows (matplotlib would resample them anyway)
+    k = max(1, math.ceil(max(preview.mask.shape) / PNG_PANEL_PX))
+    if k > 1:
+        from types import SimpleNamespace
+
+        sub = (slice(None, None, k), slice(None, None, k))
+        preview = SimpleNamespace(step=preview.step * k, **{
+            n: getattr(preview, n)[sub] for n in ("mask", "best_scheme", "capacity_bps",
+                                                  "error_m", "loc_share")})
     step = preview.step
     res = grid.resolution_m
     ny, nx = preview.mask.shape
     extent = (grid.x0, grid.x0 + nx * step * res, grid.y1 - ny * step * res, grid.y1)
     classes = list(inputs.schemes) + ["infeasible"]
     colours = [scheme_colour(c) for c in classes]
-    fig = Figure(figsize=(13, 11), layout="constrained")
+    fig = Figure(figsize=(13, 11))
+    fig.subplots_adjust(left=0.07, right=0.95, bottom=0.05, top=0.93, wspace=0.28,
+                        hspace=0.18)
     axes = fig.subplots(2, 2).ravel()
     title = inputs.name or "ilac_plan"
     fig.suptitle(f"{title}: {inputs.objective_text}, {res:g} m pixels"
@@ -541,33 +569,35 @@ def write_scenario(doc, path):
 # -- all outputs ---------------------------------------------------------------------------
 def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
                    progress=False):
-    """Write every output but the rasters' staging into ``folder``.
+    """Write every output of a run into ``folder``; return ``(files, notes)``.
 
     ``rasters``: a callable that writes the GeoTIFFs into ``folder`` and returns their
-    names (the sinks differ only in it). Returns ``(files, notes)``.
+    names (the sinks differ only in it). The polygonization and then the GeoTIFFs run
+    on a second thread (GDAL works without the GIL) while this one writes the tables and
+    draws the map.
     """
+    import concurrent.futures as cf
+
     from .regions import regions_frame
 
     folder = Path(folder)
-    notes = []
-    files = []
-    steps = []
-    if "tif" in formats and rasters is not None:
-        steps.append(("GeoTIFF", lambda: files.extend(rasters())))
-    steps.append(("tables", lambda: files.extend(write_tables(products.stats, folder,
-                                                              formats))))
+    notes, files = [], []
     vectors = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
-    if vectors:
-        def regions():
-            geoms = products.merger.merged(inputs.grid)
-            frame = regions_frame(geoms, products.stats.summary(), inputs.crs)
-            files.extend(write_regions(frame, folder, formats, inputs.crs, notes))
-        steps.append(("regions", regions))
-    if "png" in formats:
-        def png():
-            write_png(products.preview, inputs.grid, inputs.sites, inputs, folder / "map.png")
-            files.append("map.png")
-        steps.append(("map.png", png))
+    n_classes = len(inputs.schemes) + 1
+
+    def background():
+        if vectors:
+            products.geometries(inputs.grid, n_classes)
+        return rasters() if "tif" in formats and rasters is not None else []
+
+    def regions():
+        geoms = products.geometries(inputs.grid, n_classes)
+        frame = regions_frame(geoms, products.stats.summary(), inputs.crs)
+        files.extend(write_regions(frame, folder, formats, inputs.crs, notes))
+
+    def png():
+        write_png(products.preview, inputs.grid, inputs.sites, inputs, folder / "map.png")
+        files.append("map.png")
 
     def meta():
         doc = scenario_document(inputs, folder, notes)
@@ -580,6 +610,15 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
         text = json.dumps(manifest(inputs, products, files, notes, streamed), indent=2,
                           default=_json_default, allow_nan=False)
         (folder / "manifest.json").write_text(text)
+
+    pool = cf.ThreadPoolExecutor(max_workers=1)
+    pending = pool.submit(background)
+    steps = [("tables", lambda: files.extend(write_tables(products.stats, folder, formats)))]
+    if "png" in formats:
+        steps.append(("map.png", png))
+    steps.append(("GeoTIFF", lambda: files.extend(pending.result())))
+    if vectors:
+        steps.append(("regions", regions))
     steps.append(("manifest", meta))
     bar = None
     if progress:
@@ -596,6 +635,8 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
     finally:
         if bar is not None:
             bar.close()
+        cf.wait([pending])
+        pool.shutdown()
     return files, notes
 
 

@@ -4,15 +4,16 @@
 engine (:mod:`ilac_plan.engine`: a local thread pool or Dask, with checkpoints). Where
 each tile is computed, :func:`derive` turns it into its *products*: statistics
 (:mod:`ilac_plan.stats`), region polygons (:mod:`ilac_plan.regions`) and a decimated
-preview. The consumer folds the products into one :class:`~ilac_plan.stats.PlanStats`,
-one :class:`~ilac_plan.regions.RegionMerger` and one :class:`Preview`, and hands the
-tile's arrays to a *sink*:
+preview. The consumer folds the products into one :class:`~ilac_plan.stats.PlanStats`
+and one :class:`Preview`, and hands the tile's arrays to a *sink*:
 
 - :class:`MemorySink` keeps full-resolution rasters (for :class:`PlanResult`);
-- :class:`RasterFileSink` writes them window by window into the GeoTIFFs (bounded
-  memory, for grids larger than memory).
+- :class:`RasterFileSink` writes them window by window into the GeoTIFFs' staging files
+  (bounded memory, and the files are ready when the last tile is).
 
-Both sinks share everything else, so their tables, regions and files are identical.
+Both sinks share everything else (statistics, the polygonizer of
+:mod:`ilac_plan.regions` run over their best-scheme layer, the writers of
+:mod:`ilac_plan.exports`), so their tables, regions and files are identical.
 """
 
 import math
@@ -34,7 +35,6 @@ class TileProducts:
     """What the consumer needs of a tile besides its arrays."""
 
     stats: object        # stats.TileStats
-    polygons: dict       # class code -> WKB array (grid pixel coordinates)
     preview: dict        # decimated arrays and their offset in the preview grid
 
 
@@ -45,14 +45,12 @@ def preview_step(grid):
 
 def derive(job, tile, arrays):
     """The products of one computed tile (run where the tile was computed)."""
-    from .regions import tile_polygons
     from .stats import best_values, tile_statistics
 
     schemes = job.options["schemes"]
     n_s = len(schemes)
     stats = tile_statistics(tile.index, arrays, schemes, job.n_sites)
     mask = arrays["mask"]
-    polygons = tile_polygons(tile, arrays["best_scheme"], mask, n_s + 1)
     s = job.preview_step
     r0, c0 = (-tile.row0) % s, (-tile.col0) % s
     sub = (slice(r0, None, s), slice(c0, None, s))
@@ -68,7 +66,7 @@ def derive(job, tile, arrays):
                "capacity_bps": np.where(m, cap.reshape(m.shape), np.nan),
                "error_m": np.where(m, err.reshape(m.shape), np.nan),
                "loc_share": np.where(m, share.reshape(m.shape), np.nan)}
-    return TileProducts(stats, polygons, preview)
+    return TileProducts(stats, preview)
 
 
 class Preview:
@@ -102,13 +100,13 @@ class MemorySink:
     """Keeps every raster of the plan in memory (``(ny, nx)`` arrays)."""
 
     def __init__(self, inputs):
+        # the tiles cover the grid exactly once, each with its outside pixels filled in
         shape = inputs.grid.shape
-        self.mask = np.zeros(shape, bool)
-        self.raster = {"serving_cell": np.full(shape, -1, np.int32),
-                       "best_scheme": np.full(shape, -1, np.int16),
-                       "snr_db": np.full(shape, np.nan)}
-        for name in raster_names(inputs.schemes)[3:]:
-            self.raster[name] = np.full(shape, np.nan)
+        self.mask = np.empty(shape, bool)
+        self.raster = {"serving_cell": np.empty(shape, np.int32),
+                       "best_scheme": np.empty(shape, np.int16)}
+        for name in raster_names(inputs.schemes)[2:]:
+            self.raster[name] = np.empty(shape)
 
     def add(self, tile, arrays):
         win = tile.window
@@ -118,6 +116,12 @@ class MemorySink:
 
     def close(self, ok):
         pass
+
+    def polygonize(self, grid, n_classes):
+        from .regions import best_codes_uint8, polygonize
+
+        return polygonize(best_codes_uint8(self.raster["best_scheme"], self.mask), grid,
+                          n_classes)
 
 
 class RasterFileSink:
@@ -132,17 +136,26 @@ class RasterFileSink:
     def close(self, ok):
         self.writer.close(ok)
 
+    def polygonize(self, grid, n_classes):
+        return self.writer.polygonize(grid, n_classes)
+
 
 @dataclass
 class PlanProducts:
     """What a run gives besides the rasters: statistics, regions, preview, timing."""
 
     stats: object
-    merger: object
     preview: Preview
     n_points: int
     plan_time_s: float
     checkpoints: object = None
+    sink: object = None
+
+    def geometries(self, grid, n_classes):
+        """The region of every class present (polygonized once, then cached)."""
+        if getattr(self, "_geometries", None) is None:
+            self._geometries = self.sink.polygonize(grid, n_classes)
+        return self._geometries
 
 
 def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, scheduler=None,
@@ -160,7 +173,6 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
     """
     from .engine import CheckpointStore, TileJob, make_tiles, run_tiles
     from .kernel import resolve_n_threads
-    from .regions import RegionMerger
     from .stats import PlanStats
 
     t0 = time.perf_counter()
@@ -176,7 +188,6 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
     site_ids = inputs.sites["site_id"] if "site_id" in inputs.sites.columns else None
     stats = PlanStats(inputs.schemes, inputs.sites["cell_id"], site_ids,
                       grid.resolution_m ** 2)
-    merger = RegionMerger(len(inputs.schemes) + 1)
     preview = Preview(grid, step)
     ok = False
     try:
@@ -184,7 +195,6 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
                                                 n_workers=n_workers, scheduler=scheduler,
                                                 store=store, progress=progress):
             stats.add(products.stats)
-            merger.add(tile.index, products.polygons)
             preview.add(products.preview)
             sink.add(tile, arrays)
         ok = True
@@ -193,8 +203,7 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
     if stats.n_points == 0:
         raise ParameterError(f"area: no pixel centre falls inside the area at resolution_m "
                              f"{grid.resolution_m:g} m (use a finer resolution)")
-    return PlanProducts(stats, merger, preview, stats.n_points, time.perf_counter() - t0,
-                        store)
+    return PlanProducts(stats, preview, stats.n_points, time.perf_counter() - t0, store, sink)
 
 
 def class_names(schemes):

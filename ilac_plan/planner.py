@@ -18,8 +18,6 @@ from .inputs import DEFAULTS, PlanInputs
 
 #: Default limit on the number of grid pixels of one plan.
 MAX_POINTS = DEFAULTS["max_points"]
-#: Grids with more points than this are streamed by ``ilac-plan map`` by default.
-STREAM_POINTS = 20_000_000
 ENGINE_KEYWORDS = ("n_threads", "engine", "n_workers", "scheduler", "checkpoint_dir",
                    "progress")
 
@@ -111,7 +109,8 @@ class PlanResult:
         present with the statistics of ``summary``."""
         from .regions import regions_frame
 
-        return regions_frame(self.products.merger.merged(self.grid), self.summary, self.crs)
+        geoms = self.products.geometries(self.grid, len(self.classes))
+        return regions_frame(geoms, self.summary, self.crs)
 
     # -- lookups -----------------------------------------------------------------------
     def best_scheme_at(self, x, y):
@@ -178,7 +177,7 @@ class PlanResult:
         stage = Path(tempfile.mkdtemp(prefix=".ilac-tif-", dir=folder))
         try:
             names = write_rasters(self, stage)
-            for name in os.listdir(stage):
+            for name in [n for n in os.listdir(stage) if not n.startswith(".")]:
                 target = path if name == "coverage.tif" else folder / name
                 os.replace(stage / name, target)
             return names
@@ -283,9 +282,10 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
     out_dir : str or os.PathLike
     formats : sequence of str, optional
         Output format keys (default set if None; see :mod:`ilac_plan.exports`).
-    stream : bool, optional
-        Write the rasters tile by tile in bounded memory instead of keeping them
-        (default: when the grid has more than :data:`STREAM_POINTS` pixels).
+    stream : bool, default True
+        Write the rasters tile by tile as they are computed, in bounded memory; False
+        keeps them in memory first (a :class:`PlanResult`) and writes them from there.
+        Both give the same files.
     **engine
         ``n_threads``, ``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``.
 
@@ -302,15 +302,17 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
 
     chosen = parse_formats(formats)
     if stream is None:
-        stream = inputs.grid.nx * inputs.grid.ny > STREAM_POINTS
+        stream = True
 
     def fill(stage):
         if stream:
+            # the best-scheme layer is always staged: the regions are polygonized from it
+            layers = ("coverage", "best_scheme", "serving_cell") if "tif" in chosen \
+                else ("best_scheme",)
             writer = RasterWriter(stage, inputs.grid, inputs.crs, inputs.schemes,
-                                  inputs.sites["cell_id"]) if "tif" in chosen else None
-            sink = RasterFileSink(writer) if writer is not None else _NullSink()
-            products = execute(inputs, sink, progress=progress, **engine)
-            rasters = writer.finish if writer is not None else None
+                                  inputs.sites["cell_id"], layers=layers)
+            products = execute(inputs, RasterFileSink(writer), progress=progress, **engine)
+            rasters = writer.finish if "tif" in chosen else None
         else:
             sink = MemorySink(inputs)
             products = execute(inputs, sink, progress=progress, **engine)
@@ -322,11 +324,3 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
 
     names, (products, notes) = staged(out_dir, fill)
     return names, products, notes
-
-
-class _NullSink:
-    def add(self, tile, arrays):
-        pass
-
-    def close(self, ok):
-        pass
