@@ -269,7 +269,6 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     Finished tiles are checkpointed in OUT/.ilac-checkpoints: the same command started
     again after an interruption resumes.
     """
-    _prefetch_imports()
     from .exports import parse_formats
     from .planner import plan_to_folder
     from .scenario import default_scenario, load_scenario, parse_scenario, to_inputs
@@ -309,6 +308,7 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
     data["output"] = {"formats": chosen}
     scenario = parse_scenario(data, "(with command-line options)")
     inputs = to_inputs(scenario)
+    _prefetch_imports()
     written, products, notes = plan_to_folder(
         inputs, out_dir, formats=chosen, stream=stream, progress=not quiet,
         n_threads=n_threads, engine=engine, n_workers=n_workers, scheduler=scheduler,

@@ -179,6 +179,13 @@ class RasterWriter:
             with rasterio.Env(GDAL_CACHEMAX=256):     # a bounded block cache
                 for name in layers:
                     self.dst[name] = rasterio.open(self.tmp[name], "w", **kinds[name], **base)
+            # colour tables before any pixel (TIFF fixes the photometric tag then)
+            classes = self.schemes + ["infeasible"]
+            self.dst["best_scheme"].write_colormap(
+                1, {k: _rgba(scheme_colour(c)) for k, c in enumerate(classes)})
+            if "serving_cell" in self.dst and self.cell_dtype == "uint16":
+                self.dst["serving_cell"].write_colormap(
+                    1, {k: _rgba(PALETTE[k % len(PALETTE)]) for k in range(len(self.cell_ids))})
         except BaseException:
             self.close(False)
             raise
@@ -216,16 +223,12 @@ class RasterWriter:
             classes = self.schemes + ["infeasible"]
             best = self.dst["best_scheme"]
             best.set_band_description(1, "best_scheme")
-            best.write_colormap(1, {k: _rgba(scheme_colour(c)) for k, c in enumerate(classes)})
             best.update_tags(1, categories=json.dumps(classes),
                              description="best allocation scheme (category index)")
             cell = self.dst["serving_cell"]
             cell.set_band_description(1, "serving_cell")
             cell.update_tags(1, description="serving cell (index into the cell ids, "
                                             "category names)")
-            if self.cell_dtype == "uint16":
-                cell.write_colormap(1, {k: _rgba(PALETTE[k % len(PALETTE)])
-                                        for k in range(len(self.cell_ids))})
         for dst in self.dst.values():
             dst.close()
         self.dst = {}
