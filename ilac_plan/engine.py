@@ -84,7 +84,7 @@ def compute_tile(job, tile):
     -------
     dict of ndarray
         ``(nrows, ncols)`` arrays: ``mask``, ``serving_cell`` (-1 outside), ``best_scheme``
-        (category code, -1 outside), and NaN-filled float arrays for ``snr_db`` and each
+        (category code, -1 outside), and NaN-filled float32 arrays for ``snr_db`` and each
         ``<scheme>_capacity_bps``, ``_error_m``, ``_loc_share``.
     """
     marker = os.environ.get(CRASH_ONCE_ENV)
@@ -100,8 +100,11 @@ def compute_tile(job, tile):
     area = shapely.from_wkb(job.area_wkb)
     inside = shapely.contains_xy(area, x, y)
     shape = (tile.nrows, tile.ncols)
+    # continuous values as float32, what the GeoTIFFs hold: every output of a plan is
+    # derived from these, so that a tile resumed from its checkpoint gives the same files
     out = {"mask": inside, "serving_cell": np.full(shape, -1, np.int32),
-           "best_scheme": np.full(shape, -1, np.int16), "snr_db": np.full(shape, np.nan)}
+           "best_scheme": np.full(shape, -1, np.int16),
+           "snr_db": np.full(shape, np.nan, np.float32)}
     df = evaluate(job.cells, x[inside] if inside.any() else np.empty(0),
                   y[inside] if inside.any() else np.empty(0), n_threads=job.n_threads,
                   **job.options)
@@ -113,7 +116,7 @@ def compute_tile(job, tile):
     out["best_scheme"][inside] = df["best_scheme"].cat.codes.to_numpy()
     for col in df.columns:
         if col.endswith(("_capacity_bps", "_error_m", "_loc_share")):
-            arr = np.full(shape, np.nan)
+            arr = np.full(shape, np.nan, np.float32)
             arr[inside] = df[col].to_numpy()
             out[col] = arr
     return out

@@ -106,7 +106,7 @@ class MemorySink:
         self.raster = {"serving_cell": np.empty(shape, np.int32),
                        "best_scheme": np.empty(shape, np.int16)}
         for name in raster_names(inputs.schemes)[2:]:
-            self.raster[name] = np.empty(shape)
+            self.raster[name] = np.empty(shape, np.float32)
 
     def add(self, tile, arrays):
         win = tile.window

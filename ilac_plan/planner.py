@@ -33,7 +33,8 @@ class PlanResult:
         ``(ny, nx)`` arrays: ``serving_cell`` (int32: row of the site table, -1
         outside), ``best_scheme`` (int16: index into ``classes``, -1 outside),
         ``snr_db`` [dB] and per scheme ``<s>_capacity_bps`` [bit/s], ``<s>_error_m`` [m]
-        and ``<s>_loc_share``; float bands are NaN outside the area.
+        and ``<s>_loc_share``: float32 (as in the GeoTIFFs, and what every statistic is
+        computed from), NaN outside the area. ``ilac_plan.evaluate`` gives float64.
     mask : ndarray of bool
         Pixels inside the planning area (minus exclusions).
     products : PlanProducts

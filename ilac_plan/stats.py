@@ -143,7 +143,8 @@ def tile_statistics(index, arrays, schemes, n_cells):
                  "error": kb["error"][k, idx], "loc_share": kb["loc_share"][k, idx]}
     class_hist = {q: sparse_counts(best_bins[q] + code * sizes[q], n_c * sizes[q])
                   for q in best_bins}
-    scheme_sums = np.column_stack([caps.sum(axis=1), shares.sum(axis=1)]) if n_s else \
+    scheme_sums = np.column_stack([caps.sum(axis=1, dtype=np.float64),
+                                   shares.sum(axis=1, dtype=np.float64)]) if n_s else \
         np.zeros((0, 2))
     class_sums = np.column_stack([np.bincount(code, minlength=n_c).astype(np.float64),
                                   np.bincount(code, weights=cap_b, minlength=n_c),

@@ -122,12 +122,13 @@ def test_toy_map_agrees_with_a_direct_computation(toy):
     rows, cols = rows[keep], cols[keep]
     x, y = g.centres(rows, cols)
     ref = reference_evaluate(sites, x, y, radio=ip.RadioParams(), target_error_m=0.2)
+    # plan rasters are float32, as in the GeoTIFFs: within two float32 roundings
     np.testing.assert_array_equal(result.raster["serving_cell"][rows, cols], ref["serving_cell"])
     for s in ("time", "frequency"):
         np.testing.assert_allclose(result.raster[f"{s}_capacity_bps"][rows, cols],
-                                   ref[f"{s}_capacity_bps"], rtol=1e-9)
+                                   ref[f"{s}_capacity_bps"], rtol=2.4e-7)
         np.testing.assert_allclose(result.raster[f"{s}_error_m"][rows, cols],
-                                   ref[f"{s}_error_m"], rtol=1e-9)
+                                   ref[f"{s}_error_m"], rtol=2.4e-7)
     assert [result.classes[c] for c in result.raster["best_scheme"][rows, cols]] == \
         list(ref["best_scheme"])
 
@@ -158,7 +159,7 @@ def test_lonlat_and_metres_give_the_same_map(tmp_path):
     ra = ip.plan(a, area, resolution_m=20.0)
     rb = ip.plan(b, area, resolution_m=20.0)
     np.testing.assert_array_equal(ra.raster["best_scheme"], rb.raster["best_scheme"])
-    np.testing.assert_allclose(ra.raster["snr_db"], rb.raster["snr_db"], rtol=1e-9)
+    np.testing.assert_allclose(ra.raster["snr_db"], rb.raster["snr_db"], rtol=2.4e-7)
     # with a CRS, the regions are written in lon/lat
     assert ra.crs is None and rb.crs == crs
     rb.to_geojson(tmp_path / "r.geojson")

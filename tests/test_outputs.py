@@ -233,8 +233,8 @@ def test_percentiles_are_the_exact_ones_to_the_bin(toy):
         if row.scheme == "infeasible":
             continue
         s = row.scheme
-        cap = r.raster[f"{s}_capacity_bps"][m][sel]
-        err = r.raster[f"{s}_error_m"][m][sel]
+        cap = r.raster[f"{s}_capacity_bps"][m][sel].astype(np.float64)
+        err = r.raster[f"{s}_error_m"][m][sel].astype(np.float64)
         assert row.mean_capacity_bps == pytest.approx(cap.mean(), rel=1e-12)
         assert _inside_bin(row.p5_capacity_bps, np.percentile(cap, 5, method="inverted_cdf"),
                            1e-4)
@@ -247,11 +247,11 @@ def test_cells_equal_a_groupby_of_the_raster(toy):
     r = toy
     m = r.mask
     frame = pd.DataFrame({"cell": r.raster["serving_cell"][m], "best": r.raster["best_scheme"][m],
-                          "snr": r.raster["snr_db"][m]})
+                          "snr": r.raster["snr_db"][m].astype(np.float64)})
     n_s = len(r.schemes)
     idx = np.arange(frame.shape[0])
-    caps = np.stack([r.raster[f"{s}_capacity_bps"][m] for s in r.schemes])
-    errs = np.stack([r.raster[f"{s}_error_m"][m] for s in r.schemes])
+    caps = np.stack([r.raster[f"{s}_capacity_bps"][m] for s in r.schemes]).astype(np.float64)
+    errs = np.stack([r.raster[f"{s}_error_m"][m] for s in r.schemes]).astype(np.float64)
     feasible = frame.best.to_numpy() < n_s
     k = np.where(feasible, frame.best, errs.argmin(axis=0))
     frame["cap"] = np.where(feasible, caps[k, idx], 0.0)
