@@ -246,19 +246,25 @@ class RasterWriter:
         with rasterio.open(self.tmp["best_scheme"]) as src:
             return polygonize(rasterio.band(src, 1), grid, n_classes)
 
-    def finish(self):
+    def finish(self, best_scheme_free=None):
         """Write the Cloud-Optimized GeoTIFFs from the staging files; return their names.
 
         Overviews (nearest neighbour, halving down to one block) are built in the
         uncompressed staging file, where they are cheap, and the COG driver copies them.
+        ``best_scheme_free``: a ``threading.Event`` set when nothing reads the staged
+        best-scheme layer any more (the polygonization); that layer is done last.
         """
         import rasterio
         import rasterio.shutil
         from rasterio.enums import Resampling
 
         names = []
+        order = sorted(self.tmp, key=lambda n: n == "best_scheme")
         with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
-            for name, path in self.tmp.items():
+            for name in order:
+                path = self.tmp[name]
+                if name == "best_scheme" and best_scheme_free is not None:
+                    best_scheme_free.wait()
                 with rasterio.open(path, "r+") as dst:
                     side = max(dst.width, dst.height)
                     factors = [2 ** k for k in range(1, 32) if side / 2 ** (k - 1) > self.BLOCK]
@@ -275,7 +281,7 @@ class RasterWriter:
         return names + ["best_scheme.tif.aux.xml", "serving_cell.tif.aux.xml"]
 
 
-def write_rasters(result, folder):
+def write_rasters(result, folder, best_scheme_free=None):
     """Write the GeoTIFFs of an in-memory :class:`PlanResult` into ``folder``."""
     from .grid import make_tiles
 
@@ -292,7 +298,7 @@ def write_rasters(result, folder):
         ok = True
     finally:
         writer.close(ok)
-    return writer.finish()
+    return writer.finish(best_scheme_free)
 
 
 # -- vectors ---------------------------------------------------------------------------
@@ -574,12 +580,13 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
                    progress=False):
     """Write every output of a run into ``folder``; return ``(files, notes)``.
 
-    ``rasters``: a callable that writes the GeoTIFFs into ``folder`` and returns their
-    names (the sinks differ only in it). The polygonization and then the GeoTIFFs run
-    on a second thread (GDAL works without the GIL) while this one writes the tables and
-    draws the map.
+    ``rasters``: a callable ``rasters(best_scheme_free)`` that writes the GeoTIFFs into
+    ``folder`` and returns their names (the sinks differ only in it). The GeoTIFFs are
+    written on a second thread (GDAL compresses without the GIL) while this one
+    polygonizes the regions, writes the tables and draws the map.
     """
     import concurrent.futures as cf
+    import threading
 
     from .regions import regions_frame
 
@@ -588,13 +595,16 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
     vectors = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
     n_classes = len(inputs.schemes) + 1
 
+    polygonized = threading.Event()
+
     def background():
-        if vectors:
-            products.geometries(inputs.grid, n_classes)
-        return rasters() if "tif" in formats and rasters is not None else []
+        return rasters(polygonized) if "tif" in formats and rasters is not None else []
 
     def regions():
-        geoms = products.geometries(inputs.grid, n_classes)
+        try:
+            geoms = products.geometries(inputs.grid, n_classes)
+        finally:
+            polygonized.set()
         frame = regions_frame(geoms, products.stats.summary(), inputs.crs)
         files.extend(write_regions(frame, folder, formats, inputs.crs, notes))
 
@@ -616,12 +626,13 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
 
     pool = cf.ThreadPoolExecutor(max_workers=1)
     pending = pool.submit(background)
-    steps = [("tables", lambda: files.extend(write_tables(products.stats, folder, formats)))]
+    if not vectors:
+        polygonized.set()
+    steps = [("regions", regions)] if vectors else []
+    steps.append(("tables", lambda: files.extend(write_tables(products.stats, folder, formats))))
     if "png" in formats:
         steps.append(("map.png", png))
     steps.append(("GeoTIFF", lambda: files.extend(pending.result())))
-    if vectors:
-        steps.append(("regions", regions))
     steps.append(("manifest", meta))
     bar = None
     if progress:
@@ -636,6 +647,7 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
             if bar is not None:
                 bar.update(1)
     finally:
+        polygonized.set()
         if bar is not None:
             bar.close()
         cf.wait([pending])

@@ -157,7 +157,7 @@ class PlanResult:
 
         def fill(stage):
             return write_products(self.inputs, self.products, stage, chosen, streamed=False,
-                                  rasters=lambda: write_rasters(self, stage),
+                                  rasters=lambda free: write_rasters(self, stage, free),
                                   progress=progress)
 
         names, (_, notes) = staged(out_dir, fill)
@@ -318,7 +318,7 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
             sink = MemorySink(inputs)
             products = execute(inputs, sink, progress=progress, **engine)
             result = PlanResult(inputs, sink.raster, sink.mask, products, products.plan_time_s)
-            rasters = lambda: write_rasters(result, stage)  # noqa: E731
+            rasters = lambda free: write_rasters(result, stage, free)  # noqa: E731
         files, notes = write_products(inputs, products, stage, chosen, streamed=stream,
                                       rasters=rasters, progress=progress)
         return products, notes
