@@ -349,3 +349,21 @@ def test_map_png_is_decimated(tmp_path):
     assert max(img.shape[:2]) <= 2000
     colours = {tuple(np.round(p[:3] * 255).astype(int)) for p in img.reshape(-1, img.shape[2])[::7]}
     assert (0x1b, 0x9e, 0x77) in colours and (0xd9, 0x5f, 0x02) in colours
+
+
+def test_a_plan_made_in_python_writes_a_scenario_that_reproduces_it(tmp_path):
+    sites = ip.hexagonal_layout(isd_m=300, rings=1)
+    area = shapely.Point(10, 20).buffer(700)
+    result = ip.plan(sites, area, resolution_m=10.0, target_error_m=0.1,
+                     wrap_around={"isd_m": 300, "rings": 1})
+    names = result.write(tmp_path / "api")
+    assert "sites.csv" in names and "scenario.toml" in names and "regions.gpkg" in names
+    assert "regions.geojson" not in names          # local metres: no lon/lat to write
+    res = run("--scenario", str(tmp_path / "api" / "scenario.toml"), "--out",
+              str(tmp_path / "cli"))
+    assert res.exit_code == 0, res.output
+    for name in TABLES:
+        assert (tmp_path / "api" / name).read_bytes() == (tmp_path / "cli" / name).read_bytes()
+    with rasterio.open(tmp_path / "api" / "best_scheme.tif") as a, \
+            rasterio.open(tmp_path / "cli" / "best_scheme.tif") as b:
+        np.testing.assert_array_equal(a.read(), b.read())
