@@ -10,6 +10,10 @@ the run measured itself (``manifest.json``: ``plan_time_s``, tiles computed and 
 into the statistics) and their ratio; medians over the repeats. The target of the
 pipeline is a ratio of at most 1.5: writing every output costs at most half of what
 planning costs.
+
+``--baseline /path/to/other/ilac-plan`` also times another installation (say, the
+release before this pipeline, installed in its own virtual environment) on the same
+command, interleaved with this one, and reports the wall-time ratio.
 """
 
 import argparse
@@ -27,28 +31,34 @@ def one_run(exe, out, resolution_m, mode):
     shutil.rmtree(out, ignore_errors=True)
     cmd = [exe, "map", "-q", "--resolution-m", str(resolution_m), f"--{mode}", "--out",
            str(out)]
+    if mode == "baseline":
+        cmd = [exe, "map", "-q", "--resolution-m", str(resolution_m), "--out", str(out)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
     manifest = json.loads((out / "manifest.json").read_text())
-    return wall, manifest["plan_time_s"], manifest["grid"]["n_points"]
+    plan = manifest.get("plan_time_s", manifest.get("run_time_s"))
+    return wall, plan, manifest["grid"]["n_points"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resolution-m", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline", default=None,
+                        help="another ilac-plan executable to time on the same command")
     args = parser.parse_args()
     exe = shutil.which("ilac-plan") or sys.exit("ilac-plan is not installed")
     work = Path(tempfile.mkdtemp(prefix="ilac-bench-map-"))
     try:
         results = {}
         for k in range(args.repeats):          # interleaved, so drifts hit both modes
-            for mode in ("stream", "in-memory"):
-                results.setdefault(mode, []).append(
-                    one_run(exe, work / mode, args.resolution_m, mode))
+            for mode in ("stream", "in-memory") + (("baseline",) if args.baseline else ()):
+                results.setdefault(mode, []).append(one_run(
+                    args.baseline if mode == "baseline" else exe, work / mode,
+                    args.resolution_m, mode))
         n = results["stream"][0][2]
         print(f"ilac-plan map, default scenario at {args.resolution_m:g} m: {n:,} points, "
               f"median of {args.repeats}")
@@ -58,6 +68,10 @@ def main():
             ratio = statistics.median(r[0] / r[1] for r in runs)
             print(f"  {mode:9s} wall {wall:6.2f} s  planning {plan:6.2f} s  "
                   f"wall/planning {ratio:4.2f}  ({n / wall / 1e6:.2f} M points/s end to end)")
+        if args.baseline:
+            base = statistics.median(r[0] for r in results["baseline"])
+            new = statistics.median(r[0] for r in results["stream"])
+            print(f"  baseline wall / this wall: {base / new:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
