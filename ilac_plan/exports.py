@@ -387,7 +387,6 @@ def write_png(preview, grid, sites, inputs, path):
         from matplotlib.collections import LineCollection
         from matplotlib.colors import ListedColormap, LogNorm
         from matplotlib.figure import Figure
-        from matplotlib.patches import Patch
         from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
     except ImportError:
         raise ParameterError("PNG output needs matplotlib: pip install 'ilac-plan[plot]' "
@@ -415,12 +414,11 @@ def write_png(preview, grid, sites, inputs, path):
     fig.suptitle(f"{title}: {inputs.objective_text}, {res:g} m pixels"
                  + (f" (shown at {res * step:g} m)" if step > 1 else ""), fontsize=12)
     best = np.ma.masked_less(preview.best_scheme, 0)
-    axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
-                   vmax=len(colours) - 0.5, interpolation="nearest")
-    present = set(np.unique(preview.best_scheme[preview.mask]).tolist())
-    axes[0].legend(handles=[Patch(color=colours[k], label=name)
-                            for k, name in enumerate(classes) if k in present],
-                   loc="upper right", fontsize=8, framealpha=0.85)
+    im = axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,
+                        vmax=len(colours) - 0.5, interpolation="nearest")
+    bar_ = fig.colorbar(im, ax=axes[0], shrink=0.85, ticks=range(len(classes)))
+    bar_.ax.set_yticklabels(classes)
+    bar_.ax.tick_params(length=0)
     axes[0].set_title("best allocation scheme")
     infeasible = np.ma.masked_where(preview.best_scheme != len(classes) - 1,
                                     np.ones(preview.mask.shape))
