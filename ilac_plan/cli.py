@@ -24,10 +24,18 @@ def _fail(message, code=2):
     sys.exit(code)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each: ``ilac-plan: warning: ...`` (no source line)."""
+    click.echo(f"{PROG}: warning: {' '.join(str(message).split())}", err=True)
+
+
 class IlacGroup(click.Group):
     """Group whose errors are one line on stderr with exit code 2."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        import warnings
+
+        warnings.showwarning = _show_warning
         try:
             rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False,
                               **extra)
@@ -223,7 +231,15 @@ def _prefetch_imports():
               help="TOML scenario (default: the built-in one: 19 three-sector sites, 500 m "
                    "ISD, the paper's radio, in Berlin).")
 @click.option("--sites", type=click.Path(dir_okay=False), default=None,
-              help="Site table (CSV or Parquet); overrides the scenario's.")
+              help="Site table (CSV, Excel, Parquet, or a point layer: GeoPackage, "
+                   "Shapefile, GeoJSON, ...); overrides the scenario's.")
+@click.option("--column-map", multiple=True, metavar="HEADER=COLUMN",
+              help="Read a site-table header as an ilac_plan column, e.g. "
+                   "'Leistung=power_dbm' (repeatable).")
+@click.option("--encoding", default=None, help="Text encoding of a CSV site table "
+              "(default: detected; UTF-8, Windows-1252, Latin-1).")
+@click.option("--sites-layer", default=None,
+              help="Layer of a GeoPackage (or sheet of a workbook) holding the sites.")
 @click.option("--area", type=click.Path(dir_okay=False), default=None,
               help="Planning area (GeoJSON or WKT file); overrides the scenario's.")
 @click.option("--resolution-m", type=float, default=None, help="Pixel size [m] (default 5).")
@@ -257,7 +273,7 @@ def _prefetch_imports():
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars, no summary on stdout.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
-def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_capacity_loss,
+def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, resolution_m, target_error_m, max_capacity_loss,
                 schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
                 tile_px, formats, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -284,6 +300,22 @@ def map_command(scenario_path, sites, area, resolution_m, target_error_m, max_ca
         data["sites"] = {"file": str(Path(sites).resolve()) if Path(sites).exists() else sites}
         if not scenario_path:       # the built-in scenario's place is its layout's
             data["crs"] = None
+    if column_map or encoding or sites_layer:
+        if not data["sites"].get("file"):
+            raise click.UsageError("--column-map, --encoding and --sites-layer apply to a "
+                                   "site file (--sites or the scenario's [sites] file)")
+        pairs = {}
+        for item in column_map:
+            old, eq, new = item.rpartition("=")
+            if not eq or not old.strip() or not new.strip():
+                raise click.BadParameter(f"expected HEADER=COLUMN; got {item!r}",
+                                         param_hint="--column-map")
+            pairs[old.strip()] = new.strip()
+        data["sites"]["column_map"] = {**data["sites"].get("column_map", {}), **pairs}
+        if encoding:
+            data["sites"]["encoding"] = encoding
+        if sites_layer:
+            data["sites"]["layer"] = sites_layer
     if area:
         data["area"] = {**data["area"], "file": str(Path(area).resolve())
                         if Path(area).exists() else area, "wkt": None}

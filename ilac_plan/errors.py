@@ -7,3 +7,9 @@ class ParameterError(ValueError):
     The message is one line that names the parameter and the allowed range, so the
     command line can print it as it is.
     """
+
+
+class IlacWarning(UserWarning):
+    """Something in the input was taken in a way the user should know about (a column
+    not used, ids made up, a quantity not modelled). The command line prints it as one
+    line."""

@@ -91,6 +91,9 @@ class WrapAround(_Section):
 
 class SitesSection(_Section):
     file: str | None = None
+    column_map: dict[str, str] = {}
+    encoding: str | None = None
+    layer: str | None = None
     hexagonal: HexagonalLayout | None = None
     poisson: PoissonLayout | None = None
     wrap_around: WrapAround | None = None
@@ -274,7 +277,8 @@ def resolve_sites(scenario):
 
     s = scenario.sites
     if s.file:
-        sites = read_sites(s.file, crs=scenario.crs)
+        sites = read_sites(s.file, crs=scenario.crs, column_map=s.column_map or None,
+                           encoding=s.encoding, layer=s.layer)
         crs = sites.attrs.get("crs") or scenario.crs
         return sites, crs, [file_source("sites", s.file, crs)]
     crs = scenario.crs

@@ -1,141 +1,343 @@
-"""Site tables: read, recognise common column names, validate, project lon/lat to metres.
+"""Site tables as operators have them: read, recognise the columns, validate, project.
 
-A site table has one row per cell (one sector array); the columns are in DESIGN.md:
-``cell_id``, ``site_id``, ``x_m``/``y_m`` or ``lon_deg``/``lat_deg``, ``azimuth_deg``,
-``n_antennas``, ``power_dbm`` and optionally ``spacing_m``, ``ue_power_dbm``, ``gain_dbi``,
-``height_m``. Unknown columns are kept. IDs stay strings.
+A site table has one row per cell (one sector array). ilac_plan's column names:
+
+=======================  =============================================================
+``cell_id``, ``site_id``  strings (always the table's own)
+``x_m``, ``y_m``          position in a projected CRS [m], or ``lon_deg``, ``lat_deg``
+``azimuth_deg``           array broadside, clockwise from north [deg]
+``n_antennas``            antennas (ports, TRX) of the array
+``power_dbm``             transmit power [dBm]; or ``eirp_dbm`` (= power + gain)
+``gain_dbi``              antenna gain [dBi] (optional)
+``height_m``              antenna height [m] (optional)
+``tilt_deg``,             mechanical and electrical downtilt [deg] (optional, kept; not
+``electrical_tilt_deg``   modelled yet)
+``spacing_m``,            antenna spacing [m] and UE power [dBm] per cell (optional)
+``ue_power_dbm``
+``band``, ``carrier_hz``  carrier or band (optional, kept; not used by the model)
+=======================  =============================================================
+
+Headers are normalised before they are looked up (case, spaces, hyphens, underscores,
+units in parentheses or brackets, degree signs: ``Tx Power (dBm)`` is ``tx_power_dbm``,
+``Azimuth [°]`` is ``azimuth_deg``) and matched against :data:`ALIASES`, which covers
+the usual operator exports; ``column_map`` renames the rest. Unused columns are named
+once in a warning. Every problem of a table is reported together (up to 20), each with
+its line or row, cell id, column, value and allowed range.
 """
 
+import csv
+import io
+import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
+from .errors import IlacWarning, ParameterError
 
-#: Other tools' names for the columns, lower case -> ilac_plan name.
-ALIASES = {
-    "cell": "cell_id", "cellid": "cell_id", "cell_name": "cell_id", "name": "cell_id",
-    "sector": "cell_id", "sector_id": "cell_id",
-    "site": "site_id", "siteid": "site_id", "site_name": "site_id", "enodeb": "site_id",
-    "gnodeb": "site_id", "gnb_id": "site_id",
-    "x": "x_m", "easting": "x_m", "east_m": "x_m", "y": "y_m", "northing": "y_m",
-    "north_m": "y_m",
-    "lon": "lon_deg", "lng": "lon_deg", "long": "lon_deg", "longitude": "lon_deg",
-    "lat": "lat_deg", "latitude": "lat_deg",
-    "azimuth": "azimuth_deg", "bearing": "azimuth_deg", "az": "azimuth_deg",
-    "bearing_deg": "azimuth_deg", "orientation_deg": "azimuth_deg",
-    "antennas": "n_antennas", "n_ant": "n_antennas", "num_antennas": "n_antennas",
-    "tx_power_dbm": "power_dbm", "power": "power_dbm", "txpower": "power_dbm",
-    "tx_power": "power_dbm", "p_dbm": "power_dbm",
-    "gain": "gain_dbi", "antenna_gain_dbi": "gain_dbi", "gain_db": "gain_dbi",
-    "height": "height_m", "antenna_height_m": "height_m", "agl_m": "height_m",
-    "spacing": "spacing_m", "ue_power": "ue_power_dbm",
-}
-NUMERIC = ("x_m", "y_m", "lon_deg", "lat_deg", "azimuth_deg", "n_antennas", "power_dbm",
-           "spacing_m", "ue_power_dbm", "gain_dbi", "height_m")
-REQUIRED = ("azimuth_deg", "n_antennas", "power_dbm")
-RANGES = {  # column: (low, high, integer)
+#: Every column ilac_plan reads: name -> (low, high, integer).
+RANGES = {
     "x_m": (-1e8, 1e8, False), "y_m": (-1e8, 1e8, False),
     "lon_deg": (-180.0, 180.0, False), "lat_deg": (-90.0, 90.0, False),
     "azimuth_deg": (0.0, 360.0, False), "n_antennas": (1, 65536, True),
-    "power_dbm": (-100.0, 100.0, False), "spacing_m": (1e-4, 1e3, False),
-    "ue_power_dbm": (-100.0, 100.0, False), "gain_dbi": (-50.0, 100.0, False),
-    "height_m": (-1e4, 1e5, False),
+    "power_dbm": (-100.0, 100.0, False), "eirp_dbm": (-100.0, 150.0, False),
+    "spacing_m": (1e-4, 1e3, False), "ue_power_dbm": (-100.0, 100.0, False),
+    "gain_dbi": (-50.0, 100.0, False), "height_m": (-1e4, 1e5, False),
+    "tilt_deg": (-90.0, 90.0, False), "electrical_tilt_deg": (-90.0, 90.0, False),
+    "carrier_hz": (1e6, 1e12, False),
 }
+NUMERIC = tuple(RANGES)
+TEXT = ("cell_id", "site_id", "band")
+REQUIRED = ("azimuth_deg", "n_antennas")
+#: Columns recognised and kept, but not used by the model (named in a warning).
+NOT_MODELLED = ("tilt_deg", "electrical_tilt_deg", "band", "carrier_hz")
+#: EIRP given with power and gain must agree to within this. [dB]
+EIRP_TOLERANCE_DB = 0.5
+MAX_PROBLEMS = 20
 
 
-def _where(df, i, source):
+def _names(canonical, *aliases):
+    return {a: canonical for a in (canonical,) + aliases}
+
+
+#: Normalised header -> ilac_plan column.
+ALIASES = {
+    **_names("cell_id", "cell", "cellid", "cell_name", "cellname", "cell_label", "name",
+             "sector", "sector_id", "sectorid", "sector_name", "cgi", "ecgi", "ncgi", "eci",
+             "nci", "cell_identity", "cell_global_id"),
+    **_names("site_id", "site", "siteid", "site_name", "sitename", "site_code", "enodeb",
+             "enodeb_id", "enb", "enb_id", "enodeb_name", "gnodeb", "gnodeb_id", "gnb",
+             "gnb_id", "gnodeb_name", "bts", "bts_id", "nodeb", "node", "node_id",
+             "station", "station_id"),
+    **_names("x_m", "x", "easting", "easting_m", "east", "east_m", "x_coord", "x_coordinate",
+             "coord_x"),
+    **_names("y_m", "y", "northing", "northing_m", "north", "north_m", "y_coord",
+             "y_coordinate", "coord_y"),
+    **_names("lon_deg", "lon", "lng", "long", "longitude", "longitude_deg", "long_deg",
+             "lon_wgs84", "long_wgs84", "longitude_wgs84", "lon_wgs_84", "longitude_wgs_84",
+             "lon_dd", "longitude_dd", "longitude_decimal", "wgs84_lon", "wgs84_longitude"),
+    **_names("lat_deg", "lat", "latitude", "latitude_deg", "lat_wgs84", "latitude_wgs84",
+             "lat_wgs_84", "latitude_wgs_84", "lat_dd", "latitude_dd", "latitude_decimal",
+             "wgs84_lat", "wgs84_latitude"),
+    **_names("azimuth_deg", "azimuth", "azi", "az", "az_deg", "bearing", "bearing_deg",
+             "orientation", "orientation_deg", "direction", "direction_deg",
+             "antenna_azimuth", "antenna_azimuth_deg", "sector_azimuth", "azimut"),
+    **_names("tilt_deg", "tilt", "mechanical_tilt", "mechanical_tilt_deg", "mech_tilt",
+             "mech_tilt_deg", "m_tilt", "mtilt", "downtilt", "downtilt_deg",
+             "mechanical_downtilt", "mechanical_downtilt_deg", "antenna_tilt"),
+    **_names("electrical_tilt_deg", "electrical_tilt", "elec_tilt", "elec_tilt_deg",
+             "e_tilt", "etilt", "e_tilt_deg", "electrical_downtilt", "electrical_downtilt_deg",
+             "ret", "ret_deg", "remote_electrical_tilt"),
+    **_names("height_m", "height", "antenna_height", "antenna_height_m", "ant_height",
+             "ant_height_m", "agl", "agl_m", "height_agl", "height_agl_m", "antenna_agl",
+             "h_m", "mast_height_m", "tower_height_m", "hba", "hba_m"),
+    **_names("power_dbm", "power", "tx_power", "tx_power_dbm", "txpower", "txpower_dbm",
+             "transmit_power", "transmit_power_dbm", "p_dbm", "output_power",
+             "output_power_dbm", "max_power", "max_power_dbm", "max_tx_power_dbm",
+             "pwr_dbm", "cell_power_dbm"),
+    **_names("eirp_dbm", "eirp", "eirp_dbm_", "max_eirp_dbm"),
+    **_names("gain_dbi", "gain", "gain_db", "antenna_gain", "antenna_gain_dbi",
+             "antenna_gain_db", "ant_gain", "ant_gain_dbi", "ant_gain_db"),
+    **_names("n_antennas", "antennas", "num_antennas", "number_of_antennas", "n_ant", "nant",
+             "antenna_count", "n_antenna", "ports", "n_ports", "num_ports", "antenna_ports",
+             "number_of_ports", "trx", "n_trx", "num_trx", "trx_count", "number_of_trx",
+             "tx_antennas", "n_tx", "ntx"),
+    **_names("spacing_m", "spacing", "antenna_spacing", "antenna_spacing_m", "d_a_m"),
+    **_names("ue_power_dbm", "ue_power", "ue_tx_power_dbm"),
+    **_names("band", "frequency_band", "freq_band", "nr_band", "lte_band", "band_name"),
+    **_names("carrier_hz", "carrier", "frequency_hz", "freq_hz", "carrier_frequency_hz",
+             "dl_frequency_hz"),
+}
+#: Headers in MHz or GHz: converted to hertz.
+FREQUENCY_UNITS = {"carrier_mhz": 1e6, "frequency_mhz": 1e6, "freq_mhz": 1e6,
+                   "dl_frequency_mhz": 1e6, "carrier_frequency_mhz": 1e6, "carrier_ghz": 1e9,
+                   "frequency_ghz": 1e9}
+
+
+def normalise_header(name):
+    """The lookup key of a header: lower case, units and words joined by ``_``.
+
+    ``"Tx Power (dBm)"`` -> ``"tx_power_dbm"``, ``"Azimuth [°]"`` -> ``"azimuth_deg"``,
+    ``"LAT (WGS84)"`` -> ``"lat_wgs84"``, ``"Site-ID"`` -> ``"site_id"``.
+    """
+    s = str(name).replace("\ufeff", "").strip().lower()
+    s = s.replace("°", " deg ").replace("º", " deg ").replace("µ", "u")
+    s = re.sub(r"[()\[\]{}]", " ", s)
+    s = re.sub(r"[^0-9a-z]+", "_", s).strip("_")
+    return s
+
+
+def _where(df, i, source, line_offset):
     cell = f" (cell_id {df['cell_id'].iloc[i]!r})" if "cell_id" in df.columns else ""
     if source:
-        return f"{source} line {i + 2}{cell}"
+        return f"{source} line {i + line_offset}{cell}"
     return f"row {i}{cell}"
 
 
-def normalise_columns(df):
-    """Rename recognised aliases to ilac_plan's column names.
+def normalise_columns(df, column_map=None):
+    """Rename recognised headers to ilac_plan's column names.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    column_map : dict, optional
+        ``{header in the table: ilac_plan column}`` for headers :data:`ALIASES` does not
+        know (the header as written, or normalised).
 
     Returns
     -------
     df : pandas.DataFrame
-        A renamed copy.
+        A renamed copy (frequencies in MHz or GHz converted to ``carrier_hz``).
     renamed : dict
-        ``{original name: new name}`` for every column that was renamed.
+        ``{original header: new name}`` for every column that was renamed.
     """
-    renamed = {}
+    column_map = dict(column_map or {})
+    known = set(NUMERIC) | set(TEXT)
+    for old, new in column_map.items():
+        if new not in known:
+            raise ParameterError(f"column_map: {old!r} -> {new!r}: unknown column (allowed: "
+                                 f"{', '.join(sorted(known))})")
+    by_norm = {normalise_header(k): v for k, v in column_map.items()}
+    renamed, scale = {}, {}
     for col in df.columns:
-        key = str(col).strip().lower()
-        target = ALIASES.get(key, key if key in NUMERIC + ("cell_id", "site_id") else None)
-        if target is not None and target != col:
-            if target in df.columns or target in renamed.values():
-                raise ParameterError(f"sites: columns {col!r} and {target!r} mean the same; "
-                                     "keep one")
+        key = normalise_header(col)
+        target = column_map.get(col) or by_norm.get(key) or ALIASES.get(key)
+        if target is None and key in FREQUENCY_UNITS:
+            target, scale[col] = "carrier_hz", FREQUENCY_UNITS[key]
+        if target is None:
+            continue
+        if target in renamed.values():
+            first = next(k for k, v in renamed.items() if v == target)
+            raise ParameterError(f"sites: columns {first!r} and {col!r} both mean {target}; "
+                                 "keep one (or rename one with column_map / --column-map)")
+        if target != col:
             renamed[col] = target
-    return df.rename(columns=renamed), renamed
+    clash = [c for c in renamed.values() if c in df.columns and c not in renamed]
+    if clash:
+        other = next(k for k, v in renamed.items() if v == clash[0])
+        raise ParameterError(f"sites: columns {clash[0]!r} and {other!r} both mean "
+                             f"{clash[0]}; keep one")
+    out = df.rename(columns=renamed)
+    for col, factor in scale.items():
+        out["carrier_hz"] = _numbers(out["carrier_hz"])[0] * factor
+    return out, renamed
 
 
-def validate_sites(df, source=""):
-    """Check a site table and return a clean copy (numeric columns as float, IDs as str).
+def _numbers(series, decimal_comma=False):
+    """A column as float64, and whether each value was empty."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, np.isnan(values)
+    text = series.astype("string").str.strip()
+    empty = (text.isna() | (text == "")).to_numpy()
+    if decimal_comma:
+        text = text.str.replace(",", ".", regex=False)
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return values, empty
+
+
+def _shown(value):
+    if pd.isna(value) or str(value).strip() == "":
+        return "empty"
+    return repr(value) if isinstance(value, str) else f"{value:g}"
+
+
+def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=None):
+    """Check a site table and return a clean copy (numbers as float, ids as strings).
 
     Parameters
     ----------
     df : pandas.DataFrame
         The table, with ilac_plan's or recognised column names.
     source : str
-        File name, used to report CSV line numbers.
+        File name, used to report line numbers (CSV: the header is line 1).
+    decimal_comma : bool
+        Numbers written with a decimal comma (``13,38``).
+    line_offset : int
+        File line of row 0.
+    warn : bool, optional
+        Warn about unused columns, made-up ids and unmodelled tilt (default: unless the
+        table was validated already).
 
     Raises
     ------
     ParameterError
-        One line naming the row (or file line) and the column: a missing column, a
-        non-numeric or NaN value, a value outside its range, a duplicate ``cell_id``.
+        One line with every problem (up to 20): a missing column, a non-numeric or empty
+        value, a value outside its range, a duplicate ``cell_id``, an EIRP that disagrees
+        with power + gain. Each names the line (or row), the cell id and the column.
     """
     if not isinstance(df, pd.DataFrame):
-        raise ParameterError("sites must be a pandas DataFrame")
+        raise ParameterError(f"sites must be a pandas DataFrame; got {type(df).__name__}")
+    if warn is None:
+        warn = not df.attrs.get("ilac_validated", False)
+    attrs = dict(df.attrs)
     df, _ = normalise_columns(df)
     df = df.reset_index(drop=True)
+    where = f" in {source}" if source else ""
     if len(df) == 0:
-        raise ParameterError(f"sites{' in ' + source if source else ''}: the table has no rows")
-    has_xy = {"x_m", "y_m"} <= set(df.columns)
-    has_ll = {"lon_deg", "lat_deg"} <= set(df.columns)
-    missing = [c for c in REQUIRED if c not in df.columns]
-    if not (has_xy or has_ll):
-        missing = ["x_m and y_m (or lon_deg and lat_deg)"] + missing
+        raise ParameterError(f"sites{where}: the table has no rows")
+    cols = set(df.columns)
+    missing = [c for c in REQUIRED if c not in cols]
+    if not ({"x_m", "y_m"} <= cols or {"lon_deg", "lat_deg"} <= cols):
+        missing.insert(0, "x_m and y_m (or lon_deg and lat_deg)")
+    if "power_dbm" not in cols and "eirp_dbm" not in cols:
+        missing.append("power_dbm (or eirp_dbm)")
     if missing:
-        raise ParameterError(f"sites{' in ' + source if source else ''}: missing column "
-                             f"{missing[0]} (required: x_m, y_m or lon_deg, lat_deg, "
-                             f"{', '.join(REQUIRED)})")
+        raise ParameterError(
+            f"sites{where}: missing column {missing[0]} (required: x_m, y_m or lon_deg, "
+            f"lat_deg; azimuth_deg, n_antennas, power_dbm or eirp_dbm; found: "
+            f"{', '.join(map(str, df.columns))})")
     out = df.copy()
-    for col in ("cell_id", "site_id"):
-        if col in out.columns:
-            out[col] = out[col].astype(str)
-    if "cell_id" not in out.columns:
-        out.insert(0, "cell_id", [str(i) for i in range(len(out))])
+    notes = []
+    if "cell_id" in cols:
+        out["cell_id"] = out["cell_id"].astype("string").str.strip().astype(object)
+    elif "site_id" in cols:
+        sector = out.groupby(out["site_id"].astype(str), sort=False).cumcount() + 1
+        out.insert(0, "cell_id", out["site_id"].astype(str) + "_" + sector.astype(str))
+        notes.append("no cell id column: cell ids made from the site id and the sector "
+                     f"index ({out['cell_id'].iloc[0]}, ...)")
+    else:
+        out.insert(0, "cell_id", [f"L{i + line_offset}" if source else f"R{i}"
+                                  for i in range(len(out))])
+        notes.append("no cell or site id column: cell ids made from the "
+                     f"{'file line' if source else 'row'} numbers ({out['cell_id'].iloc[0]}, "
+                     "...); add a cell id column to name the cells")
+    if "site_id" in cols:
+        out["site_id"] = out["site_id"].astype("string").str.strip().astype(object)
+    problems = []            # (row, column, message)
     for col in NUMERIC:
-        if col not in out.columns:
+        if col not in cols:
             continue
-        values = pd.to_numeric(out[col], errors="coerce").to_numpy(dtype=np.float64)
-        raw = out[col].to_numpy()
+        raw = out[col]
+        values, empty = _numbers(raw, decimal_comma)
         low, high, integer = RANGES[col]
-        for i, v in enumerate(values):
-            if np.isnan(v):
-                shown = "empty" if pd.isna(raw[i]) or str(raw[i]).strip() == "" else repr(raw[i])
-                raise ParameterError(f"sites: {_where(out, i, source)}, column {col}: "
-                                     f"must be a number; got {shown}")
-            bad_int = integer and v != np.round(v)
-            if not (low <= v <= high) or bad_int:
-                if col == "power_dbm" and v == -np.inf:
-                    continue
-                kind = "an integer" if integer else "a number"
-                raise ParameterError(f"sites: {_where(out, i, source)}, column {col}: must be "
-                                     f"{kind} in [{low:g}, {high:g}]; got {v:g}")
+        nan = np.isnan(values)
+        for i in np.flatnonzero(nan)[:MAX_PROBLEMS]:
+            problems.append((i, col, f"must be a number; got {_shown(raw.iloc[i])}"))
+        with np.errstate(invalid="ignore"):
+            bad = ~nan & ((values < low) | (values > high))
+            if integer:
+                bad |= ~nan & (values != np.round(values))
+        if col == "power_dbm":
+            bad &= values != -np.inf        # a switched-off cell
+        kind = "an integer" if integer else "a number"
+        for i in np.flatnonzero(bad)[:MAX_PROBLEMS]:
+            problems.append((i, col, f"must be {kind} in [{low:g}, {high:g}]; got "
+                                     f"{values[i]:g}"))
         out[col] = values
-    dup = out["cell_id"].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise ParameterError(f"sites: {_where(out, i, source)}, column cell_id: duplicate "
-                             f"{out['cell_id'].iloc[i]!r}")
+    dup = out["cell_id"].duplicated(keep="first").to_numpy()
+    for i in np.flatnonzero(dup)[:MAX_PROBLEMS]:
+        problems.append((i, "cell_id", f"duplicate {out['cell_id'].iloc[i]!r}"))
+    if not problems:
+        problems += _power_from_eirp(out)
+    if problems:
+        problems.sort(key=lambda p: (p[0], p[1]))
+        n = len(problems)
+        shown = [f"{_where(out, i, source, line_offset)}, column {c}: {m}"
+                 for i, c, m in problems[:MAX_PROBLEMS]]
+        head = "sites: " if n == 1 else f"sites{where}: {n}{'+' if n >= MAX_PROBLEMS else ''} " \
+            "problems: "
+        raise ParameterError(head + "; ".join(shown))
+    unused = [str(c) for c in out.columns if c not in NUMERIC and c not in TEXT
+              and c not in ("source_row",)]
+    if warn:
+        label = f"sites{where}: "
+        for note in notes:
+            warnings.warn(label + note, IlacWarning, stacklevel=2)
+        if unused:
+            warnings.warn(f"{label}columns not used (kept): {', '.join(unused)}", IlacWarning,
+                          stacklevel=2)
+        unmodelled = [c for c in NOT_MODELLED if c in out.columns]
+        if unmodelled:
+            warnings.warn(f"{label}{', '.join(unmodelled)} read but not modelled yet (antenna "
+                          "tilt and per-cell carriers do not change the maps; kept in the "
+                          "table)", IlacWarning, stacklevel=2)
+    out.attrs.update(attrs)
+    out.attrs["ilac_validated"] = True
+    out.attrs["unused"] = unused
     return out
+
+
+def _power_from_eirp(out):
+    """Fill ``power_dbm`` and ``gain_dbi`` from ``eirp_dbm``; problems where all three
+    are given and disagree."""
+    if "eirp_dbm" not in out.columns:
+        return []
+    eirp = out["eirp_dbm"].to_numpy()
+    if "power_dbm" in out.columns and "gain_dbi" in out.columns:
+        diff = np.abs(out["power_dbm"].to_numpy() + out["gain_dbi"].to_numpy() - eirp)
+        bad = np.flatnonzero(diff > EIRP_TOLERANCE_DB)[:MAX_PROBLEMS]
+        return [(i, "eirp_dbm", f"{eirp[i]:g} dBm is not power_dbm + gain_dbi = "
+                                f"{out['power_dbm'].iloc[i] + out['gain_dbi'].iloc[i]:g} dBm "
+                                f"(within {EIRP_TOLERANCE_DB:g} dB)") for i in bad]
+    if "power_dbm" in out.columns:
+        out["gain_dbi"] = eirp - out["power_dbm"].to_numpy()
+    else:
+        if "gain_dbi" not in out.columns:
+            out["gain_dbi"] = 0.0
+        out["power_dbm"] = eirp - out["gain_dbi"].to_numpy()
+    return []
 
 
 def local_utm_crs(lon_deg, lat_deg):
@@ -156,75 +358,247 @@ def _transformer(src, dst):
         return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst),
                                     always_xy=True)
     except Exception as exc:  # noqa: BLE001 - pyproj's CRSError and friends
-        raise ParameterError(f"crs: cannot use {dst!r}: {exc}") from None
+        raise ParameterError(f"crs: cannot use {dst!r}: {' '.join(str(exc).split())}") \
+            from None
 
 
-def project_sites(df, crs=None):
-    """Fill ``x_m``/``y_m`` from ``lon_deg``/``lat_deg`` (WGS 84) in a metric CRS.
+def transformer(src, dst):
+    """A pyproj transformer ``src -> dst`` taking and giving (x, y) = (lon, lat) order."""
+    return _transformer(src, dst)
+
+
+def project_sites(df, crs=None, source_crs=None):
+    """Fill ``x_m``/``y_m`` in the working CRS.
 
     Parameters
     ----------
     df : pandas.DataFrame
         A validated site table.
     crs : str, optional
-        Target CRS (e.g. ``"EPSG:32632"``); default the local UTM zone. Ignored when the
-        table has no lon/lat.
+        The working CRS (projected, metres); default the local UTM zone of lon/lat
+        tables, else ``source_crs``.
+    source_crs : str, optional
+        CRS of the table's ``x_m``/``y_m`` (e.g. a GeoPackage layer's); they are
+        reprojected when it differs from ``crs``.
 
     Returns
     -------
     df : pandas.DataFrame
     crs : str or None
-        The CRS of ``x_m``/``y_m`` (None for a table given in metres without a CRS).
+        The CRS of ``x_m``/``y_m`` (None for a table in metres without a CRS).
     """
-    if "lon_deg" not in df.columns:
-        return df, crs
-    crs = crs or local_utm_crs(df["lon_deg"], df["lat_deg"])
-    x, y = _transformer("EPSG:4326", crs).transform(df["lon_deg"].to_numpy(),
-                                                    df["lat_deg"].to_numpy())
+    if "lon_deg" in df.columns and "x_m" not in df.columns:
+        crs = crs or local_utm_crs(df["lon_deg"], df["lat_deg"])
+        from .inputs import check_projected_crs
+
+        crs = check_projected_crs(crs)
+        x, y = _transformer("EPSG:4326", crs).transform(df["lon_deg"].to_numpy(),
+                                                        df["lat_deg"].to_numpy())
+    elif source_crs and crs and source_crs != crs:
+        from .inputs import check_projected_crs
+
+        crs = check_projected_crs(crs)
+        x, y = _transformer(source_crs, crs).transform(df["x_m"].to_numpy(),
+                                                       df["y_m"].to_numpy())
+    else:
+        return df, crs or source_crs
     out = df.copy()
-    out["x_m"], out["y_m"] = x, y
+    out["x_m"], out["y_m"] = np.asarray(x, float), np.asarray(y, float)
+    if not (np.isfinite(out["x_m"]).all() and np.isfinite(out["y_m"]).all()):
+        raise ParameterError(f"sites: some positions cannot be expressed in {crs} (outside "
+                             "its area of use); choose a CRS that covers the sites")
     return out, crs
 
 
 def to_lonlat(crs):
     """A function (x, y) -> (lon, lat) from ``crs`` to WGS 84."""
-    tr = _transformer(crs, "EPSG:4326")
-    return tr.transform
+    return _transformer(crs, "EPSG:4326").transform
 
 
-def read_sites(path, crs=None):
-    """Read a site table from CSV or Parquet, validate it and project lon/lat to metres.
+# -- reading files ------------------------------------------------------------------------
+OGR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".kmz", ".gml",
+                ".sqlite", ".tab", ".mif")
+
+
+def decode(data, encoding=None):
+    """Text of a file's bytes: ``encoding`` if given, else UTF-8 (with or without BOM),
+    UTF-16 with a BOM, then Windows-1252, then Latin-1. Returns ``(text, encoding)``."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ParameterError(f"sites: cannot decode as {encoding}: {exc}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    for enc in ("utf-8-sig", "cp1252", "latin-1"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise ParameterError("sites: cannot decode the file")  # pragma: no cover - latin-1
+
+
+def sniff_csv(text):
+    """``(delimiter, decimal_comma)`` of CSV text: the delimiter among ``, ; tab |`` that
+    splits the first lines into the same number of fields, and whether numbers use a
+    decimal comma."""
+    lines = [ln for ln in text.splitlines() if ln.strip()][:50]
+    if not lines:
+        raise ParameterError("sites: the file is empty")
+    best, best_score = ",", -1
+    for d in (";", "\t", "|", ","):
+        counts = [len(next(csv.reader([ln], delimiter=d))) for ln in lines]
+        if counts[0] < 2:
+            continue
+        score = sum(c == counts[0] for c in counts) * 100 + counts[0]
+        if score > best_score:
+            best, best_score = d, score
+    decimal_comma = False
+    if best != ",":
+        body = "\n".join(lines[1:])
+        decimal_comma = bool(re.search(r"(?:^|[%s])\s*-?\d+,\d+\s*(?:[%s]|$)"
+                                       % (re.escape(best), re.escape(best)), body, re.M))
+    return best, decimal_comma
+
+
+def read_table(path, *, encoding=None, layer=None):
+    """The raw table of a site file and how to read it.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+    info : dict
+        ``decimal_comma``, ``encoding``, ``source_crs`` (of a GIS layer's points),
+        ``line_offset`` (file line of row 0, CSV only) and ``kind``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    info = {"decimal_comma": False, "encoding": None, "source_crs": None, "line_offset": 2,
+            "kind": suffix.lstrip(".") or "csv"}
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        try:
+            table = pd.read_excel(path, sheet_name=layer or 0, dtype=object)
+        except ImportError:
+            raise ParameterError("Excel site tables need openpyxl: pip install "
+                                 "'ilac-plan[excel]'") from None
+        except (ValueError, KeyError, OSError) as exc:
+            raise ParameterError(f"sites: cannot read {path.name}: "
+                                 f"{' '.join(str(exc).split())}") from None
+        return table, info
+    if suffix in (".parquet", ".pq", ".geoparquet"):
+        try:
+            import pyarrow.parquet as pq
+
+            meta = pq.read_schema(path).metadata or {}
+            if b"geo" in meta:
+                import geopandas as gpd
+
+                return _points(gpd.read_parquet(path), path, info)
+            return pd.read_parquet(path), info
+        except ImportError:
+            raise ParameterError("Parquet site tables need pyarrow: pip install pyarrow") \
+                from None
+        except (OSError, ValueError) as exc:
+            raise ParameterError(f"sites: cannot read {path.name}: "
+                                 f"{' '.join(str(exc).split())}") from None
+    if suffix in OGR_SUFFIXES:
+        try:
+            import pyogrio
+        except ImportError:
+            raise ParameterError(f"{suffix} site layers need pyogrio and geopandas: pip "
+                                 "install 'ilac-plan[geo]'") from None
+        try:
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+        except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends
+            raise ParameterError(f"sites: cannot read {path.name}: "
+                                 f"{' '.join(str(exc).split())}") from None
+        return _points(gdf, path, info)
+    data = path.read_bytes()
+    text, info["encoding"] = decode(data, encoding)
+    if "\x00" in text:
+        raise ParameterError(f"sites: {path.name} is not a text table (binary data; give "
+                             "--encoding for UTF-16 without a byte-order mark)")
+    delimiter, info["decimal_comma"] = sniff_csv(text)
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
+                            skipinitialspace=True, engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ParameterError(f"sites: cannot read {path.name}: "
+                             f"{' '.join(str(exc).split())}") from None
+    return table, info
+
+
+def _points(gdf, path, info):
+    """A point layer as a table: x/y (or lon/lat) from its geometry, with its CRS."""
+    geom = gdf.geometry
+    if geom is None or len(gdf) == 0:
+        raise ParameterError(f"sites: {path.name}: the layer has no features")
+    kinds = set(geom.geom_type.dropna())
+    if not kinds <= {"Point"}:
+        raise ParameterError(f"sites: {path.name}: a site layer must hold points; got "
+                             f"{', '.join(sorted(kinds)) or 'empty geometries'}")
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    crs = gdf.crs
+    xy = np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()])
+    if crs is None:       # no CRS: degrees if the numbers can be degrees (GeoJSON)
+        geographic = bool(np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90))
+    else:
+        geographic = crs.is_geographic
+    for c in ("x_m", "y_m", "lon_deg", "lat_deg"):
+        if c in table.columns:
+            table = table.drop(columns=c)
+    if geographic:
+        table["lon_deg"], table["lat_deg"] = xy[:, 0], xy[:, 1]
+    else:
+        table["x_m"], table["y_m"] = xy[:, 0], xy[:, 1]
+        if crs is not None:
+            auth = crs.to_authority()
+            info["source_crs"] = f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+    info["line_offset"] = 1
+    return table, info
+
+
+def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
+    """Read a site table, validate it and project it to the working CRS.
 
     Parameters
     ----------
     path : str or os.PathLike
-        ``.csv`` (any delimiter pandas sniffs) or ``.parquet`` file.
+        CSV (delimiter, decimal comma and encoding detected), Excel ``.xlsx``
+        (openpyxl), Parquet or GeoParquet, or a point layer of any OGR format
+        (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, KML) with its CRS.
     crs : str, optional
-        Metric CRS for lon/lat tables (default: the local UTM zone).
+        The working CRS (projected, metres). Default: the local UTM zone for lon/lat
+        tables, the layer's CRS for projected layers, none for x/y tables.
+    column_map : dict, optional
+        ``{header: ilac_plan column}`` for headers that are not recognised.
+    encoding : str, optional
+        Force the text encoding of a CSV file.
+    layer : str, optional
+        Layer of a GeoPackage, sheet of a workbook.
 
     Returns
     -------
     pandas.DataFrame
-        Columns named as in DESIGN.md; ``df.attrs["crs"]`` is the CRS of ``x_m``/``y_m``
-        (None for a metric table without one) and ``df.attrs["renamed"]`` the recognised
-        aliases.
+        Columns named as in :mod:`ilac_plan.sites`. ``attrs``: ``crs`` (the working CRS
+        of ``x_m``/``y_m``, None for a metric table without one), ``source_crs``,
+        ``renamed`` (``{header: column}``), ``unused``, ``path``.
     """
+    if path is None or not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
+        raise ParameterError(f"sites: expected a file path; got {type(path).__name__}")
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"sites: no such file {str(path)!r}")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-        else:
-            raw = pd.read_csv(path, dtype=str, sep=None, engine="python", skipinitialspace=True)
-    except ImportError:
-        raise ParameterError("Parquet site tables need pyarrow: pip install pyarrow") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        reason = " ".join(str(exc).split())
-        raise ParameterError(f"sites: cannot read {path.name}: {reason}") from None
-    raw, renamed = normalise_columns(raw)
-    df = validate_sites(raw, source=path.name if path.suffix.lower() == ".csv" else "")
-    df, crs = project_sites(df, crs)
-    df.attrs["crs"] = crs
-    df.attrs["renamed"] = renamed
+    raw, info = read_table(path, encoding=encoding, layer=layer)
+    raw, renamed = normalise_columns(raw, column_map)
+    df = validate_sites(raw, source=path.name, decimal_comma=info["decimal_comma"],
+                        line_offset=info["line_offset"], warn=True)
+    if crs is not None:
+        from .inputs import check_projected_crs
+
+        crs = check_projected_crs(crs, "crs")
+    df, working = project_sites(df, crs, info["source_crs"])
+    df.attrs.update(crs=working, source_crs=info["source_crs"] or (
+        "EPSG:4326" if "lon_deg" in df.columns else None), renamed=renamed, path=str(path),
+        encoding=info["encoding"])
     return df
