@@ -83,32 +83,107 @@ def parse_area(text, name="area"):
     return _polygons(getattr(geom, "geoms", [geom]), name)
 
 
-def read_area(source, name="area", to_metres=None):
-    """Read a planning area from a GeoJSON/WKT file or a WKT/GeoJSON string.
+#: Files read through GDAL/OGR (pyogrio): each in its own CRS.
+OGR_SUFFIXES = (".gpkg", ".shp", ".kml", ".kmz", ".fgb", ".geojson", ".json", ".gml",
+                ".sqlite", ".tab", ".mif", ".zip")
+
+
+def _read_layer(path, name, layer):
+    """Polygons of a GIS file and its CRS (``None`` when the file says nothing)."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".geoparquet"):
+            import geopandas as gpd
+
+            gdf = gpd.read_parquet(path)
+        else:
+            import pyogrio
+
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+    except ImportError:
+        raise ParameterError(f"{name}: {suffix} areas need pyogrio and geopandas: pip install "
+                             "'ilac-plan[geo]'") from None
+    except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends
+        raise ParameterError(f"{name}: cannot read {path.name}: "
+                             f"{' '.join(str(exc).split())}") from None
+    geoms = [g for g in getattr(gdf, "geometry", []) if g is not None and not g.is_empty]
+    if not geoms:
+        raise ParameterError(f"{name}: {path.name} has no geometries")
+    crs = gdf.crs
+    if crs is None and suffix in (".geojson", ".json"):
+        crs = "EPSG:4326"                         # RFC 7946
+    elif crs is not None:
+        auth = crs.to_authority()
+        crs = f"{auth[0]}:{auth[1]}" if auth else crs.to_wkt()
+    return geoms, crs
+
+
+def read_area(source, name="area", to_metres=None, *, crs=None, layer=None):
+    """Read a planning area: any polygon layer GDAL reads, WKT, GeoJSON text or a geometry.
 
     Parameters
     ----------
     source : str or os.PathLike or shapely geometry
-        A ``.geojson``/``.json``/``.wkt`` file, WKT or GeoJSON text, or a geometry.
+        A GeoPackage (``layer``), Shapefile, KML, FlatGeobuf, GeoParquet or GeoJSON file
+        (with or without a ``crs`` member; without one it is WGS 84, RFC 7946), each in
+        its own CRS; a ``.wkt`` file or WKT/GeoJSON text (in the working CRS); or a
+        shapely geometry (in the working CRS). Every polygon of the layer is unioned.
     name : str
         Name used in error messages (``area``, ``exclusion 1``, ...).
     to_metres : callable, optional
-        ``(lon, lat) -> (x, y)``: coordinates are WGS 84 lon/lat (as GeoJSON says) and
-        are projected with it. Without it they are taken as metres.
+        ``(lon, lat) -> (x, y)`` for GeoJSON text given in lon/lat.
+    crs : str, optional
+        The working CRS: GIS files are reprojected to it. Without it their coordinates
+        are kept (and must be the working CRS's).
+    layer : str, optional
+        Layer of a multi-layer file (GeoPackage).
 
     Returns
     -------
     shapely.Polygon or shapely.MultiPolygon
+
+    Raises
+    ------
+    ParameterError
+        One line: a missing or unreadable file, an unknown format, a layer of lines or
+        points, an empty layer, an invalid polygon, coordinates outside the CRS.
     """
     if isinstance(source, (Polygon, MultiPolygon)):
-        geom = source
-    else:
-        text = str(source)
-        if is_file(text):
-            text = Path(text).read_text()
-        elif not text.lstrip().startswith("{") and not _WKT_START.match(text):
-            raise ParameterError(f"{name}: no such file {text!r}")
-        geom = parse_area(text, name)
+        return validate_area(source, name)
+    if source is None or not isinstance(source, (str, Path)):
+        raise ParameterError(f"{name} must be a file, WKT text or a shapely polygon; got "
+                             f"{type(source).__name__}")
+    text = str(source)
+    if is_file(text):
+        path = Path(text)
+        if path.suffix.lower() in OGR_SUFFIXES + (".parquet", ".geoparquet"):
+            geoms, file_crs = _read_layer(path, name, layer)
+            geom = _polygons(geoms, name)
+            if crs and file_crs and file_crs != crs:
+                from .sites import transformer
+
+                fwd = transformer(file_crs, crs).transform
+                with np.errstate(all="ignore"):
+                    geom = shapely.transform(
+                        geom, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
+                if not np.all(np.isfinite(geom.bounds)):
+                    raise ParameterError(f"{name}: {path.name} ({file_crs}) lies outside the "
+                                         f"area of use of {crs}")
+            return validate_area(geom, name)
+        raw = path.read_bytes()
+        if b"\x00" in raw[:4096]:
+            raise ParameterError(f"{name}: {path.name} is not a text file (WKT) nor a GIS "
+                                 f"format by its name (known: {', '.join(OGR_SUFFIXES)})")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+        if not text.lstrip().startswith("{") and not _WKT_START.match(text):
+            raise ParameterError(f"{name}: {path.name}: unknown format (not WKT, not GeoJSON; "
+                                 f"GIS files are read by their suffix: {', '.join(OGR_SUFFIXES)})")
+    elif not text.lstrip().startswith("{") and not _WKT_START.match(text):
+        raise ParameterError(f"{name}: no such file {text!r}")
+    geom = parse_area(text, name)
     if to_metres is not None:
         geom = shapely.transform(geom, lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))
     return validate_area(geom, name)
@@ -120,10 +195,11 @@ def default_area(sites, margin_m=None):
     pts = shapely.multipoints(np.column_stack([sites["x_m"], sites["y_m"]]))
     if margin_m is None:
         xy = np.unique(np.column_stack([sites["x_m"], sites["y_m"]]), axis=0)
-        if len(xy) > 1:
-            d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
-            np.fill_diagonal(d, np.inf)
-            margin_m = 0.5 * float(np.median(d.min(axis=1)))
+        if len(xy) > 1:      # nearest other site of each site, through an R-tree
+            points = shapely.points(xy)
+            _, dist = shapely.STRtree(points).query_nearest(points, exclusive=True,
+                                                            return_distance=True)
+            margin_m = 0.5 * float(np.median(dist))
         else:
             margin_m = 500.0
     return validate_area(shapely.convex_hull(pts).buffer(margin_m, quad_segs=16))

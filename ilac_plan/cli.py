@@ -241,7 +241,13 @@ def _prefetch_imports():
 @click.option("--sites-layer", default=None,
               help="Layer of a GeoPackage (or sheet of a workbook) holding the sites.")
 @click.option("--area", type=click.Path(dir_okay=False), default=None,
-              help="Planning area (GeoJSON or WKT file); overrides the scenario's.")
+              help="Planning area: any polygon layer GDAL reads (GeoPackage, Shapefile, KML, "
+                   "FlatGeobuf, GeoParquet, GeoJSON) in its own CRS, or a WKT file in the "
+                   "working CRS; overrides the scenario's.")
+@click.option("--area-layer", default=None, help="Layer of a GeoPackage area file.")
+@click.option("--exclude", "excludes", multiple=True, type=click.Path(dir_okay=False),
+              help="Zones not planned (a polygon file; repeatable), added to the "
+                   "scenario's exclusions.")
 @click.option("--resolution-m", type=float, default=None, help="Pixel size [m] (default 5).")
 @click.option("--target-error-m", type=float, default=None,
               help="Positioning target: RMSE bound sqrt(CRB) [m] (default 0.05).")
@@ -273,7 +279,8 @@ def _prefetch_imports():
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars, no summary on stdout.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
-def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, resolution_m, target_error_m, max_capacity_loss,
+def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
+                excludes, resolution_m, target_error_m, max_capacity_loss,
                 schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
                 tile_px, formats, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -319,6 +326,13 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, r
     if area:
         data["area"] = {**data["area"], "file": str(Path(area).resolve())
                         if Path(area).exists() else area, "wkt": None}
+    if area_layer:
+        data["area"]["layer"] = area_layer
+    for path in excludes:
+        if not Path(path).is_file():
+            raise click.BadParameter(f"no such file {path!r}", param_hint="--exclude")
+        data["area"]["exclusions"] = list(data["area"]["exclusions"]) + [
+            str(Path(path).resolve())]
     if resolution_m is not None:
         data["grid"]["resolution_m"] = resolution_m
     if max_points is not None:

@@ -110,6 +110,7 @@ class SitesSection(_Section):
 
 class AreaSection(_Section):
     file: str | None = None
+    layer: str | None = None
     wkt: str | None = None
     margin_m: float | None = Field(None, ge=0, le=1e6)
     exclusions: list[str] = []
@@ -298,15 +299,19 @@ def resolve_sites(scenario):
     return sites, crs, []
 
 
-def _is_geojson(path):
-    """Whether an area file is GeoJSON (WGS 84 lon/lat by RFC 7946) rather than WKT
-    (coordinates in the working CRS)."""
+def _file_crs(path, layer=None):
+    """The CRS a GIS area file declares (None for WKT files or files without one)."""
+    from .area import OGR_SUFFIXES
+
+    if Path(path).suffix.lower() not in OGR_SUFFIXES:
+        return None
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
-    except OSError:
-        return False
-    return head.startswith(b"{")
+        import pyogrio
+
+        crs = pyogrio.read_info(path, layer=layer).get("crs")
+    except Exception:  # noqa: BLE001 - read_area has reported unreadable files already
+        return None
+    return crs or ("EPSG:4326" if Path(path).suffix.lower() in (".geojson", ".json") else None)
 
 
 def to_inputs(scenario):
@@ -320,28 +325,19 @@ def to_inputs(scenario):
 
     radio = scenario.radio_params()
     sites, crs, sources = resolve_sites(scenario)
-    to_metres = None
-    if crs:
-        from .sites import _transformer
-
-        to_metres = _transformer("EPSG:4326", crs).transform
     a = scenario.area
     if a.file:
-        lonlat = _is_geojson(a.file)
-        area = read_area(a.file, "area", to_metres=to_metres if lonlat else None)
-        sources.append(file_source("area", a.file, "EPSG:4326" if crs and lonlat else crs))
+        area = read_area(a.file, "area", crs=crs, layer=a.layer)
+        sources.append(file_source("area", a.file, _file_crs(a.file, a.layer) or crs))
     elif a.wkt:
         area = read_area(a.wkt, "area")
     else:
         area = default_area(sites, a.margin_m)
     exclusions = []
     for k, e in enumerate(a.exclusions):
-        lonlat = is_file(e) and _is_geojson(e)
         if is_file(e):
-            sources.append(file_source(f"exclusion {k + 1}", e,
-                                       "EPSG:4326" if crs and lonlat else crs))
-        exclusions.append(read_area(e, f"exclusion {k + 1}",
-                                    to_metres=to_metres if lonlat else None))
+            sources.append(file_source(f"exclusion {k + 1}", e, _file_crs(e) or crs))
+        exclusions.append(read_area(e, f"exclusion {k + 1}", crs=crs))
     hexagonal = scenario.sites.hexagonal
     wrap = None
     if scenario.sites.wrap_around is not None:
