@@ -118,7 +118,7 @@ def _read_layer(path, name, layer):
     return geoms, crs
 
 
-def read_area(source, name="area", to_metres=None, *, crs=None, layer=None):
+def read_area(source, name="area", to_metres=None, *, crs=None, layer=None, frame=False):
     """Read a planning area: any polygon layer GDAL reads, WKT, GeoJSON text or a geometry.
 
     Parameters
@@ -137,10 +137,13 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None):
         are kept (and must be the working CRS's).
     layer : str, optional
         Layer of a multi-layer file (GeoPackage).
+    frame : bool, default False
+        Return a one-row GeoDataFrame that carries the CRS (``crs``, else the file's)
+        instead of the bare geometry; :func:`ilac_plan.plan` reprojects it.
 
     Returns
     -------
-    shapely.Polygon or shapely.MultiPolygon
+    shapely.Polygon or shapely.MultiPolygon, or geopandas.GeoDataFrame
 
     Raises
     ------
@@ -148,6 +151,15 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None):
         One line: a missing or unreadable file, an unknown format, a layer of lines or
         points, an empty layer, an invalid polygon, coordinates outside the CRS.
     """
+    if frame:
+        import geopandas as gpd
+
+        geom = read_area(source, name, to_metres, crs=crs, layer=layer)
+        file_crs = crs
+        if file_crs is None and isinstance(source, (str, Path)) and is_file(str(source)) \
+                and Path(source).suffix.lower() in OGR_SUFFIXES + (".parquet", ".geoparquet"):
+            file_crs = _read_layer(Path(source), name, layer)[1]
+        return gpd.GeoDataFrame({"name": [name]}, geometry=[geom], crs=file_crs)
     if isinstance(source, (Polygon, MultiPolygon)):
         return validate_area(source, name)
     if source is None or not isinstance(source, (str, Path)):

@@ -391,4 +391,6 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
             np.stack([results[s]["feasible"].astype(bool) for s in names]), objective)
         codes_out = np.where(best < 0, len(names), best).astype(np.int16)
         columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
-    return pd.DataFrame(columns, copy=False)
+    frame = pd.DataFrame(columns, copy=False)
+    frame.attrs["crs"] = getattr(sites, "attrs", {}).get("crs")   # of the points' metres
+    return frame

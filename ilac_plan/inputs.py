@@ -53,10 +53,11 @@ def sha256_of(path):
     return h.hexdigest()
 
 
-def check_projected_crs(crs, where="crs"):
+def check_projected_crs(crs, where="crs", near_lonlat=None):
     """Return ``crs`` as an authority string if it is projected and in metres, else raise.
 
-    A geographic CRS (degrees) is refused with the UTM zone to use instead.
+    A geographic CRS (degrees) is refused with the UTM zone to use instead: the zone of
+    ``near_lonlat`` = (lon, lat) [deg] when given.
     """
     if crs is None:
         return None
@@ -71,16 +72,57 @@ def check_projected_crs(crs, where="crs"):
         raise ParameterError(f"{where}: cannot use {crs!r}: {' '.join(str(exc).split())}") \
             from None
     if not parsed.is_projected:
+        if near_lonlat is not None:
+            from .sites import local_utm_crs
+
+            zone = local_utm_crs([near_lonlat[0]], [near_lonlat[1]])
+            hint = f"use the sites' UTM zone, {zone}"
+        else:
+            hint = ("use the sites' UTM zone (EPSG:326zz north, 327zz south; "
+                    "ilac_plan.sites.local_utm_crs(lon, lat) names it)")
         raise ParameterError(
-            f"{where}: {crs!r} is a geographic CRS (degrees); plans need a projected CRS in "
-            "metres, e.g. the sites' UTM zone (EPSG:326zz north, 327zz south; "
-            "ilac_plan.sites.local_utm_crs(lon, lat) names it)")
+            f"{where}: {crs!r} is a geographic CRS (degrees); a plan needs a projected CRS "
+            f"in metres: {hint}")
     units = {ax.unit_name for ax in parsed.axis_info}
     if not units <= {"metre", "meter"}:
         raise ParameterError(f"{where}: {crs!r} is in {', '.join(sorted(units))}; a plan's "
                              "CRS must be in metres")
     auth = parsed.to_authority()
     return f"{auth[0]}:{auth[1]}" if auth else parsed.to_wkt()
+
+
+def _centre_lonlat(sites, crs):
+    """(lon, lat) of the sites' centre when they say it (for CRS hints), else None."""
+    try:
+        if "lon_deg" in sites.columns:
+            return float(sites["lon_deg"].mean()), float(sites["lat_deg"].mean())
+        src = sites.attrs.get("source_crs") or crs
+        if src and "x_m" in sites.columns:
+            from .sites import transformer
+
+            x, y = float(sites["x_m"].mean()), float(sites["y_m"].mean())
+            if src == crs:
+                return None
+            return transformer(src, "EPSG:4326").transform(x, y)
+    except Exception:  # noqa: BLE001 - only a hint
+        return None
+    return None
+
+
+def area_in_crs(area, crs):
+    """A shapely area from a GeoDataFrame or GeoSeries (reprojected to ``crs``), or the
+    geometry as it is."""
+    to_crs = getattr(area, "to_crs", None)
+    if to_crs is None:
+        return area
+    import shapely
+
+    if area.crs is not None and crs is not None:
+        area = area.to_crs(crs)
+    geoms = [g for g in getattr(area, "geometry", area) if g is not None and not g.is_empty]
+    if not geoms:
+        raise ParameterError("area: the GeoDataFrame has no geometries")
+    return shapely.union_all(geoms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,9 +197,10 @@ class PlanInputs:
         sites : pandas.DataFrame
             Site table in metres (see :mod:`ilac_plan.sites`; :func:`ilac_plan.read_sites`
             projects lon/lat tables and records their CRS in ``attrs["crs"]``).
-        area : shapely Polygon or MultiPolygon, optional
-            Planning area in the sites' metres; default the convex hull of the sites
-            grown by half the typical site spacing.
+        area : shapely Polygon or MultiPolygon, or GeoDataFrame/GeoSeries, optional
+            Planning area in the working CRS (a GeoDataFrame or GeoSeries with a CRS is
+            reprojected to it; its polygons are unioned); default the convex hull of the
+            sites grown by half the typical site spacing.
         **options
             Any of :data:`DEFAULTS`:
 
@@ -204,11 +247,11 @@ class PlanInputs:
         if not isinstance(radio, RadioParams):
             raise ParameterError("radio must be a RadioParams")
         crs = opt["crs"] if opt["crs"] is not None else getattr(sites, "attrs", {}).get("crs")
-        crs = check_projected_crs(crs)
+        crs = check_projected_crs(crs, near_lonlat=_centre_lonlat(sites, crs))
         sites = validate_sites(sites)
         if "x_m" not in sites.columns:
             raise ParameterError("sites need x_m and y_m (read lon/lat tables with read_sites)")
-        area = default_area(sites) if area is None else validate_area(area)
+        area = default_area(sites) if area is None else validate_area(area_in_crs(area, crs))
         exclusions = opt["exclusions"]
         if isinstance(exclusions, (str, bytes)) or not hasattr(exclusions, "__iter__"):
             exclusions = [exclusions]

@@ -391,7 +391,8 @@ def project_sites(df, crs=None, source_crs=None):
         crs = crs or local_utm_crs(df["lon_deg"], df["lat_deg"])
         from .inputs import check_projected_crs
 
-        crs = check_projected_crs(crs)
+        crs = check_projected_crs(crs, near_lonlat=(float(df["lon_deg"].mean()),
+                                                    float(df["lat_deg"].mean())))
         x, y = _transformer("EPSG:4326", crs).transform(df["lon_deg"].to_numpy(),
                                                         df["lat_deg"].to_numpy())
     elif source_crs and crs and source_crs != crs:
@@ -558,6 +559,16 @@ def _points(gdf, path, info):
     return table, info
 
 
+def _hint_from(df, source_crs):
+    if not source_crs:
+        return None
+    try:
+        return _transformer(source_crs, "EPSG:4326").transform(float(df["x_m"].mean()),
+                                                               float(df["y_m"].mean()))
+    except ParameterError:
+        return None
+
+
 def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
     """Read a site table, validate it and project it to the working CRS.
 
@@ -594,9 +605,10 @@ def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
     df = validate_sites(raw, source=path.name, decimal_comma=info["decimal_comma"],
                         line_offset=info["line_offset"], warn=True)
     if crs is not None:
-        from .inputs import check_projected_crs
+        from .inputs import _centre_lonlat, check_projected_crs
 
-        crs = check_projected_crs(crs, "crs")
+        crs = check_projected_crs(crs, "crs", _centre_lonlat(df, None) if "lon_deg" in df
+                                  else _hint_from(df, info["source_crs"]))
     df, working = project_sites(df, crs, info["source_crs"])
     df.attrs.update(crs=working, source_crs=info["source_crs"] or (
         "EPSG:4326" if "lon_deg" in df.columns else None), renamed=renamed, path=str(path),

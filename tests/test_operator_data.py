@@ -337,3 +337,25 @@ def test_validation_is_vectorized(tmp_path):
 def test_fixtures_are_what_make_fixtures_writes():
     assert set(os.listdir(DATA)) >= set(SITES + AREAS)
     assert re.search(rb"Tx Power \(dBm\)", (DATA / "network_cp1252.csv").read_bytes())
+
+
+def test_geojson_with_a_crs_member_is_read_in_its_crs(tmp_path):
+    import geopandas as gpd
+
+    gpd.read_file(DATA / "area_25833.gpkg").to_file(tmp_path / "a.geojson", driver="GeoJSON")
+    assert '"crs"' in (tmp_path / "a.geojson").read_text()
+    ref = ip.read_area(str(DATA / "area_25833.gpkg"))
+    got = ip.read_area(str(tmp_path / "a.geojson"), crs="EPSG:25833")
+    assert got.symmetric_difference(ref).area < 1e-6 * ref.area
+    frame = ip.read_area(str(DATA / "area.kml"), frame=True)
+    assert frame.crs.to_epsg() == 4326
+    sites = ip.read_sites(DATA / "network.gpkg")
+    result = ip.plan(sites, frame, resolution_m=100.0)       # reprojected to EPSG:25833
+    assert result.crs == "EPSG:25833"
+    assert abs(result.area.area - ref.area) < 1e-4 * ref.area
+
+
+def test_evaluate_keeps_the_crs_of_the_sites():
+    sites = ip.read_sites(DATA / "network.gpkg")
+    df = ip.evaluate(sites, sites.x_m[:3] + 50.0, sites.y_m[:3])
+    assert df.attrs["crs"] == "EPSG:25833"
