@@ -65,7 +65,10 @@ def parse_area(text, name="area"):
             raise ParameterError(f"{name}: invalid GeoJSON: {exc}") from None
         kind = doc.get("type") if isinstance(doc, dict) else None
         if kind == "FeatureCollection":
-            items = [f.get("geometry") for f in doc.get("features", [])]
+            features = doc.get("features")
+            if not isinstance(features, list):
+                raise ParameterError(f"{name}: invalid GeoJSON: 'features' must be a list")
+            items = [f.get("geometry") if isinstance(f, dict) else f for f in features]
         elif kind == "Feature":
             items = [doc.get("geometry")]
         else:
@@ -73,7 +76,8 @@ def parse_area(text, name="area"):
         try:
             geoms = [shape(g) for g in items if g]
         except Exception as exc:  # noqa: BLE001 - shapely raises several kinds
-            raise ParameterError(f"{name}: invalid GeoJSON geometry: {exc}") from None
+            raise ParameterError(f"{name}: invalid GeoJSON geometry: "
+                                 f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
         return _polygons(geoms, name)
     try:
         geom = shapely.from_wkt(text)

@@ -147,7 +147,12 @@ class CheckpointStore:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             if stamp.exists():
-                found = json.loads(stamp.read_text()).get("job_key")
+                try:
+                    found = json.loads(stamp.read_text()).get("job_key")
+                except (ValueError, AttributeError):
+                    raise ParameterError(f"checkpoints in {str(self.folder)!r}: job.json is "
+                                         "damaged; remove that folder to start afresh") \
+                        from None
                 if found != job_key:
                     raise ParameterError(
                         f"checkpoints in {str(self.folder)!r} are from a different scenario "
