@@ -265,7 +265,10 @@ def _origin_m(lonlat, crs):
     """The hexagonal layout's origin in the working CRS, rounded to whole metres."""
     from .sites import _transformer, local_utm_crs
 
-    crs = crs or local_utm_crs([lonlat[0]], [lonlat[1]])
+    from .inputs import check_projected_crs
+
+    crs = check_projected_crs(crs or local_utm_crs([lonlat[0]], [lonlat[1]]), "crs",
+                              near_lonlat=lonlat)
     x, y = _transformer("EPSG:4326", crs).transform(lonlat[0], lonlat[1])
     return round(float(x)), round(float(y)), crs
 
