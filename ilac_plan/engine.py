@@ -47,6 +47,7 @@ class TileJob:
     n_threads: int = 1
     n_sites: int = 0             # rows of the site table (serving cells are its rows)
     preview_step: int = 1        # decimation of the preview rasters
+    tile_px: int = 0             # tile side: part of the checkpoint key
 
     def with_threads(self, n_threads):
         """The same job with another kernel thread count."""
@@ -61,6 +62,7 @@ class TileJob:
         h = hashlib.sha256()
         h.update(__version__.encode())
         h.update(repr(self.grid).encode())
+        h.update(f"tile_px={self.tile_px}".encode())
         h.update(self.area_wkb)
         buf = io.StringIO()
         self.cells.to_csv(buf, index=False, float_format="%.17g")
@@ -182,7 +184,8 @@ class CheckpointStore:
             raise ParameterError(f"checkpoint {path.name} is damaged ({type(exc).__name__}); "
                                  "delete it to recompute that tile") from None
         if meta.get("job_key") != self.job_key or meta.get("tile") != tile.index \
-                or meta.get("crc32") != _checksum(arrays):
+                or meta.get("crc32") != _checksum(arrays) \
+                or any(a.shape != (tile.nrows, tile.ncols) for a in arrays.values()):
             raise ParameterError(f"checkpoint {path.name} does not match this run (altered, "
                                  "damaged or from another scenario); delete it to recompute")
         return arrays

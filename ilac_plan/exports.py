@@ -39,6 +39,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from .errors import ParameterError
 
@@ -316,7 +317,10 @@ def write_regions(regions, folder, formats, crs, notes):
     wanted = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
     if not wanted:
         return []
-    gdf = _vector_frame(regions)
+    gdf = _vector_frame(regions).copy()
+    for col in gdf.columns:     # JSON has no inf: infinite statistics become NULL (NaN)
+        if col != gdf.geometry.name and pd.api.types.is_float_dtype(gdf[col]):
+            gdf[col] = gdf[col].where(np.isfinite(gdf[col].to_numpy()), np.nan)
     folder = Path(folder)
     names = []
     with warnings.catch_warnings():     # a plan without a CRS: local metres, said in notes
@@ -570,7 +574,7 @@ def write_scenario(doc, path):
 
     header = ("# The scenario of this run, every default filled in: "
               "ilac-plan map --scenario scenario.toml --out OUT reproduces it.\n")
-    Path(path).write_text(header + tomli_w.dumps(_drop_none(doc)))
+    Path(path).write_text(header + tomli_w.dumps(_drop_none(doc)), encoding="utf-8")
 
 
 # -- all outputs ---------------------------------------------------------------------------
@@ -620,7 +624,7 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
         files.append("manifest.json")
         text = json.dumps(manifest(inputs, products, files, notes, streamed), indent=2,
                           default=_json_default, allow_nan=False)
-        (folder / "manifest.json").write_text(text)
+        (folder / "manifest.json").write_text(text, encoding="utf-8")
 
     pool = cf.ThreadPoolExecutor(max_workers=1)
     pending = pool.submit(background)
@@ -653,11 +657,23 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
     return files, notes
 
 
-def staged(out_dir, fill):
+def _previous_outputs(out):
+    """The files the last run wrote into ``out`` (from its manifest), if any."""
+    try:
+        files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        return set()
+    return {f for f in files if isinstance(f, str) and f in OUTPUT_FILES} \
+        if isinstance(files, list) else set()
+
+
+def staged(out_dir, fill, protect=()):
     """Run ``fill(stage)`` in a hidden folder inside ``out_dir``, then move its files in.
 
     ``out_dir`` is created if needed (and removed again on failure if it was created
-    here); outputs of earlier runs that this run did not write are removed.
+    here, unless it holds checkpoints to resume from). Files the previous run wrote
+    (its manifest's list) that this run did not write are removed; never a file in
+    ``protect`` (the run's inputs).
     """
     out = Path(out_dir)
     created = False
@@ -671,17 +687,24 @@ def staged(out_dir, fill):
     except OSError as exc:
         raise ParameterError(f"cannot write to output folder {str(out)!r}: "
                              f"{exc.strerror or exc}") from None
+    protected = {Path(p).resolve() for p in protect}
     try:
         result = fill(stage)
         names = sorted(n for n in os.listdir(stage) if not n.startswith("."))
+        previous = _previous_outputs(out)
+        for name in names:
+            if (out / name).resolve() in protected:
+                raise ParameterError(f"--out: this run would overwrite its own input "
+                                     f"{str(out / name)!r}; choose another output folder")
         for name in names:
             os.replace(stage / name, out / name)
-        for stale in set(OUTPUT_FILES) - set(names):   # not written this time: not the old one
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(out / stale)
+        for stale in previous - set(names):     # not written this time: not the old one
+            if (out / stale).resolve() not in protected:
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(out / stale)
         return names, result
     except BaseException:
-        if created:
+        if created and not (out / ".ilac-checkpoints").is_dir():
             shutil.rmtree(out, ignore_errors=True)
         raise
     finally:

@@ -109,6 +109,29 @@ def _centre_lonlat(sites, crs):
     return None
 
 
+def check_scale(crs, sites):
+    """Refuse a working CRS whose scale at the sites is far from 1 (Web Mercator at
+    mid latitudes): distances, areas and path losses would all be wrong."""
+    try:
+        from pyproj import CRS, Proj
+
+        from .sites import local_utm_crs, transformer
+
+        x, y = float(np.mean(sites["x_m"])), float(np.mean(sites["y_m"]))
+        lon, lat = transformer(crs, "EPSG:4326").transform(x, y)
+        factors = Proj(CRS.from_user_input(crs)).get_factors(lon, lat)
+        scale = float(np.sqrt(factors.areal_scale))
+    except ParameterError:
+        raise
+    except Exception:  # noqa: BLE001 - no scale to check (custom CRS): accept
+        return
+    if np.isfinite(scale) and abs(scale - 1.0) > 0.01:
+        raise ParameterError(
+            f"crs: {crs} stretches lengths by {scale:.3g}x at the sites (lat {lat:.2f}); "
+            f"a plan needs a CRS true to scale there: use the sites' UTM zone, "
+            f"{local_utm_crs([lon], [lat])}")
+
+
 def area_in_crs(area, crs):
     """A shapely area from a GeoDataFrame or GeoSeries (reprojected to ``crs``), or the
     geometry as it is."""
@@ -246,9 +269,19 @@ class PlanInputs:
         radio = opt["radio"] if opt["radio"] is not None else RadioParams()
         if not isinstance(radio, RadioParams):
             raise ParameterError("radio must be a RadioParams")
-        crs = opt["crs"] if opt["crs"] is not None else getattr(sites, "attrs", {}).get("crs")
+        sites_crs = getattr(sites, "attrs", {}).get("crs")
+        crs = opt["crs"] if opt["crs"] is not None else sites_crs
         crs = check_projected_crs(crs, near_lonlat=_centre_lonlat(sites, crs))
         sites = validate_sites(sites)
+        if crs and sites_crs and crs != sites_crs and "x_m" in sites.columns:
+            from .sites import project_sites   # the table's metres into the working CRS
+
+            sites, _ = project_sites(sites.drop(columns=[c for c in ("lon_deg", "lat_deg")
+                                                         if c in sites.columns]),
+                                     crs, source_crs=sites_crs)
+            sites.attrs["crs"] = crs
+        if crs:
+            check_scale(crs, sites)
         if "x_m" not in sites.columns:
             raise ParameterError("sites need x_m and y_m (read lon/lat tables with read_sites)")
         area = default_area(sites) if area is None else validate_area(area_in_crs(area, crs))
@@ -258,7 +291,8 @@ class PlanInputs:
         from .area import read_area
 
         for k, ex in enumerate(exclusions):
-            area = area.difference(read_area(ex, name=f"exclusion {k + 1}"))
+            ex = area_in_crs(ex, crs)
+            area = area.difference(read_area(ex, name=f"exclusion {k + 1}", crs=crs))
         if area.is_empty or not area.area > 0:
             raise ParameterError("area: nothing is left to plan once the exclusions are removed")
         res = check_scalar("resolution_m", opt["resolution_m"], low=0.0, low_open=True,

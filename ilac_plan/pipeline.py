@@ -182,7 +182,8 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
         raise ParameterError(f"n_workers must be an integer >= 1; got {n_workers!r}")
     step = preview_step(grid)
     job = TileJob(grid, shapely.to_wkb(inputs.area), inputs.cells, inputs.evaluate_options(),
-                  resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step)
+                  resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step,
+                  tile_px=inputs.tile_px)
     tiles = make_tiles(grid, inputs.tile_px)
     store = CheckpointStore(checkpoint_dir, job.key()) if checkpoint_dir is not None else None
     site_ids = inputs.sites["site_id"] if "site_id" in inputs.sites.columns else None

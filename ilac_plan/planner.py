@@ -160,7 +160,8 @@ class PlanResult:
                                   rasters=lambda free: write_rasters(self, stage, free),
                                   progress=progress)
 
-        names, (_, notes) = staged(out_dir, fill)
+        names, (_, notes) = staged(out_dir, fill,
+                                   protect=[s["path"] for s in self.inputs.sources])
         return names
 
     def to_geotiff(self, path):
@@ -323,5 +324,6 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
                                       rasters=rasters, progress=progress)
         return products, notes
 
-    names, (products, notes) = staged(out_dir, fill)
+    inputs_files = [src["path"] for src in inputs.sources if src.get("path")]
+    names, (products, notes) = staged(out_dir, fill, protect=inputs_files)
     return names, products, notes

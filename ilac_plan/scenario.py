@@ -232,7 +232,7 @@ def load_scenario(path):
     if not path.is_file():
         raise ParameterError(f"scenario: no such file {str(path)!r}")
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_bytes().decode("utf-8"))      # TOML is UTF-8
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"scenario {path.name}: invalid TOML: {exc}") from None
     scenario = parse_scenario(data, path.name)
@@ -306,6 +306,15 @@ def _file_crs(path, layer=None):
     """The CRS a GIS area file declares (None for WKT files or files without one)."""
     from .area import OGR_SUFFIXES
 
+    if Path(path).suffix.lower() in (".parquet", ".geoparquet"):
+        try:
+            import geopandas as gpd
+
+            crs = gpd.read_parquet(path).crs
+            auth = crs.to_authority() if crs is not None else None
+            return f"{auth[0]}:{auth[1]}" if auth else (crs.to_wkt() if crs else None)
+        except Exception:  # noqa: BLE001 - read_area reports unreadable files
+            return None
     if Path(path).suffix.lower() not in OGR_SUFFIXES:
         return None
     try:
@@ -329,7 +338,17 @@ def to_inputs(scenario):
     radio = scenario.radio_params()
     sites, crs, sources = resolve_sites(scenario)
     a = scenario.area
+
+    def no_crs_for(path, what, layer=None):
+        declared = _file_crs(path, layer)
+        if crs is None and declared:
+            raise ParameterError(
+                f"{what}: {Path(path).name} is in {declared}, but the plan has no CRS (its "
+                "sites are in local metres); give the scenario a crs (--crs) that the sites "
+                "are in, or give the area as WKT in the sites' metres")
+
     if a.file:
+        no_crs_for(a.file, "area", a.layer)
         area = read_area(a.file, "area", crs=crs, layer=a.layer)
         sources.append(file_source("area", a.file, _file_crs(a.file, a.layer) or crs))
     elif a.wkt:
@@ -339,6 +358,7 @@ def to_inputs(scenario):
     exclusions = []
     for k, e in enumerate(a.exclusions):
         if is_file(e):
+            no_crs_for(e, f"exclusion {k + 1}")
             sources.append(file_source(f"exclusion {k + 1}", e, _file_crs(e) or crs))
         exclusions.append(read_area(e, f"exclusion {k + 1}", crs=crs))
     hexagonal = scenario.sites.hexagonal

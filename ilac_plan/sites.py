@@ -250,22 +250,25 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
             f"{', '.join(map(str, df.columns))})")
     out = df.copy()
     notes = []
-    if "cell_id" in cols:
-        out["cell_id"] = out["cell_id"].astype("string").str.strip().astype(object)
-    elif "site_id" in cols:
-        sector = out.groupby(out["site_id"].astype(str), sort=False).cumcount() + 1
+    problems = []            # (row, column, message)
+    for col in ("cell_id", "site_id"):
+        if col in cols:
+            text = out[col].astype("string").str.strip()
+            empty = (text.isna() | (text == "")).to_numpy()
+            for i in np.flatnonzero(empty)[:MAX_PROBLEMS]:
+                problems.append((i, col, "must not be empty"))
+            out[col] = text.fillna("").astype(object)
+    if "cell_id" not in cols and "site_id" in cols:
+        sector = out.groupby(out["site_id"].astype(str), sort=False).cumcount().astype(int) + 1
         out.insert(0, "cell_id", out["site_id"].astype(str) + "_" + sector.astype(str))
         notes.append("no cell id column: cell ids made from the site id and the sector "
                      f"index ({out['cell_id'].iloc[0]}, ...)")
-    else:
+    elif "cell_id" not in cols:
         out.insert(0, "cell_id", [f"L{i + line_offset}" if source else f"R{i}"
                                   for i in range(len(out))])
         notes.append("no cell or site id column: cell ids made from the "
                      f"{'file line' if source else 'row'} numbers ({out['cell_id'].iloc[0]}, "
                      "...); add a cell id column to name the cells")
-    if "site_id" in cols:
-        out["site_id"] = out["site_id"].astype("string").str.strip().astype(object)
-    problems = []            # (row, column, message)
     for col in NUMERIC:
         if col not in cols:
             continue
@@ -291,6 +294,13 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
         problems.append((i, "cell_id", f"duplicate {out['cell_id'].iloc[i]!r}"))
     if not problems:
         problems += _power_from_eirp(out)
+    if not problems and "eirp_dbm" in cols:      # what EIRP gave must be in range too
+        for col in ("power_dbm", "gain_dbi"):
+            low, high, _ = RANGES[col]
+            v = out[col].to_numpy()
+            for i in np.flatnonzero((v < low) | (v > high))[:MAX_PROBLEMS]:
+                problems.append((i, "eirp_dbm", f"gives {col} = {v[i]:g}, outside "
+                                                f"[{low:g}, {high:g}]"))
     if problems:
         problems.sort(key=lambda p: (p[0], p[1]))
         n = len(problems)
@@ -341,8 +351,10 @@ def _power_from_eirp(out):
 
 
 def local_utm_crs(lon_deg, lat_deg):
-    """EPSG code of the UTM zone at the centre of the given coordinates."""
-    lon = float(np.mean(lon_deg))
+    """EPSG code of the UTM zone at the centre of the given coordinates (the circular
+    mean of the longitudes, so that sites across the antimeridian stay together)."""
+    rad = np.deg2rad(np.asarray(lon_deg, dtype=np.float64))
+    lon = float(np.rad2deg(np.arctan2(np.mean(np.sin(rad)), np.mean(np.cos(rad)))))
     lat = float(np.mean(lat_deg))
     zone = int(np.floor((lon + 180.0) / 6.0)) % 60 + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
@@ -482,7 +494,7 @@ def read_table(path, *, encoding=None, layer=None):
         except ImportError:
             raise ParameterError("Excel site tables need openpyxl: pip install "
                                  "'ilac-plan[excel]'") from None
-        except (ValueError, KeyError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike
             raise ParameterError(f"sites: cannot read {path.name}: "
                                  f"{' '.join(str(exc).split())}") from None
         return table, info
@@ -522,7 +534,8 @@ def read_table(path, *, encoding=None, layer=None):
     delimiter, info["decimal_comma"] = sniff_csv(text)
     try:
         table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
-                            skipinitialspace=True, engine="c")
+                            skipinitialspace=True, engine="c", keep_default_na=False,
+                            na_values=[])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ParameterError(f"sites: cannot read {path.name}: "
                              f"{' '.join(str(exc).split())}") from None

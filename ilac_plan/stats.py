@@ -198,13 +198,19 @@ class _SparseCounter:
         return self.keys, self.counts
 
 
+def rank_of(q, total):
+    """The 1-based rank of the inverted-CDF ``q`` percentile of ``total`` values:
+    ``ceil(q total / 100)``, at least 1, in integer arithmetic (q to 1e-6)."""
+    micro = int(round(q * 1_000_000))
+    return np.maximum(1, -(-micro * np.asarray(total, dtype=np.int64) // 100_000_000))
+
+
 def _percentile_index(counts, q):
     """Index of the bin holding the inverted-CDF ``q`` percentile of 1-D ``counts``."""
     total = int(counts.sum())
     if total == 0:
         return None
-    rank = max(1, math.ceil(q / 100.0 * total))
-    return int(np.searchsorted(np.cumsum(counts), rank))
+    return int(np.searchsorted(np.cumsum(counts), int(rank_of(q, total))))
 
 
 def _grouped_percentiles(keys, counts, size, n_groups, q):
@@ -219,7 +225,7 @@ def _grouped_percentiles(keys, counts, size, n_groups, q):
     before = np.where(starts > 0, csum[np.maximum(starts - 1, 0)], 0)
     total = np.where(stops > starts, csum[np.maximum(stops - 1, 0)] - before, 0)
     has = total > 0
-    rank = np.maximum(1, np.ceil(q / 100.0 * total).astype(np.int64))
+    rank = rank_of(q, total)
     pos = np.searchsorted(csum, before + rank, side="left")
     out[has] = (keys[np.minimum(pos, keys.size - 1)] % size)[has]
     return out
@@ -340,7 +346,7 @@ class PlanStats:
                     if total == 0:
                         row[_COLUMN[q]] = float("nan")
                         continue
-                    k = int(np.searchsorted(c[q], max(1, math.ceil(p / 100.0 * total))))
+                    k = int(np.searchsorted(c[q], int(rank_of(p, total))))
                     row[_COLUMN[q]] = float(b.value(k))
                 rows.append(row)
         return pd.DataFrame(rows, columns=["scheme", "percentile", "capacity_bps", "error_m",

@@ -116,3 +116,147 @@ def test_skipped_outputs_do_not_leave_old_files(tmp_path):
     assert (out / "map.png").exists()
     assert CliRunner().invoke(cli, args + ["--no-png"]).exit_code == 0
     assert not (out / "map.png").exists() and (out / "regions.geojson").exists()
+
+
+# -- found by a review of the planning pipeline and the operator-data readers -------------
+DATA = __import__("pathlib").Path(__file__).parent / "data"
+
+
+def _cli(*args):
+    from click.testing import CliRunner
+
+    from ilac_plan.cli import cli
+
+    return CliRunner().invoke(cli, ["map", "-q", *args])
+
+
+def test_a_run_never_deletes_or_overwrites_its_inputs(tmp_path):
+    sites = tmp_path / "sites.csv"
+    sites.write_text("cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n"
+                     "B,400,0,270,8,20\n")
+    res = _cli("--sites", str(sites), "--resolution-m", "40", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert sites.exists()
+    api = tmp_path / "api"
+    ip.plan(ip.read_sites(sites), resolution_m=40.0).write(api)
+    res = _cli("--scenario", str(api / "scenario.toml"), "--out", str(api))
+    assert res.exit_code == 0, res.output
+    assert (api / "sites.csv").exists()
+    res = _cli("--scenario", str(api / "scenario.toml"), "--out", str(api))
+    assert res.exit_code == 0, res.output             # and once more
+
+
+def test_stale_outputs_are_only_those_of_the_previous_run(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "cells.csv").write_text("mine, not ilac-plan's\n")
+    res = _cli("--resolution-m", "40", "--formats", "summary", "--out", str(out))
+    assert res.exit_code == 0 and (out / "cells.csv").exists()
+
+
+def test_a_plan_crs_reprojects_the_sites_it_is_given():
+    sites = ip.read_sites(DATA / "network.gpkg")                   # EPSG:25833
+    a = ip.plan(sites, resolution_m=50.0)
+    b = ip.plan(sites, resolution_m=50.0, crs="EPSG:32633")
+    lon_a = a.regions.to_crs(4326).total_bounds[0]
+    lon_b = b.regions.to_crs(4326).total_bounds[0]
+    assert abs(lon_a - lon_b) < 1e-3 and 13.3 < lon_b < 13.5
+
+
+def test_exclusion_files_are_reprojected_or_refused(tmp_path):
+    sites = ip.read_sites(DATA / "network.gpkg")
+    area = ip.read_area(str(DATA / "area_25833.gpkg"))
+    whole = ip.plan(sites, area, resolution_m=50.0).n_points
+    try:             # the same polygon in EPSG:3035: nothing but reprojection slivers left
+        left = ip.plan(sites, area, resolution_m=50.0,
+                       exclusions=[str(DATA / "area_3035.shp")]).n_points
+    except ParameterError as exc:
+        assert "no pixel centre" in str(exc) or "nothing is left" in str(exc)
+        left = 0
+    assert left < 0.02 * whole
+    metric = tmp_path / "s.csv"
+    metric.write_text("cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n")
+    res = _cli("--sites", str(metric), "--exclude", str(DATA / "area.geojson"), "--out",
+               str(tmp_path / "o"))
+    assert res.exit_code == 2 and "the plan has no CRS" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_web_mercator_is_refused_at_mid_latitudes(tmp_path):
+    import geopandas as gpd
+
+    gpd.read_file(DATA / "network.gpkg").to_crs(3857).to_file(tmp_path / "m.gpkg")
+    with pytest.raises(ParameterError, match=r"stretches lengths by 1\.6.*EPSG:32633"):
+        ip.plan(ip.read_sites(tmp_path / "m.gpkg"), resolution_m=50.0)
+
+
+def test_utm_zone_across_the_antimeridian():
+    from ilac_plan.sites import local_utm_crs
+
+    assert local_utm_crs([179.99, -179.99], [-17.0, -17.0]) in ("EPSG:32760", "EPSG:32701")
+    assert local_utm_crs([13.4], [52.5]) == "EPSG:32633"
+
+
+def test_an_interrupted_first_run_keeps_its_checkpoints(tmp_path):
+    from ilac_plan.exports import staged
+
+    out = tmp_path / "new"
+
+    def fill(stage):
+        (out / ".ilac-checkpoints").mkdir()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        staged(out, fill)
+    assert (out / ".ilac-checkpoints").is_dir()
+
+
+def test_checkpoints_of_another_tile_size_are_refused_not_a_crash(tmp_path):
+    out = tmp_path / "ck"
+    args = ["--resolution-m", "25", "--formats", "summary", "--keep-checkpoints", "--out",
+            str(out)]
+    assert _cli(*args, "--tile-px", "64").exit_code == 0
+    res = _cli(*args, "--tile-px", "32")
+    assert res.exit_code == 2 and "from a different scenario" in res.stderr
+
+
+def test_truncated_workbook_is_one_line(tmp_path):
+    bad = tmp_path / "t.xlsx"
+    bad.write_bytes((DATA / "network.xlsx").read_bytes()[:3000])
+    res = _cli("--sites", str(bad), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 2 and "cannot read t.xlsx" in res.stderr
+    assert "Traceback" not in res.output
+
+
+def test_percentile_ranks_are_exact_integers():
+    from ilac_plan.stats import _percentile_index, rank_of
+
+    for q in range(101):
+        assert int(rank_of(q, 100)) == max(1, q)
+        assert _percentile_index(np.ones(100, np.int64), q) == max(1, q) - 1
+
+
+def test_empty_ids_are_problems_and_na_strings_are_ids(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nNA,0,0,90,8,20\n"
+                 ",5,0,90,8,20\n")
+    with pytest.raises(ParameterError, match=r"line 3 \(cell_id ''\), column cell_id: must "
+                                             "not be empty"):
+        ip.read_sites(p)
+    p.write_text("cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nNA,0,0,90,8,20\n"
+                 "None,5,0,90,8,20\n")
+    assert list(ip.read_sites(p).cell_id) == ["NA", "None"]
+
+
+def test_eirp_alone_out_of_range_names_the_line(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("cell,x,y,azimuth,antennas,EIRP (dBm)\nA,0,0,90,8,150\n")
+    with pytest.raises(ParameterError, match=r"s.csv line 2 \(cell_id 'A'\), column eirp_dbm: "
+                                             r"gives power_dbm = 150"):
+        ip.read_sites(p)
+
+
+def test_scenario_files_are_utf8_whatever_the_locale(tmp_path):
+    (tmp_path / "s.toml").write_bytes('name = "Łódź centrum"\n[grid]\nresolution_m = 50\n'
+                                      .encode("utf-8"))
+    assert load_scenario(tmp_path / "s.toml").name == "Łódź centrum"
