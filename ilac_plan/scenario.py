@@ -284,7 +284,7 @@ def resolve_sites(scenario):
         sites = read_sites(s.file, crs=scenario.crs, column_map=s.column_map or None,
                            encoding=s.encoding, layer=s.layer)
         crs = sites.attrs.get("crs") or scenario.crs
-        return sites, crs, [file_source("sites", s.file, crs)]
+        return sites, crs, [file_source("sites", s.file, sites.attrs.get("source_crs") or crs)]
     crs = scenario.crs
     if s.poisson:
         p = s.poisson.model_dump()

@@ -359,3 +359,42 @@ def test_evaluate_keeps_the_crs_of_the_sites():
     sites = ip.read_sites(DATA / "network.gpkg")
     df = ip.evaluate(sites, sites.x_m[:3] + 50.0, sites.y_m[:3])
     assert df.attrs["crs"] == "EPSG:25833"
+
+
+@pytest.mark.parametrize("suffix,driver", [(".shp", "ESRI Shapefile"), (".geojson", "GeoJSON"),
+                                           (".fgb", "FlatGeobuf"), (".parquet", None)])
+def test_site_layers_and_areas_in_other_gis_formats(tmp_path, suffix, driver):
+    import geopandas as gpd
+
+    pytest.importorskip("pyarrow")
+    cells = gpd.read_file(DATA / "network.gpkg")
+    area = gpd.read_file(DATA / "area_25833.gpkg")
+    if suffix == ".geojson":       # GeoJSON is WGS 84
+        cells, area = cells.to_crs(4326), area.to_crs(4326)
+    for frame, name in ((cells, "sites"), (area, "area")):
+        path = tmp_path / f"{name}{suffix}"
+        if driver is None:
+            frame.to_parquet(path)
+        else:
+            frame.to_file(path, driver=driver)
+    sites = ip.read_sites(tmp_path / f"sites{suffix}", crs="EPSG:25833")
+    sites = sites.sort_values("cell_id", ignore_index=True)     # FlatGeobuf: R-tree order
+    ref = ip.read_sites(DATA / "network.gpkg").sort_values("cell_id", ignore_index=True)
+    assert list(sites.cell_id) == list(ref.cell_id)
+    np.testing.assert_allclose(sites.x_m, ref.x_m, atol=1e-3)
+    got = ip.read_area(str(tmp_path / f"area{suffix}"), crs="EPSG:25833")
+    want = ip.read_area(str(DATA / "area_25833.gpkg"))
+    assert got.symmetric_difference(want).area < 1e-6 * want.area
+
+
+def test_the_manifest_records_every_inputs_crs(tmp_path):
+    import json
+
+    out = tmp_path / "o"
+    res = run("--sites", str(DATA / "network_cp1252.csv"), "--area", str(DATA / "area_3035.shp"),
+              "--resolution-m", "50", "--formats", "summary", "-q", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    m = json.loads((out / "manifest.json").read_text())
+    crs = {s["role"]: s["crs"] for s in m["inputs"]["sources"]}
+    assert crs == {"sites": "EPSG:4326", "area": "EPSG:3035"}
+    assert m["working_crs"] == "EPSG:32633"
