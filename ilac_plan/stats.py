@@ -301,11 +301,11 @@ class PlanStats:
             err = self._hist(self.class_hist, "error", c)
             rows.append({
                 "scheme": name, "area_fraction": count / n,
-                "area_m2": count * self.pixel_area_m2,
                 "mean_capacity_bps": sums[c, 1] / count if count else float("nan"),
                 "p5_capacity_bps": self._pct(cap, 5, CAP),
                 "median_error_m": self._pct(err, 50, ERR),
                 "p95_error_m": self._pct(err, 95, ERR),
+                "area_m2": count * self.pixel_area_m2,
                 "mean_loc_share": sums[c, 2] / count if count else float("nan")})
         return pd.DataFrame(rows)
 

@@ -46,9 +46,9 @@ def test_default_map_writes_every_file(default_map):
     assert {"numpy", "shapely", "GDAL"} <= set(manifest["versions"])
     summary = pd.read_csv(default_map / "summary.csv")
     assert list(summary.scheme) == ["time", "frequency", "infeasible"]
-    assert list(summary.columns[:6]) == ["scheme", "area_fraction", "area_m2",
-                                         "mean_capacity_bps", "p5_capacity_bps",
-                                         "median_error_m"]
+    assert list(summary.columns) == ["scheme", "area_fraction", "mean_capacity_bps",
+                                     "p5_capacity_bps", "median_error_m", "p95_error_m",
+                                     "area_m2", "mean_loc_share"]
     assert summary.area_fraction.sum() == pytest.approx(1.0, abs=1e-12)
 
 
