@@ -63,7 +63,7 @@ def _names(canonical, *aliases):
 
 #: Normalised header -> ilac_plan column.
 ALIASES = {
-    **_names("cell_id", "cell", "cellid", "cell_name", "cellname", "cell_label", "name",
+    **_names("cell_id", "cell", "cellid", "ci", "cell_name", "cellname", "cell_label", "name",
              "sector", "sector_id", "sectorid", "sector_name", "cgi", "ecgi", "ncgi", "eci",
              "nci", "cell_identity", "cell_global_id"),
     **_names("site_id", "site", "siteid", "site_name", "sitename", "site_code", "enodeb",
@@ -106,13 +106,63 @@ ALIASES = {
     **_names("spacing_m", "spacing", "antenna_spacing", "antenna_spacing_m", "d_a_m"),
     **_names("ue_power_dbm", "ue_power", "ue_tx_power_dbm"),
     **_names("band", "frequency_band", "freq_band", "nr_band", "lte_band", "band_name"),
-    **_names("carrier_hz", "carrier", "frequency_hz", "freq_hz", "carrier_frequency_hz",
+    **_names("carrier_hz", "carrier", "frequency", "freq", "carrier_frequency",
+             "dl_frequency", "frequency_hz", "freq_hz", "carrier_frequency_hz",
              "dl_frequency_hz"),
 }
-#: Headers in MHz or GHz: converted to hertz.
-FREQUENCY_UNITS = {"carrier_mhz": 1e6, "frequency_mhz": 1e6, "freq_mhz": 1e6,
-                   "dl_frequency_mhz": 1e6, "carrier_frequency_mhz": 1e6, "carrier_ghz": 1e9,
-                   "frequency_ghz": 1e9}
+#: Unit words a header may carry: word -> (unit, conversion to that unit).
+UNITS = {
+    "m": ("m", None), "meter": ("m", None), "meters": ("m", None), "metre": ("m", None),
+    "metres": ("m", None), "ft": ("m", "ft"), "feet": ("m", "ft"), "foot": ("m", "ft"),
+    "deg": ("deg", None), "degree": ("deg", None), "degrees": ("deg", None),
+    "dbm": ("dbm", None), "dbw": ("dbm", "dbw"), "w": ("dbm", "w"), "watt": ("dbm", "w"),
+    "watts": ("dbm", "w"), "mw": ("dbm", "mw"),
+    "dbi": ("dbi", None), "db": ("dbi", None), "dbd": ("dbi", "dbd"),
+    "hz": ("hz", None), "khz": ("hz", "khz"), "mhz": ("hz", "mhz"), "ghz": ("hz", "ghz"),
+    "rad": ("deg", "rad"),
+}
+#: Words that qualify a header without changing its meaning.
+QUALIFIERS = {"agl", "wgs84", "wgs", "84", "etrs89", "decimal", "dd", "value", "nominal"}
+#: The unit of each ilac_plan column.
+COLUMN_UNITS = {"x_m": "m", "y_m": "m", "height_m": "m", "spacing_m": "m",
+                "lon_deg": "deg", "lat_deg": "deg", "azimuth_deg": "deg", "tilt_deg": "deg",
+                "electrical_tilt_deg": "deg", "power_dbm": "dbm", "eirp_dbm": "dbm",
+                "ue_power_dbm": "dbm", "gain_dbi": "dbi", "carrier_hz": "hz"}
+CONVERSIONS = {
+    "ft": lambda v: v * 0.3048, "dbw": lambda v: v + 30.0,
+    "w": lambda v: 10.0 * np.log10(v) + 30.0, "mw": lambda v: 10.0 * np.log10(v),
+    "dbd": lambda v: v + 2.15, "khz": lambda v: v * 1e3, "mhz": lambda v: v * 1e6,
+    "ghz": lambda v: v * 1e9, "rad": np.rad2deg,
+}
+
+
+def _lookup(key):
+    """``(column, conversion)`` of a normalised header, or ``(None, None)``.
+
+    Exact aliases first; then the header without its unit and qualifier words (``tx_power_w``
+    is ``tx_power`` in watts: converted to dBm; ``height_m_agl`` is ``height``).
+    """
+    if key in ALIASES:
+        return ALIASES[key], None
+    words = key.split("_")
+    unit = None
+    kept = []
+    for w in words:
+        if w in UNITS and unit is None and kept:
+            unit = w
+        elif w not in QUALIFIERS:
+            kept.append(w)
+    base = "_".join(kept)
+    target = ALIASES.get(base)
+    if target is None or unit is None:
+        return target, None
+    want = COLUMN_UNITS.get(target)
+    have, conversion = UNITS[unit]
+    if want is None or have != want:
+        raise ParameterError(
+            f"sites: a header in {unit} cannot be {target}"
+            + (f" (in {want})" if want else "") + "; rename it with --column-map or convert it")
+    return target, conversion
 
 
 def normalise_header(name):
@@ -148,7 +198,9 @@ def normalise_columns(df, column_map=None):
     Returns
     -------
     df : pandas.DataFrame
-        A renamed copy (frequencies in MHz or GHz converted to ``carrier_hz``).
+        A renamed copy; ``attrs["unit_conversions"]`` names the columns whose header
+        carried another unit (W, mW, dBW, ft, dBd, kHz/MHz/GHz, rad), converted when
+        :func:`validate_sites` parses them.
     renamed : dict
         ``{original header: new name}`` for every column that was renamed.
     """
@@ -159,12 +211,17 @@ def normalise_columns(df, column_map=None):
             raise ParameterError(f"column_map: {old!r} -> {new!r}: unknown column (allowed: "
                                  f"{', '.join(sorted(known))})")
     by_norm = {normalise_header(k): v for k, v in column_map.items()}
-    renamed, scale = {}, {}
+    renamed, convert = {}, dict(df.attrs.get("unit_conversions", {}))
     for col in df.columns:
         key = normalise_header(col)
-        target = column_map.get(col) or by_norm.get(key) or ALIASES.get(key)
-        if target is None and key in FREQUENCY_UNITS:
-            target, scale[col] = "carrier_hz", FREQUENCY_UNITS[key]
+        target = column_map.get(col) or by_norm.get(key)
+        if target is None:
+            try:
+                target, conversion = _lookup(key)
+            except ParameterError as exc:
+                raise ParameterError(f"{exc} (column {col!r})") from None
+            if conversion is not None:
+                convert[target] = conversion
         if target is None:
             continue
         if target in renamed.values():
@@ -179,8 +236,7 @@ def normalise_columns(df, column_map=None):
         raise ParameterError(f"sites: columns {clash[0]!r} and {other!r} both mean "
                              f"{clash[0]}; keep one")
     out = df.rename(columns=renamed)
-    for col, factor in scale.items():
-        out["carrier_hz"] = _numbers(out["carrier_hz"])[0] * factor
+    out.attrs["unit_conversions"] = convert     # applied by validate_sites, after parsing
     return out, renamed
 
 
@@ -274,6 +330,10 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
             continue
         raw = out[col]
         values, empty = _numbers(raw, decimal_comma)
+        conversion = df.attrs.get("unit_conversions", {}).get(col)
+        if conversion is not None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = CONVERSIONS[conversion](values)
         low, high, integer = RANGES[col]
         nan = np.isnan(values)
         for i in np.flatnonzero(nan)[:MAX_PROBLEMS]:
@@ -324,6 +384,7 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
                           "tilt and per-cell carriers do not change the maps; kept in the "
                           "table)", IlacWarning, stacklevel=2)
     out.attrs.update(attrs)
+    out.attrs["unit_conversions"] = {}            # done
     out.attrs["ilac_validated"] = True
     out.attrs["unused"] = unused
     return out

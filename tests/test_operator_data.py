@@ -398,3 +398,22 @@ def test_the_manifest_records_every_inputs_crs(tmp_path):
     crs = {s["role"]: s["crs"] for s in m["inputs"]["sources"]}
     assert crs == {"sites": "EPSG:4326", "area": "EPSG:3035"}
     assert m["working_crs"] == "EPSG:32633"
+
+
+def test_headers_in_other_units_are_converted(tmp_path):
+    p = _table(tmp_path, "Cell Name,Easting (ft),Northing (ft),Azimuth (rad),TRX,"
+                         "Tx Power (W),Antenna Gain (dBd),Height (m AGL),Frequency (MHz)\n"
+                         "A,0,0,1.5707963267948966,8,20,15,30,3500\n"
+                         "B,1000,0,3.141592653589793,8,0.1,0,25,3500\n")
+    df = ip.read_sites(p)
+    np.testing.assert_allclose(df.x_m, [0.0, 304.8])
+    np.testing.assert_allclose(df.azimuth_deg, [90.0, 180.0])
+    np.testing.assert_allclose(df.power_dbm, [10 * np.log10(20) + 30, 20.0])
+    np.testing.assert_allclose(df.gain_dbi, [17.15, 2.15])
+    assert list(df.height_m) == [30.0, 25.0] and list(df.carrier_hz) == [3.5e9, 3.5e9]
+    bad = _table(tmp_path, "cell,x,y,azimuth,antennas,Tx Power (ft)\nA,0,0,90,8,20\n", "b.csv")
+    with pytest.raises(ParameterError, match="a header in ft cannot be power_dbm"):
+        ip.read_sites(bad)
+    comma = _table(tmp_path, "cell;x;y;azimuth;antennas;power;Frequency (GHz)\n"
+                             "A;0;0;90;8;20;3,5\n", "c.csv")
+    assert ip.read_sites(comma).carrier_hz[0] == 3.5e9
