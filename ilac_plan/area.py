@@ -103,10 +103,15 @@ def _read_layer(path, name, layer):
         else:
             import pyogrio
 
+            from .sites import _single_layer
+
+            layer = _single_layer(path, layer, "--area-layer")
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except ImportError:
         raise ParameterError(f"{name}: {suffix} areas need pyogrio and geopandas: pip install "
                              "'ilac-plan[geo]'") from None
+    except ParameterError as exc:
+        raise ParameterError(f"{name}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends
         raise ParameterError(f"{name}: cannot read {path.name}: "
                              f"{' '.join(str(exc).split())}") from None

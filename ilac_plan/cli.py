@@ -305,8 +305,9 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     data = base.model_dump()
     if sites:
         data["sites"] = {"file": str(Path(sites).resolve()) if Path(sites).exists() else sites}
-        if not scenario_path:       # the built-in scenario's place is its layout's
+        if not scenario_path:       # the built-in scenario's place and name are its layout's
             data["crs"] = None
+            data["name"] = Path(sites).stem
     if column_map or encoding or sites_layer:
         if not data["sites"].get("file"):
             raise click.UsageError("--column-map, --encoding and --sites-layer apply to a "

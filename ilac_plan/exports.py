@@ -679,7 +679,7 @@ def staged(out_dir, fill, protect=()):
     created = False
     try:
         if not out.exists():
-            out.mkdir()
+            out.mkdir(parents=True)
             created = True
         elif not out.is_dir():
             raise ParameterError(f"--out {str(out)!r} exists and is a file, not a folder")

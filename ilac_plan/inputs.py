@@ -83,6 +83,11 @@ def check_projected_crs(crs, where="crs", near_lonlat=None):
         raise ParameterError(
             f"{where}: {crs!r} is a geographic CRS (degrees); a plan needs a projected CRS "
             f"in metres: {hint}")
+    directions = {ax.direction.lower() for ax in parsed.axis_info[:2]}
+    if directions != {"east", "north"}:
+        raise ParameterError(f"{where}: {crs!r} has {'/'.join(sorted(directions))} axes; a "
+                             "plan needs a CRS with east and north axes (azimuths would be "
+                             "mirrored), e.g. the sites' UTM zone")
     units = {ax.unit_name for ax in parsed.axis_info}
     if not units <= {"metre", "meter"}:
         raise ParameterError(f"{where}: {crs!r} is in {', '.join(sorted(units))}; a plan's "
@@ -120,11 +125,22 @@ def check_scale(crs, sites):
         x, y = float(np.mean(sites["x_m"])), float(np.mean(sites["y_m"]))
         lon, lat = transformer(crs, "EPSG:4326").transform(x, y)
         factors = Proj(CRS.from_user_input(crs)).get_factors(lon, lat)
-        scale = float(np.sqrt(factors.areal_scale))
+        scales = np.array([factors.meridional_scale, factors.parallel_scale], dtype=float)
+        scale = float(scales[np.argmax(np.abs(scales - 1.0))])
+        convergence = float(factors.meridian_convergence)
     except ParameterError:
         raise
     except Exception:  # noqa: BLE001 - no scale to check (custom CRS): accept
         return
+    if np.isfinite(convergence) and abs(convergence) > 3.0:
+        import warnings
+
+        from .errors import IlacWarning
+
+        warnings.warn(f"crs: azimuths are taken from grid north, and in {crs} grid north is "
+                      f"{convergence:.1f} deg from true north at the sites; the sites' UTM "
+                      f"zone ({local_utm_crs([lon], [lat])}) keeps that under 3 deg",
+                      IlacWarning, stacklevel=3)
     if np.isfinite(scale) and abs(scale - 1.0) > 0.01:
         raise ParameterError(
             f"crs: {crs} stretches lengths by {scale:.3g}x at the sites (lat {lat:.2f}); "

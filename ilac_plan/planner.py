@@ -305,6 +305,20 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
     chosen = parse_formats(formats)
     if stream is None:
         stream = True
+    from pathlib import Path
+
+    from .errors import ParameterError
+    from .exports import FORMATS
+
+    out = Path(out_dir).resolve()
+    will_write = {f for k in chosen for f in FORMATS[k][0]} | {"manifest.json", "scenario.toml"}
+    if inputs.scenario is None:
+        will_write.add("sites.csv")
+    for src in inputs.sources:        # refuse before planning, not after
+        path = Path(src["path"])
+        if path.parent == out and path.name in will_write:
+            raise ParameterError(f"--out: this run would overwrite its own input {str(path)!r}; "
+                                 "choose another output folder")
 
     def fill(stage):
         if stream:

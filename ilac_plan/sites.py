@@ -55,6 +55,8 @@ NOT_MODELLED = ("tilt_deg", "electrical_tilt_deg", "band", "carrier_hz")
 #: EIRP given with power and gain must agree to within this. [dB]
 EIRP_TOLERANCE_DB = 0.5
 MAX_PROBLEMS = 20
+#: ``column_map`` target that drops a column (``--column-map "Cell Name=-"``).
+DROP = "-"
 
 
 def _names(canonical, *aliases):
@@ -95,14 +97,15 @@ ALIASES = {
     **_names("power_dbm", "power", "tx_power", "tx_power_dbm", "txpower", "txpower_dbm",
              "transmit_power", "transmit_power_dbm", "p_dbm", "output_power",
              "output_power_dbm", "max_power", "max_power_dbm", "max_tx_power_dbm",
-             "pwr_dbm", "cell_power_dbm"),
+             "pwr_dbm", "cell_power_dbm", "max_tx_power", "cell_power", "pwr"),
     **_names("eirp_dbm", "eirp", "eirp_dbm_", "max_eirp_dbm"),
     **_names("gain_dbi", "gain", "gain_db", "antenna_gain", "antenna_gain_dbi",
              "antenna_gain_db", "ant_gain", "ant_gain_dbi", "ant_gain_db"),
     **_names("n_antennas", "antennas", "num_antennas", "number_of_antennas", "n_ant", "nant",
              "antenna_count", "n_antenna", "ports", "n_ports", "num_ports", "antenna_ports",
              "number_of_ports", "trx", "n_trx", "num_trx", "trx_count", "number_of_trx",
-             "tx_antennas", "n_tx", "ntx"),
+             "tx_antennas", "n_tx", "ntx", "number_of_tx", "num_tx", "no_of_antennas",
+             "antennas_tx", "number_of_antenna_ports"),
     **_names("spacing_m", "spacing", "antenna_spacing", "antenna_spacing_m", "d_a_m"),
     **_names("ue_power_dbm", "ue_power", "ue_tx_power_dbm"),
     **_names("band", "frequency_band", "freq_band", "nr_band", "lte_band", "band_name"),
@@ -134,6 +137,20 @@ CONVERSIONS = {
     "dbd": lambda v: v + 2.15, "khz": lambda v: v * 1e3, "mhz": lambda v: v * 1e6,
     "ghz": lambda v: v * 1e9, "rad": np.rad2deg,
 }
+
+
+def _unit_conversion(key, target):
+    """The conversion a header's unit word asks for, given its column (or an error)."""
+    words = key.split("_")
+    unit = next((w for w in words[1:] if w in UNITS), None)
+    want = COLUMN_UNITS.get(target)
+    if unit is None or want is None:
+        return None
+    have, conversion = UNITS[unit]
+    if have != want:
+        raise ParameterError(f"sites: a header in {unit} cannot be {target} (in {want}); "
+                             "rename it with --column-map or convert it")
+    return conversion
 
 
 def _lookup(key):
@@ -207,14 +224,25 @@ def normalise_columns(df, column_map=None):
     column_map = dict(column_map or {})
     known = set(NUMERIC) | set(TEXT)
     for old, new in column_map.items():
-        if new not in known:
+        if new not in known and new != DROP:
             raise ParameterError(f"column_map: {old!r} -> {new!r}: unknown column (allowed: "
-                                 f"{', '.join(sorted(known))})")
+                                 f"{', '.join(sorted(known))}, or - to ignore the column)")
     by_norm = {normalise_header(k): v for k, v in column_map.items()}
     renamed, convert = {}, dict(df.attrs.get("unit_conversions", {}))
+    drop = []
     for col in df.columns:
         key = normalise_header(col)
         target = column_map.get(col) or by_norm.get(key)
+        if target == DROP:
+            drop.append(col)
+            continue
+        if target is not None:
+            try:
+                conversion = _unit_conversion(key, target)
+            except ParameterError as exc:
+                raise ParameterError(f"{exc} (column {col!r})") from None
+            if conversion is not None:
+                convert[target] = conversion
         if target is None:
             try:
                 target, conversion = _lookup(key)
@@ -227,7 +255,8 @@ def normalise_columns(df, column_map=None):
         if target in renamed.values():
             first = next(k for k, v in renamed.items() if v == target)
             raise ParameterError(f"sites: columns {first!r} and {col!r} both mean {target}; "
-                                 "keep one (or rename one with column_map / --column-map)")
+                                 f"keep one, or ignore the other with --column-map "
+                                 f"\"{col}=-\" (column_map {{{col!r}: '-'}})")
         if target != col:
             renamed[col] = target
     clash = [c for c in renamed.values() if c in df.columns and c not in renamed]
@@ -235,7 +264,7 @@ def normalise_columns(df, column_map=None):
         other = next(k for k, v in renamed.items() if v == clash[0])
         raise ParameterError(f"sites: columns {clash[0]!r} and {other!r} both mean "
                              f"{clash[0]}; keep one")
-    out = df.rename(columns=renamed)
+    out = df.drop(columns=drop).rename(columns=renamed)
     out.attrs["unit_conversions"] = convert     # applied by validate_sites, after parsing
     return out, renamed
 
@@ -247,7 +276,9 @@ def _numbers(series, decimal_comma=False):
         return values, np.isnan(values)
     text = series.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
-    if decimal_comma:
+    if decimal_comma:          # 1.234,5 -> 1234.5 (a dot is a thousands separator there)
+        text = text.str.replace(r"^(-?\d{1,3}(?:\.\d{3})+)(?=,|$)",
+                                lambda m: m.group(1).replace(".", ""), regex=True)
         text = text.str.replace(",", ".", regex=False)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return values, empty
@@ -309,7 +340,11 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
     problems = []            # (row, column, message)
     for col in ("cell_id", "site_id"):
         if col in cols:
-            text = out[col].astype("string").str.strip()
+            values = out[col]
+            if pd.api.types.is_float_dtype(values.dtype) and \
+                    np.all(np.isnan(values) | (values == np.round(values))):
+                values = values.astype("Int64")       # 1.0 from a float column is "1"
+            text = values.astype("string").str.strip()
             empty = (text.isna() | (text == "")).to_numpy()
             for i in np.flatnonzero(empty)[:MAX_PROBLEMS]:
                 problems.append((i, col, "must not be empty"))
@@ -349,6 +384,11 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
             problems.append((i, col, f"must be {kind} in [{low:g}, {high:g}]; got "
                                      f"{values[i]:g}"))
         out[col] = values
+    if "site_id" in cols and "cell_id" in cols and out["cell_id"].duplicated().any() and \
+            not out.duplicated(["site_id", "cell_id"]).any():
+        out["cell_id"] = out["site_id"].astype(str) + "_" + out["cell_id"].astype(str)
+        notes.append("cell ids repeat across sites (sector numbers): cell ids made from the "
+                     f"site id and them ({out['cell_id'].iloc[0]}, ...)")
     dup = out["cell_id"].duplicated(keep="first").to_numpy()
     for i in np.flatnonzero(dup)[:MAX_PROBLEMS]:
         problems.append((i, "cell_id", f"duplicate {out['cell_id'].iloc[i]!r}"))
@@ -460,6 +500,8 @@ def project_sites(df, crs=None, source_crs=None):
     crs : str or None
         The CRS of ``x_m``/``y_m`` (None for a table in metres without a CRS).
     """
+    if "lon_deg" in df.columns and "x_m" in df.columns:
+        df = _reconcile_positions(df, crs or source_crs)
     if "lon_deg" in df.columns and "x_m" not in df.columns:
         crs = crs or local_utm_crs(df["lon_deg"], df["lat_deg"])
         from .inputs import check_projected_crs
@@ -482,6 +524,27 @@ def project_sites(df, crs=None, source_crs=None):
         raise ParameterError(f"sites: some positions cannot be expressed in {crs} (outside "
                              "its area of use); choose a CRS that covers the sites")
     return out, crs
+
+
+def _reconcile_positions(df, xy_crs):
+    """A table with both lon/lat and x/y: lon/lat define the positions; x/y are checked
+    against them in their CRS (when one is known) and then dropped."""
+    if xy_crs:
+        x, y = _transformer("EPSG:4326", xy_crs).transform(df["lon_deg"].to_numpy(),
+                                                           df["lat_deg"].to_numpy())
+        off = np.hypot(np.asarray(x) - df["x_m"].to_numpy(), np.asarray(y) - df["y_m"].to_numpy())
+        bad = np.flatnonzero(~(off <= 1.0))
+        if bad.size:
+            i = int(bad[0])
+            raise ParameterError(
+                f"sites: x_m/y_m and lon_deg/lat_deg disagree by {off[i]:.4g} m in {xy_crs} "
+                f"(row {i}, cell_id {df['cell_id'].iloc[i]!r}, and {bad.size - 1} more); the x/y "
+                "columns are in another CRS: drop them (--column-map \"X=-\") or give theirs")
+    else:
+        warnings.warn("sites: both lon/lat and x/y columns, and no CRS for x/y: positions "
+                      "from lon/lat (give --crs to check x/y against them)", IlacWarning,
+                      stacklevel=3)
+    return df.drop(columns=["x_m", "y_m"])
 
 
 def to_lonlat(crs):
@@ -530,7 +593,7 @@ def sniff_csv(text):
     decimal_comma = False
     if best != ",":
         body = "\n".join(lines[1:])
-        decimal_comma = bool(re.search(r"(?:^|[%s])\s*-?\d+,\d+\s*(?:[%s]|$)"
+        decimal_comma = bool(re.search(r"(?:^|[%s])\s*-?\d+(?:\.\d{3})*,\d+\s*(?:[%s]|$)"
                                        % (re.escape(best), re.escape(best)), body, re.M))
     return best, decimal_comma
 
@@ -581,6 +644,7 @@ def read_table(path, *, encoding=None, layer=None):
         except ImportError:
             raise ParameterError(f"{suffix} site layers need pyogrio and geopandas: pip "
                                  "install 'ilac-plan[geo]'") from None
+        layer = _single_layer(path, layer, "--sites-layer")
         try:
             gdf = pyogrio.read_dataframe(path, layer=layer)
         except Exception as exc:  # noqa: BLE001 - pyogrio's DataSourceError and friends
@@ -593,6 +657,16 @@ def read_table(path, *, encoding=None, layer=None):
         raise ParameterError(f"sites: {path.name} is not a text table (binary data; give "
                              "--encoding for UTF-16 without a byte-order mark)")
     delimiter, info["decimal_comma"] = sniff_csv(text)
+    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")],
+                             delimiter=delimiter))
+    seen = {}
+    for h in header:
+        key = normalise_header(h)
+        if key and key in seen:
+            raise ParameterError(f"sites: {path.name}: the header {h!r} appears twice (columns "
+                                 f"{seen[key] + 1} and {header.index(h, seen[key] + 1) + 1}); "
+                                 "keep one")
+        seen.setdefault(key, header.index(h))
     try:
         table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
                             skipinitialspace=True, engine="c", keep_default_na=False,
@@ -601,6 +675,30 @@ def read_table(path, *, encoding=None, layer=None):
         raise ParameterError(f"sites: cannot read {path.name}: "
                              f"{' '.join(str(exc).split())}") from None
     return table, info
+
+
+def _safe_lookup(key):
+    try:
+        return _lookup(key)[0]
+    except ParameterError:
+        return None
+
+
+def _single_layer(path, layer, option):
+    """The layer to read: ``layer``, or the only one; several without a choice: an error."""
+    if layer is not None:
+        return layer
+    try:
+        import pyogrio
+
+        layers = pyogrio.list_layers(path)
+    except Exception:  # noqa: BLE001 - the read reports unreadable files
+        return None
+    if len(layers) > 1:
+        names = ", ".join(str(n) for n in layers[:, 0])
+        raise ParameterError(f"{path.name} has {len(layers)} layers ({names}); choose one "
+                             f"with {option}")
+    return None
 
 
 def _points(gdf, path, info):
@@ -613,6 +711,18 @@ def _points(gdf, path, info):
         raise ParameterError(f"sites: {path.name}: a site layer must hold points; got "
                              f"{', '.join(sorted(kinds)) or 'empty geometries'}")
     table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    position = [c for c in table.columns
+                if _safe_lookup(normalise_header(c)) in ("x_m", "y_m", "lon_deg", "lat_deg")]
+    if position:       # the layer's geometry is the position; attribute copies are not
+        warnings.warn(f"sites: {path.name}: position columns {', '.join(map(str, position))} "
+                      "ignored: the layer's point geometry is the position", IlacWarning,
+                      stacklevel=3)
+        table = table.drop(columns=position)
+    if info["kind"] in ("kml", "kmz"):      # KML always has Name and Description
+        for c in ("Name", "Description"):
+            if c in table.columns and (table[c].isna() | (table[c].astype(str).str.strip() ==
+                                                          "")).all():
+                table = table.drop(columns=c)
     crs = gdf.crs
     xy = np.column_stack([geom.x.to_numpy(), geom.y.to_numpy()])
     if crs is None:       # no CRS: degrees if the numbers can be degrees (GeoJSON)

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 import ilac_plan as ip
-from ilac_plan.errors import ParameterError
+from ilac_plan.errors import IlacWarning, ParameterError
 from ilac_plan.model import LogDistanceTerm, PathLossModel
 from ilac_plan.scenario import load_scenario, parse_scenario
 
@@ -260,3 +260,110 @@ def test_scenario_files_are_utf8_whatever_the_locale(tmp_path):
     (tmp_path / "s.toml").write_bytes('name = "Łódź centrum"\n[grid]\nresolution_m = 50\n'
                                       .encode("utf-8"))
     assert load_scenario(tmp_path / "s.toml").name == "Łódź centrum"
+
+
+# -- found by a second review: operator exports and CRSs ----------------------------------
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_lonlat_and_xy_in_one_table_are_checked_against_each_other(tmp_path):
+    import pyproj
+
+    lon, lat = 13.40, 52.52
+    x, y = pyproj.Transformer.from_crs(4326, 25832, always_xy=True).transform(lon, lat)
+    p = _write(tmp_path, "both.csv", f"cell,lon,lat,x,y,azimuth,antennas,power\n"
+                                     f"A,{lon},{lat},{x},{y},90,8,20\n")
+    with pytest.raises(ParameterError, match="disagree by .* m in EPSG:25833"):
+        ip.read_sites(p, crs="EPSG:25833")
+    ok = ip.read_sites(p, crs="EPSG:25832")
+    assert abs(ok.x_m[0] - x) < 1e-6
+    with pytest.warns(IlacWarning, match="positions from lon/lat"):
+        assert ip.read_sites(p).attrs["crs"] == "EPSG:32633"
+
+
+def test_a_point_layers_geometry_wins_over_its_position_columns(tmp_path):
+    import geopandas as gpd
+
+    cells = gpd.read_file(DATA / "network.gpkg")
+    cells["X"], cells["Y"] = 1.0, 2.0          # stale attribute copies
+    cells.to_file(tmp_path / "p.gpkg")
+    with pytest.warns(IlacWarning, match="position columns X, Y ignored"):
+        got = ip.read_sites(tmp_path / "p.gpkg")
+    ref = ip.read_sites(DATA / "network.gpkg")
+    np.testing.assert_allclose(got.x_m, ref.x_m)
+
+
+@pytest.mark.parametrize("crs,pattern", [
+    ("EPSG:2065", "axes"),                          # S-JTSK (Ferro) / Krovak: south/west
+    ("EPSG:6933", "stretches lengths by"),          # equal-area: areal scale 1, not lengths
+])
+def test_crs_that_mirror_or_stretch_are_refused(crs, pattern):
+    with pytest.raises(ParameterError, match=pattern):
+        ip.plan(ip.read_sites(DATA / "network_cp1252.csv", crs=crs), resolution_m=50.0)
+
+
+def test_column_map_keeps_the_unit_of_the_header(tmp_path):
+    p = _write(tmp_path, "w.csv", "cell,x,y,azimuth,antennas,Max Tx Power (W)\nA,0,0,90,8,0.2\n")
+    assert ip.read_sites(p).power_dbm[0] == pytest.approx(23.0103, abs=1e-4)
+    df = ip.read_sites(p, column_map={"Max Tx Power (W)": "power_dbm"})
+    assert df.power_dbm[0] == pytest.approx(23.0103, abs=1e-4)
+
+
+def test_thousands_separators_in_decimal_comma_files(tmp_path):
+    p = _write(tmp_path, "t.csv", "cell;x;y;azimuth;antennas;Tx Power (mW);Carrier (MHz)\n"
+                                  "A;1.500,5;0;90;8;1.995;3.500\n")
+    df = ip.read_sites(p)
+    assert df.x_m[0] == 1500.5 and df.carrier_hz[0] == 3.5e9
+    assert df.power_dbm[0] == pytest.approx(10 * np.log10(1995))
+
+
+def test_extra_id_columns_can_be_ignored_and_sector_numbers_combine(tmp_path):
+    p = _write(tmp_path, "ids.csv", "Cell Name,Cell ID,x,y,azimuth,antennas,power\n"
+                                    "A1,101,0,0,90,8,20\nA2,102,0,0,210,8,20\n")
+    with pytest.raises(ParameterError, match=r'--column-map "Cell ID=-"'):
+        ip.read_sites(p)
+    assert list(ip.read_sites(p, column_map={"Cell ID": "-"}).cell_id) == ["A1", "A2"]
+    q = _write(tmp_path, "sec.csv", "eNodeB Name,Sector,x,y,azimuth,antennas,power\n"
+                                    "S1,1,0,0,0,8,20\nS1,2,0,0,120,8,20\nS2,1,500,0,0,8,20\n")
+    with pytest.warns(IlacWarning, match="sector numbers"):
+        assert list(ip.read_sites(q).cell_id) == ["S1_1", "S1_2", "S2_1"]
+
+
+def test_a_repeated_header_is_refused(tmp_path):
+    p = _write(tmp_path, "d.csv", "cell,x,y,Azimuth(°),Azimuth(°),antennas,power\n"
+                                  "A,0,0,90,100,8,20\n")
+    with pytest.raises(ParameterError, match=r"the header 'Azimuth\(°\)' appears twice"):
+        ip.read_sites(p)
+
+
+def test_multi_layer_files_need_a_layer(tmp_path):
+    import geopandas as gpd
+
+    area = gpd.read_file(DATA / "area_25833.gpkg")
+    area.to_file(tmp_path / "two.gpkg", layer="a")
+    area.to_file(tmp_path / "two.gpkg", layer="b")
+    with pytest.raises(ParameterError, match=r"has 2 layers \(a, b\); choose one with "
+                                             "--area-layer"):
+        ip.read_area(str(tmp_path / "two.gpkg"))
+    assert ip.read_area(str(tmp_path / "two.gpkg"), layer="b").area > 0
+
+
+def test_float_id_columns_read_as_integers(tmp_path):
+    pytest.importorskip("pyarrow")
+    pd.DataFrame({"cell_id": [1.0, 2.0], "x_m": [0.0, 400.0], "y_m": [0.0, 0.0],
+                  "azimuth_deg": [90.0, 270.0], "n_antennas": [8, 8],
+                  "power_dbm": [20.0, 20.0]}).to_parquet(tmp_path / "f.parquet")
+    assert list(ip.read_sites(tmp_path / "f.parquet").cell_id) == ["1", "2"]
+
+
+def test_out_parents_are_created_and_a_named_run_keeps_its_name(tmp_path):
+    import json
+
+    out = tmp_path / "a" / "b" / "c"
+    res = _cli("--sites", str(DATA / "network.gpkg"), "--resolution-m", "50", "--formats",
+               "summary", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "manifest.json").read_text())["inputs"]["name"] == "network"
