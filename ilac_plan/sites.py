@@ -195,10 +195,11 @@ def normalise_header(name):
     return s
 
 
-def _where(df, i, source, line_offset):
+def _where(df, i, source, line_offset, line_numbers=None):
     cell = f" (cell_id {df['cell_id'].iloc[i]!r})" if "cell_id" in df.columns else ""
     if source:
-        return f"{source} line {i + line_offset}{cell}"
+        line = line_numbers[i] if line_numbers is not None else i + line_offset
+        return f"{source} line {line}{cell}"
     return f"row {i}{cell}"
 
 
@@ -290,7 +291,8 @@ def _shown(value):
     return repr(value) if isinstance(value, str) else f"{value:g}"
 
 
-def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=None):
+def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=None,
+                   line_numbers=None):
     """Check a site table and return a clean copy (numbers as float, ids as strings).
 
     Parameters
@@ -303,6 +305,8 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
         Numbers written with a decimal comma (``13,38``).
     line_offset : int
         File line of row 0.
+    line_numbers : array of int, optional
+        File line of each row (overrides ``line_offset``).
     warn : bool, optional
         Warn about unused columns, made-up ids and unmodelled tilt (default: unless the
         table was validated already).
@@ -355,7 +359,8 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
         notes.append("no cell id column: cell ids made from the site id and the sector "
                      f"index ({out['cell_id'].iloc[0]}, ...)")
     elif "cell_id" not in cols:
-        out.insert(0, "cell_id", [f"L{i + line_offset}" if source else f"R{i}"
+        lines = line_numbers if line_numbers is not None else np.arange(len(out)) + line_offset
+        out.insert(0, "cell_id", [f"L{lines[i]}" if source else f"R{i}"
                                   for i in range(len(out))])
         notes.append("no cell or site id column: cell ids made from the "
                      f"{'file line' if source else 'row'} numbers ({out['cell_id'].iloc[0]}, "
@@ -404,7 +409,7 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
     if problems:
         problems.sort(key=lambda p: (p[0], p[1]))
         n = len(problems)
-        shown = [f"{_where(out, i, source, line_offset)}, column {c}: {m}"
+        shown = [f"{_where(out, i, source, line_offset, line_numbers)}, column {c}: {m}"
                  for i, c, m in problems[:MAX_PROBLEMS]]
         head = "sites: " if n == 1 else f"sites{where}: {n}{'+' if n >= MAX_PROBLEMS else ''} " \
             "problems: "
@@ -611,17 +616,29 @@ def read_table(path, *, encoding=None, layer=None):
     path = Path(path)
     suffix = path.suffix.lower()
     info = {"decimal_comma": False, "encoding": None, "source_crs": None, "line_offset": 2,
-            "kind": suffix.lstrip(".") or "csv"}
+            "line_numbers": None, "kind": suffix.lstrip(".") or "csv"}
     if suffix in (".xlsx", ".xlsm", ".xls"):
         try:
-            table = pd.read_excel(path, sheet_name=layer or 0, dtype=object)
+            raw = pd.read_excel(path, sheet_name=layer or 0, dtype=object, header=None)
         except ImportError:
             raise ParameterError("Excel site tables need openpyxl: pip install "
                                  "'ilac-plan[excel]'") from None
         except Exception as exc:  # noqa: BLE001 - zip, XML and openpyxl errors alike
             raise ParameterError(f"sites: cannot read {path.name}: "
                                  f"{' '.join(str(exc).split())}") from None
-        return table, info
+        raw = raw.dropna(how="all")
+        if raw.empty:
+            raise ParameterError(f"sites: {path.name}: the sheet is empty")
+        records = [["" if pd.isna(v) else str(v) for v in row] for row in raw.to_numpy()]
+        h = _header_row(records)
+        header = [str(v).strip() for v in records[h]]
+        _check_header(header, path.name)
+        table = raw.iloc[h + 1:].copy()
+        table.columns = [c or f"column {k + 1}" for k, c in enumerate(header)]
+        table = table.loc[:, [c for c in table.columns if not c.startswith("column ") or
+                              table[c].notna().any()]]
+        info["line_numbers"] = raw.index.to_numpy()[h + 1:] + 1     # the sheet's row numbers
+        return table.reset_index(drop=True), info
     if suffix in (".parquet", ".pq", ".geoparquet"):
         try:
             import pyarrow.parquet as pq
@@ -656,25 +673,73 @@ def read_table(path, *, encoding=None, layer=None):
     if "\x00" in text:
         raise ParameterError(f"sites: {path.name} is not a text table (binary data; give "
                              "--encoding for UTF-16 without a byte-order mark)")
-    delimiter, info["decimal_comma"] = sniff_csv(text)
-    header = next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")],
-                             delimiter=delimiter))
+    table, info["line_numbers"], info["decimal_comma"] = _read_csv_text(text, path.name)
+    return table, info
+
+
+def _header_row(records, limit=20):
+    """Index of the header among the first records: the first that names at least three
+    known columns (title rows above it are skipped), else 0."""
+    for k, rec in enumerate(records[:limit]):
+        known = sum(_safe_lookup(normalise_header(f)) is not None for f in rec if f.strip())
+        if known >= 3:
+            return k
+    return 0
+
+
+def _check_header(header, name):
     seen = {}
-    for h in header:
+    for k, h in enumerate(header):
         key = normalise_header(h)
         if key and key in seen:
-            raise ParameterError(f"sites: {path.name}: the header {h!r} appears twice (columns "
-                                 f"{seen[key] + 1} and {header.index(h, seen[key] + 1) + 1}); "
-                                 "keep one")
-        seen.setdefault(key, header.index(h))
+            raise ParameterError(f"sites: {name}: the header {h!r} appears twice (columns "
+                                 f"{seen[key] + 1} and {k + 1}); keep one")
+        seen.setdefault(key, k)
+
+
+def _read_csv_text(text, name):
+    """A CSV table with the file line of every row (blank lines, quoted line breaks, a
+    ``sep=`` line and title rows above the header taken into account)."""
+    text = text.lstrip("\ufeff")
+    first, _, rest = text.partition("\n")
+    offset = 0
+    match = re.fullmatch(r"\s*sep=(.)\s*", first.rstrip("\r"))
+    if match:                                   # Excel's delimiter hint
+        delimiter, text, offset = match.group(1), rest, 1
+        _, decimal_comma = sniff_csv(text) if text.strip() else (delimiter, False)
+    else:
+        delimiter, decimal_comma = sniff_csv(text)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True,
+                        strict=True)
+    records, lines = [], []
+    previous = 0
     try:
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
-                            skipinitialspace=True, engine="c", keep_default_na=False,
-                            na_values=[])
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ParameterError(f"sites: cannot read {path.name}: "
-                             f"{' '.join(str(exc).split())}") from None
-    return table, info
+        for rec in reader:
+            start, previous = previous + 1, reader.line_num
+            if rec and any(f.strip() for f in rec):
+                records.append(rec)
+                lines.append(start + offset)
+    except csv.Error as exc:
+        raise ParameterError(f"sites: cannot read {name}: line {reader.line_num + offset}: "
+                             f"{exc}") from None
+    if not records:
+        raise ParameterError(f"sites: {name} is empty")
+    h = _header_row(records)
+    header = [f.strip() for f in records[h]]
+    while header and not header[-1]:            # trailing empty header fields
+        header.pop()
+    _check_header(header, name)
+    rows = []
+    for rec, line in zip(records[h + 1:], lines[h + 1:]):
+        if len(rec) > len(header) and any(f.strip() for f in rec[len(header):]):
+            raise ParameterError(f"sites: {name} line {line}: {len(rec)} fields, but the "
+                                 f"header has {len(header)}")
+        rows.append((rec + [""] * len(header))[:len(header)])
+    if not header:
+        raise ParameterError(f"sites: {name}: no header row")
+    table = pd.DataFrame(rows, columns=[h_ or f"column {k + 1}" for k, h_ in enumerate(header)],
+                         dtype=object)
+    return table, np.asarray(lines[h + 1:], dtype=np.int64), decimal_comma
 
 
 def _safe_lookup(key):
@@ -787,7 +852,8 @@ def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
     raw, info = read_table(path, encoding=encoding, layer=layer)
     raw, renamed = normalise_columns(raw, column_map)
     df = validate_sites(raw, source=path.name, decimal_comma=info["decimal_comma"],
-                        line_offset=info["line_offset"], warn=True)
+                        line_offset=info["line_offset"], warn=True,
+                        line_numbers=info["line_numbers"])
     if crs is not None:
         from .inputs import _centre_lonlat, check_projected_crs
 

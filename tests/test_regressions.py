@@ -367,3 +367,25 @@ def test_out_parents_are_created_and_a_named_run_keeps_its_name(tmp_path):
                "summary", "--out", str(out))
     assert res.exit_code == 0, res.output
     assert json.loads((out / "manifest.json").read_text())["inputs"]["name"] == "network"
+
+
+def test_csv_line_numbers_count_blank_lines_and_quoted_breaks(tmp_path):
+    p = _write(tmp_path, "b.csv", 'cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm,note\n\n'
+                                  'A,0,0,90,8,20,"two\nlines"\n\nB,0,0,400,8,20,x\n')
+    with pytest.raises(ParameterError, match=r"b.csv line 6 \(cell_id 'B'\), column "
+                                             "azimuth_deg"):
+        ip.read_sites(p)
+
+
+def test_title_rows_and_excel_sep_lines_before_the_header(tmp_path):
+    p = _write(tmp_path, "t.csv", "sep=;\nNetwork export 2026-12-01;;;;;\n;;;;;\n"
+                                  "Cell;X;Y;Azimuth;Antennas;Power\nA;0;0;90;8;20\n"
+                                  "B;5;0;90;8;x\n")
+    with pytest.raises(ParameterError, match=r"t.csv line 6 \(cell_id 'B'\), column power_dbm"):
+        ip.read_sites(p)
+    pd.DataFrame([["Export of the RAN planning tool", None, None, None, None, None],
+                  [None] * 6,
+                  ["Cell", "X", "Y", "Azimuth", "Antennas", "Power"],
+                  ["A", 0, 0, 90, 8, 20], ["B", 400, 0, 270, 8, 20]]).to_excel(
+        tmp_path / "t.xlsx", index=False, header=False)
+    assert list(ip.read_sites(tmp_path / "t.xlsx").cell_id) == ["A", "B"]
