@@ -2,7 +2,7 @@
 
 The analytical model of Gao et al., "On the performance of an integrated
 communication and localization system: an analytical framework", IEEE TVT 2024
-(doi:10.1109/TVT.2024.3364257), with the corrections of its errata, evaluated by a
+(doi:10.1109/TVT.2024.3364257), with the typos of its printed theorems corrected (docs/model.md), evaluated by a
 multi-threaded Cython kernel.
 
 Submodules

@@ -33,7 +33,7 @@ _RANGES = {
 class RadioParams:
     """Radio parameters shared by every link of a scenario.
 
-    The defaults are the paper's simulation settings (Sec. IV-A and ``conventions.md``).
+    The defaults are the paper's simulation settings (Sec. IV-A; docs/model.md, "Conventions that reproduce the paper").
 
     Parameters
     ----------

@@ -10,7 +10,7 @@ split of the resource between communication and localization:
 
 Capacity is Eq. (1) at the best integer pilot length (or Eq. (18) with
 ``closed_form=True``), the CRB is Eq. (7), both computed on the kernel. The readings of
-``conventions.md`` apply: the SNR of a curve is :math:`\\rho_{dl}\\beta` per antenna, the
+docs/model.md ("Conventions that reproduce the paper") apply: the SNR of a curve is :math:`\\rho_{dl}\\beta` per antenna, the
 CRB SNR :math:`\\gamma` equals it, and the distance comes from free-space path loss.
 """
 
@@ -24,7 +24,7 @@ from .model.capacity import capacity_closed_form
 from .model.linkbudget import distance_for_path_gain_m, free_space_path_gain, linear_to_db
 from .radio import RadioParams
 
-#: Column order of the ``tradeoff`` CSV (contract, see DESIGN.md).
+#: Column order of the ``tradeoff`` CSV (documented in README.md; other tools read it).
 TRADEOFF_COLUMNS = (
     "scheme", "n_antennas", "snr_db", "loc_symbols", "loc_bandwidth_hz",
     "capacity_bps", "crb_m2", "capacity_loss_bps", "crb_loss",

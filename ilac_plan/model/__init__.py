@@ -3,7 +3,7 @@
 Modules follow the paper: :mod:`~ilac_plan.model.linkbudget` (Sec. II),
 :mod:`~ilac_plan.model.capacity` (Eqs. 1, 15-18), :mod:`~ilac_plan.model.crb`
 (Eqs. 3-7) and :mod:`~ilac_plan.model.losses` (Definitions 1-4, Theorems 1-2 as
-corrected in the errata). This is the reference that the kernel is tested against.
+corrected; docs/model.md lists the corrections). This is the reference that the kernel is tested against.
 """
 
 from .capacity import (

@@ -2,9 +2,9 @@
 
 All equations are evaluated in nats (natural log), as in the paper; the public
 functions return bit/s by default (``unit="bit"``) because the paper's Mbit/s figures
-are log2 (``errata.md`` section 0, caveat 3).
+are log2 (docs/model.md, "Capacity").
 
-Notation (Appendix A of the paper, ``errata.md``):
+Notation (Appendix A of the paper; docs/model.md, "Capacity"):
 
 .. math::
 
@@ -148,7 +148,7 @@ def best_pilot_capacity(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, snr
                         n_symbols=200, unit="bit"):
     """Eq. (1) at the best integer pilot length :math:`1 \\le \\tau_P < \\tau_C`.
 
-    This is the *exact* capacity of the trade-off curves (``conventions.md``). It is
+    This is the *exact* capacity of the trade-off curves (docs/model.md, "Conventions that reproduce the paper"). It is
     found by brute force over every integer pilot length, which makes this the
     readable reference for the kernel's faster search.
 
@@ -206,7 +206,7 @@ def capacity_bound(bandwidth_hz, n_comm_symbols, n_pilot_symbols, *, n_antennas,
         - \\tau_P\\Lambda + \\frac{N_T\\varepsilon}{\\alpha}\\right)
 
     The paper prints "≅"; it is a true lower bound for every real
-    :math:`0 < \\tau_P \\le \\tau_C` (``errata.md`` section 0).
+    :math:`0 < \\tau_P \\le \\tau_C` (docs/model.md, "Capacity").
 
     Parameters
     ----------
@@ -269,7 +269,7 @@ def capacity_closed_form(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, sn
 
     Only the branch :math:`\\tau_C\\Lambda \\ge b^2` (that is :math:`\\tilde\\tau_P \\le \\tau_C`)
     is meaningful; below it the best value of Eq. (16) is 0 and so is this function
-    (``errata.md`` section 0, caveat 1).
+    (docs/model.md, "Capacity").
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Cramer-Rao bounds of joint ToA + AoA positioning from one gNB, Eqs. (3)-(7).
 
 The UE is at distance :math:`r = c t` and angle :math:`\\theta` off the broadside of the
-gNB's uniform linear array (``errata.md`` section 4: :math:`CRB_\\theta` blows up at
+gNB's uniform linear array (docs/model.md, "Positioning bound": :math:`CRB_\\theta` blows up at
 :math:`\\theta = 90°`, so :math:`\\theta` is measured from broadside, not from the array
 axis). The position is :math:`(x_0 + r\\cos\\theta, y_0 + r\\sin\\theta)` (Eq. 2).
 
@@ -47,7 +47,7 @@ def crb_aoa(theta_rad, *, n_antennas, snr, n_loc_symbols, wavelength_m, spacing_
         N_T(N_T-1)(2N_T-1)\\tau_L}
 
     :math:`d_A` is the antenna spacing in metres (the paper's :math:`d_\\lambda`,
-    ``errata.md`` section 4).
+    docs/model.md, "Positioning bound").
 
     Parameters
     ----------

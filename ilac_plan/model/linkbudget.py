@@ -176,7 +176,7 @@ def free_space_path_loss_db(distance_m, carrier_hz):
 def distance_for_path_gain_m(path_gain, carrier_hz):
     """Distance at which free space gives a path gain, :math:`r = \\lambda / (4\\pi\\sqrt{\\beta})`.
 
-    This is how the paper turns a curve's SNR into a distance (``conventions.md``).
+    This is how the paper turns a curve's SNR into a distance (docs/model.md, "Conventions that reproduce the paper").
 
     Parameters
     ----------

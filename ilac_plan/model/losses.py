@@ -9,7 +9,7 @@ Definitions (computed directly from Eq. 1 or Eq. 18 and from Eq. 7):
 
 with :math:`\\tau_C = \\tau_T - \\tau_L` and :math:`B_C = B - B_L`.
 
-Theorems (closed forms on Eq. 18, *as corrected* in ``errata.md``; the printed Eqs. 10,
+Theorems (closed forms on Eq. 18, *as corrected* in docs/model.md, "Corrections to the printed theorems"; the printed Eqs. 10,
 13, 14, 20 and 22 contain typos, and tests show that they disagree with the
 definitions):
 
@@ -249,7 +249,7 @@ def time_comm_symbols_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_antenn
         = \\frac{\\left(b + \\sqrt{(\\sqrt{\\tau_T\\Lambda} - b)^2 - \\tau_T L_C^t/B}\\right)^2}{\\Lambda}
 
     The printed Eq. (20) has a plus sign and a squared bracket under the root; with
-    them :math:`L_C^t = 0` does not return :math:`\\tau_C = \\tau_T` (``errata.md`` section 1).
+    them :math:`L_C^t = 0` does not return :math:`\\tau_C = \\tau_T` (docs/model.md, "Corrections to the printed theorems").
     The second, equivalent form is evaluated (it has no cancellation near the total).
 
     Parameters
@@ -288,7 +288,7 @@ def time_crb_loss_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_antennas, 
         (\\Lambda - 2K/\\sqrt{\\tau_T} - L_C^t/B)}}{\\Lambda}\\right)^2}
 
     The printed Eq. (10) has :math:`+2K/\\sqrt{\\tau_T}` and no division by :math:`\\Lambda`
-    (``errata.md`` section 1).
+    (docs/model.md, "Corrections to the printed theorems").
 
     Parameters
     ----------
@@ -355,7 +355,7 @@ def frequency_loc_bandwidth_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_
         + N_T\\varepsilon/\\alpha} = \\frac{L_C^f\\tau_T}{(\\sqrt{\\tau_T\\Lambda} - b)^2}
 
     The printed Eq. (14) has :math:`\\varepsilon` twice under the root and the printed
-    Eq. (22) lacks it in the last term (``errata.md`` section 2).
+    Eq. (22) lacks it in the last term (docs/model.md, "Corrections to the printed theorems").
 
     Parameters
     ----------
@@ -389,7 +389,7 @@ def frequency_crb_loss_closed_form(loc_bandwidth_hz, *, bandwidth_hz, distance_m
         L_L^f = \\frac{A + \\frac{3}{2B_L^2(1+\\varsigma)}}{A + \\frac{3}{2B^2(1+\\varsigma)}},\\qquad
         A = \\frac{3t^2\\lambda^2}{d_A^2\\cos^2\\theta(N_T-1)(2N_T-1)}
 
-    The factor is 12/8 = 3/2, not the printed 12/2 (``errata.md`` section 3). The SNR
+    The factor is 12/8 = 3/2, not the printed 12/2 (docs/model.md, "Corrections to the printed theorems"). The SNR
     and :math:`\\tau_T` cancel.
 
     Parameters
