@@ -102,7 +102,7 @@ class Link:
                       0.0, self.b, xtol=1e-9, rtol=1e-15)
 
 
-# -- the printed, uncorrected theorems (errata.md) -------------------------------------
+# -- the printed, uncorrected theorems (docs/model.md, "Corrections to the printed theorems") -------------------------------------
 def constants(link):
     delta = link.rho_dl * link.beta
     alpha = 1 + (link.n + 1) * delta

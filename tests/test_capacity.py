@@ -62,7 +62,7 @@ def test_eq18_is_the_maximum_of_eq16_and_eq17_its_argmax(snr_db, n, eps):
 
 
 def test_eq18_above_integer_optimum_when_pilot_below_one():
-    """errata.md section 0, caveat 2: N_T=8 at 30 dB, 63.19 vs 63.03 Mbit/s."""
+    """docs/model.md, "Capacity": N_T=8 at 30 dB, 63.19 vs 63.03 Mbit/s."""
     link = Link(30.0, 8)
     closed = float(cap.capacity_closed_form(20e6, 200, **link.link))
     exact, _ = cap.best_pilot_capacity(20e6, 200, **link.link)

@@ -102,7 +102,7 @@ def test_definitions_with_exact_capacity():
 
 
 def test_errata_table_values(paper_link):
-    """errata.md section 1 (15 dB, N_T = 8): tau_C and the CRB loss at 0.05/0.33/0.90."""
+    """The corrected Eqs. (20) and (10) (docs/model.md) at 15 dB, N_T = 8: tau_C and the CRB loss at 0.05/0.33/0.90."""
     total = paper_link.total()
     args = theorem_args(paper_link)
     expected = {0.05: (190.0793227719, 20.15991403), 0.33: (134.4777861742, 3.052399916),

@@ -1,6 +1,6 @@
 """The printed (uncorrected) Theorems 1 and 2 disagree with the definitions.
 
-These tests pin the typos documented in errata.md, so nobody "fixes" the code back to
+These tests pin the typos documented in docs/model.md, so nobody "fixes" the code back to
 the printed forms: each printed form is evaluated and shown to be far from the
 brute-force value, while the corrected form in ilac_plan matches it.
 """

@@ -65,14 +65,14 @@ def test_frequency_split_better_with_few_antennas(snr_db):
 
 def test_time_split_better_with_many_antennas_at_high_snr():
     assert _win_fraction(32, 30) < 0.01
-    # At 10 dB frequency still wins on most of the range (84 % in conventions.md).
+    # At 10 dB frequency still wins on most of the range (84 % of it, the paper's reading).
     assert 0.75 < _win_fraction(32, 10) < 0.95
     # N_T = 8 at 30 dB is mixed.
     assert 0.3 < _win_fraction(8, 30) < 0.7
 
 
 def test_time_split_crb_loss_nearly_independent_of_snr():
-    """conventions.md: at 5 % capacity loss, N_T = 8: TDD 13.07/13.03/13.02 dB, FDD 1.07/5.76/14.32."""
+    """docs/model.md, "Conventions": at 5 % capacity loss, N_T = 8: TDD 13.07/13.03/13.02 dB, FDD 1.07/5.76/14.32."""
     tdd, fdd = [], []
     for snr_db in (10, 20, 30):
         link = Link(snr_db, 8)
