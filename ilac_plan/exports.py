@@ -303,21 +303,15 @@ def write_rasters(result, folder, best_scheme_free=None):
 
 
 # -- vectors ---------------------------------------------------------------------------
-def _vector_frame(regions):
-    try:
-        import geopandas  # noqa: F401
-    except ImportError:
-        raise ParameterError("region files need geopandas and pyogrio: pip install "
-                             "'ilac-plan[geo]'") from None
-    return regions
-
-
 def write_regions(regions, folder, formats, crs, notes):
     """Write the region files of ``formats`` into ``folder``; return their names."""
     wanted = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
     if not wanted:
         return []
-    gdf = _vector_frame(regions).copy()
+    if not hasattr(regions, "to_file"):      # a DataFrame: geopandas is not installed
+        raise ParameterError("region files need geopandas and pyogrio: pip install "
+                             "'ilac-plan[geo]'")
+    gdf = regions.copy()
     for col in gdf.columns:     # JSON has no inf: infinite statistics become NULL (NaN)
         if col != gdf.geometry.name and pd.api.types.is_float_dtype(gdf[col]):
             gdf[col] = gdf[col].where(np.isfinite(gdf[col].to_numpy()), np.nan)
@@ -502,8 +496,6 @@ def _json_default(obj):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
     return repr(obj)
 
 

@@ -426,7 +426,3 @@ def file_source(role, path, crs=None):
     p = Path(path).resolve()
     return {"role": role, "path": str(p), "sha256": sha256_of(p), "crs": crs}
 
-
-def option_names():
-    """Names of the plan options, in order."""
-    return tuple(DEFAULTS)

@@ -18,12 +18,11 @@ Both sinks share everything else (statistics, the polygonizer of
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 
-from .coverage import INFEASIBLE
 from .errors import ParameterError
 
 #: The preview rasters (PNG, report) have at most this many pixels a side.
@@ -150,10 +149,11 @@ class PlanProducts:
     plan_time_s: float
     checkpoints: object = None
     sink: object = None
+    _geometries: dict = field(default=None, repr=False)
 
     def geometries(self, grid, n_classes):
         """The region of every class present (polygonized once, then cached)."""
-        if getattr(self, "_geometries", None) is None:
+        if self._geometries is None:
             self._geometries = self.sink.polygonize(grid, n_classes)
         return self._geometries
 
@@ -206,7 +206,3 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
                              f"{grid.resolution_m:g} m (use a finer resolution)")
     return PlanProducts(stats, preview, stats.n_points, time.perf_counter() - t0, store, sink)
 
-
-def class_names(schemes):
-    """Region classes: the schemes, then ``infeasible``."""
-    return list(schemes) + [INFEASIBLE]

@@ -14,12 +14,8 @@ from functools import cached_property
 import numpy as np
 
 from .grid import GridSpec, make_tiles  # noqa: F401 - re-exported
-from .inputs import DEFAULTS, PlanInputs
+from .inputs import PlanInputs
 
-#: Default limit on the number of grid pixels of one plan.
-MAX_POINTS = DEFAULTS["max_points"]
-ENGINE_KEYWORDS = ("n_threads", "engine", "n_workers", "scheduler", "checkpoint_dir",
-                   "progress")
 
 
 @dataclass(eq=False)
@@ -275,7 +271,7 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
                       products.checkpoints)
 
 
-def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False, **engine):
+def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False, **engine):
     """Plan ``inputs`` and write the outputs into ``out_dir`` (all or nothing).
 
     Parameters
@@ -299,17 +295,14 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
     notes : list of str
         What was not written, and why.
     """
-    from .exports import RasterWriter, parse_formats, staged, write_products, write_rasters
-    from .pipeline import MemorySink, RasterFileSink, execute
-
-    chosen = parse_formats(formats)
-    if stream is None:
-        stream = True
     from pathlib import Path
 
     from .errors import ParameterError
-    from .exports import FORMATS
+    from .exports import (FORMATS, RasterWriter, parse_formats, staged, write_products,
+                          write_rasters)
+    from .pipeline import MemorySink, RasterFileSink, execute
 
+    chosen = parse_formats(formats)
     out = Path(out_dir).resolve()
     will_write = {f for k in chosen for f in FORMATS[k][0]} | {"manifest.json", "scenario.toml"}
     if inputs.scenario is None:

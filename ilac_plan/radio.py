@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from ._validate import check_array, check_scalar
+from ._validate import check_scalar
 from .errors import ParameterError
 from .model.linkbudget import (
     THERMAL_NOISE_PSD_DBM_HZ,

@@ -32,20 +32,21 @@ def run(*args):
     return CliRunner().invoke(cli, ["map", "-q", *args])
 
 
-@pytest.fixture(scope="module")
-def streamed(tmp_path_factory):
-    out = tmp_path_factory.mktemp("maps") / "streamed"
-    res = run(*FAST, "--stream", "--formats", "all", "--out", str(out))
+def _all_formats(tmp_path_factory, mode):
+    out = tmp_path_factory.mktemp("maps") / mode
+    res = run(*FAST, f"--{mode}", "--formats", "all", "--out", str(out))
     assert res.exit_code == 0, res.output
     return out
+
+
+@pytest.fixture(scope="module")
+def streamed(tmp_path_factory):
+    return _all_formats(tmp_path_factory, "stream")
 
 
 @pytest.fixture(scope="module")
 def in_memory(tmp_path_factory):
-    out = tmp_path_factory.mktemp("maps") / "memory"
-    res = run(*FAST, "--in-memory", "--formats", "all", "--out", str(out))
-    assert res.exit_code == 0, res.output
-    return out
+    return _all_formats(tmp_path_factory, "in-memory")
 
 
 def test_geotiffs_are_cloud_optimized(streamed):
