@@ -139,10 +139,21 @@ CONVERSIONS = {
 }
 
 
-def _unit_conversion(key, target):
-    """The conversion a header's unit word asks for, given its column (or an error)."""
-    words = key.split("_")
-    unit = next((w for w in words[1:] if w in UNITS), None)
+def _split_unit(key):
+    """A normalised header as ``(base, unit word)``: its first unit word after the first
+    word is the unit; qualifier words are dropped (``tx_power_w`` -> ``("tx_power", "w")``,
+    ``height_m_agl`` -> ``("height", "m")``)."""
+    unit, kept = None, []
+    for w in key.split("_"):
+        if w in UNITS and unit is None and kept:
+            unit = w
+        elif w not in QUALIFIERS:
+            kept.append(w)
+    return "_".join(kept), unit
+
+
+def _unit_conversion(unit, target):
+    """The conversion from a header's unit word to ``target``'s unit (None: none needed)."""
     want = COLUMN_UNITS.get(target)
     if unit is None or want is None:
         return None
@@ -154,32 +165,19 @@ def _unit_conversion(key, target):
 
 
 def _lookup(key):
-    """``(column, conversion)`` of a normalised header, or ``(None, None)``.
-
-    Exact aliases first; then the header without its unit and qualifier words (``tx_power_w``
-    is ``tx_power`` in watts: converted to dBm; ``height_m_agl`` is ``height``).
-    """
+    """``(column, conversion)`` of a normalised header, or ``(None, None)``: an exact alias,
+    else the alias of the header without its unit and qualifier words, converted from
+    that unit (``tx_power_w`` is ``tx_power`` in watts: converted to dBm)."""
     if key in ALIASES:
         return ALIASES[key], None
-    words = key.split("_")
-    unit = None
-    kept = []
-    for w in words:
-        if w in UNITS and unit is None and kept:
-            unit = w
-        elif w not in QUALIFIERS:
-            kept.append(w)
-    base = "_".join(kept)
+    base, unit = _split_unit(key)
     target = ALIASES.get(base)
     if target is None or unit is None:
         return target, None
-    want = COLUMN_UNITS.get(target)
-    have, conversion = UNITS[unit]
-    if want is None or have != want:
-        raise ParameterError(
-            f"sites: a header in {unit} cannot be {target}"
-            + (f" (in {want})" if want else "") + "; rename it with --column-map or convert it")
-    return target, conversion
+    if target not in COLUMN_UNITS:
+        raise ParameterError(f"sites: a header in {unit} cannot be {target}; rename it with "
+                             "--column-map or convert it")
+    return target, _unit_conversion(unit, target)
 
 
 def normalise_header(name):
@@ -239,7 +237,7 @@ def normalise_columns(df, column_map=None):
             continue
         if target is not None:
             try:
-                conversion = _unit_conversion(key, target)
+                conversion = _unit_conversion(_split_unit(key)[1], target)
             except ParameterError as exc:
                 raise ParameterError(f"{exc} (column {col!r})") from None
             if conversion is not None:
