@@ -26,17 +26,27 @@ from . import kernel
 from ._core import _coverage
 from ._validate import check_array, check_scalar
 from .errors import ParameterError
-from .model.antenna import BEAMWIDTH_DEG, FRONT_TO_BACK_DB
+from .model.antenna import (
+    ANTENNAS,
+    BEAMWIDTH_DEG,
+    ELEMENT_GAIN_DBI,
+    FRONT_TO_BACK_DB,
+    SIDE_LOBE_DB,
+    VERTICAL_BEAMWIDTH_DEG,
+)
+from .model.crb import angle_information, check_bound, check_dl_prs, downlink_factors
 from .model.propagation import PathLossModel
 from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
-from .schemes import LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
+from .schemes import EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
+from ._validate import check_choice
 
 DEFAULT_SCHEMES = ("time", "frequency")
 #: Rows of the kernel's plan_data, in its order.
 KERNEL_PLAN_ROWS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "dl_fraction",
-                    "comm_power_fraction", "loc_bandwidth_hz", "loc_symbols",
-                    "loc_power_fraction")
+                    "comm_power_fraction", "loc_symbols", "loc_snr_gain", "loc_beta2")
+#: Kernel codes of the antenna models.
+ANTENNA_CODES = {"omni": 0, "horizontal": 1, "3gpp": 2}
 REQUIRED_SITE_COLUMNS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm")
 INFEASIBLE = "infeasible"
 #: Points per kernel block (one thread works on one block at a time).
@@ -63,7 +73,8 @@ def _column(sites, name, default=None, **rng):
     return check_array(f"sites.{name}", values, labels=list(sites.index), **rng)
 
 
-def cell_arrays(sites, radio, ue_height_m=0.0):
+def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="paper",
+                dl_prs="orthogonal"):
     """Validate a site table and return the kernel's per-cell arrays.
 
     Parameters
@@ -73,10 +84,15 @@ def cell_arrays(sites, radio, ue_height_m=0.0):
         from north) [deg], ``n_antennas``, ``power_dbm`` [dBm; -inf switches the cell
         off]; optional ``spacing_m`` [m] (default lambda/2), ``ue_power_dbm`` [dBm]
         (default ``radio.ue_power_dbm``), ``gain_dbi`` [dBi] (default
-        ``radio.gnb_gain_db``), ``height_m`` [m] (default 0).
+        ``radio.gnb_gain_db``, or the TR 38.901 element's 8 dBi with ``antenna="3gpp"``),
+        ``height_m`` [m] (default 0), ``tilt_deg`` and ``electrical_tilt_deg``
+        (downtilts, positive down, -90..90) [deg] (default 0; the 3-D pattern only).
     radio : RadioParams
     ue_height_m : float
         UE antenna height. [m]
+    antenna : {"omni", "horizontal", "3gpp"}
+    bound : {"paper", "achievable"}
+    dl_prs : {"orthogonal", "beamformed"}
 
     Returns
     -------
@@ -90,9 +106,9 @@ def cell_arrays(sites, radio, ue_height_m=0.0):
         if name not in sites.columns:
             raise ParameterError(
                 f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
-    bound = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
-    x = _column(sites, "x_m", **bound)
-    y = _column(sites, "y_m", **bound)
+    coord = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
+    x = _column(sites, "x_m", **coord)
+    y = _column(sites, "y_m", **coord)
     az = np.deg2rad(_column(sites, "azimuth_deg", low=0.0, high=360.0, unit="deg"))
     n_ant = _column(sites, "n_antennas", low=1, high=65536, integer=True)
     power = _column(sites, "power_dbm", low=-np.inf, high=100.0, allow_inf=True, unit="dBm")
@@ -102,14 +118,28 @@ def cell_arrays(sites, radio, ue_height_m=0.0):
                       high=1e3, unit="m")
     ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, low=-100.0, high=100.0,
                        unit="dBm")
-    gain = _column(sites, "gain_dbi", radio.gnb_gain_db, low=-50.0, high=100.0, unit="dBi")
+    antenna = check_choice("antenna", antenna, ANTENNAS)
+    default_gain = ELEMENT_GAIN_DBI if antenna == "3gpp" else radio.gnb_gain_db
+    gain = _column(sites, "gain_dbi", default_gain, low=-50.0, high=100.0, unit="dBi")
     height = _column(sites, "height_m", 0.0, low=-1e4, high=1e5, unit="m")
+    tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, low=-90.0, high=90.0, unit="deg"))
+    etilt = np.deg2rad(_column(sites, "electrical_tilt_deg", 0.0, low=-90.0, high=90.0,
+                               unit="deg"))
     ue_h = check_scalar("ue_height_m", ue_height_m, low=-1e4, high=1e5, unit="m")
+    ang = angle_information(n_ant, spacing, radio.wavelength_m, check_bound(bound))
+    delay = 8.0 * np.pi**2 * n_ant
+    if bound == "paper":   # the receive array's bound in both directions, as printed
+        information = np.stack([ang, ang, delay, delay])
+    else:
+        f_angle, f_delay = downlink_factors(n_ant, check_dl_prs(dl_prs))
+        information = np.stack([ang * f_angle, ang, delay * f_delay, delay])
     return {
         "x": x, "y": y, "ux": np.sin(az), "uy": np.cos(az),
         "eirp_dbm": power + gain + radio.ue_gain_db,
-        "dh2": (height - ue_h) ** 2,
-        "n_antennas": n_ant, "spacing_m": spacing,
+        "dh2": (height - ue_h) ** 2, "dz": ue_h - height,
+        "cos_tilt": np.cos(tilt), "sin_tilt": np.where(tilt == 0.0, 0.0, np.sin(tilt)),
+        "etilt": etilt, "information": np.ascontiguousarray(information),
+        "n_antennas": n_ant, "spacing_m": spacing, "height_diff_m": height - ue_h,
         # rho_ul / rho_dl in dB: the UE transmits with its own power through the same gains
         "ul_offset_db": np.where(np.isfinite(power), ue_power - power, 0.0),
     }
@@ -164,7 +194,7 @@ def _propagation(propagation, propagation_params, radio):
     return get_registry().model(name).path_loss_model(radio, propagation_params)
 
 
-def _compile_plans(plan_schemes, radio):
+def _compile_plans(plan_schemes, radio, bound="paper", epre="paper"):
     """Concatenate the plans of plan-form schemes into the kernel's arrays."""
     plans = []
     for name, scheme, params in plan_schemes:
@@ -172,18 +202,22 @@ def _compile_plans(plan_schemes, radio):
             plan = scheme.plan(radio, **params)
             if not isinstance(plan, ResourcePlan):
                 raise TypeError(f"plan() returned {type(plan).__name__}, not a ResourcePlan")
-            plans.append(plan.validate(radio, name))
+            plan.validate(radio, name, epre)
+            plans.append({**{a: getattr(plan, a) for a in KERNEL_PLAN_ROWS[:6]},
+                          "loc_snr_gain": plan.loc_snr_gain(radio, epre),
+                          "loc_beta2": plan.delay_beta2(radio, bound),
+                          "uplink": plan.loc_direction == "uplink"})
         except ParameterError:
             raise
         except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
             plugin, dist = scheme_owner(name)
             raise PluginError(f"scheme {name!r} (plugin {plugin!r}, {dist}): {exc}") from exc
-    sizes = [p.loc_share.size for p in plans]
+    sizes = [p["loc_share"].size for p in plans]
     offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
     data = np.ascontiguousarray(np.stack([
-        np.concatenate([getattr(p, a) for p in plans]) if plans else np.empty(0)
+        np.concatenate([p[a] for p in plans]) if plans else np.empty(0)
         for a in KERNEL_PLAN_ROWS]))
-    uplink = np.array([p.loc_direction == "uplink" for p in plans], dtype=np.int32)
+    uplink = np.array([p["uplink"] for p in plans], dtype=np.int32)
     return offset, data, uplink
 
 
@@ -255,10 +289,35 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
     return order
 
 
+def resolve_antenna(antenna, sector_pattern, default="horizontal"):
+    """The antenna model from ``antenna`` and the older ``sector_pattern`` switch."""
+    if sector_pattern is not None:
+        if not isinstance(sector_pattern, (bool, np.bool_)):
+            raise ParameterError(f"sector_pattern must be True or False; got {sector_pattern!r}")
+        legacy = "horizontal" if sector_pattern else "omni"
+        if antenna is not None and check_choice("antenna", antenna, ANTENNAS) != legacy:
+            raise ParameterError(f"antenna={antenna!r} contradicts sector_pattern="
+                                 f"{sector_pattern!r}; give antenna only")
+        return legacy
+    return check_choice("antenna", default if antenna is None else antenna, ANTENNAS)
+
+
+def _shifts(wrap_shifts_m):
+    if wrap_shifts_m is None:
+        return np.zeros((1, 2))
+    shifts = check_array("wrap_shifts_m", wrap_shifts_m, low=-MAX_COORDINATE_M,
+                         high=MAX_COORDINATE_M, unit="m")
+    if shifts.ndim != 2 or shifts.shape[1] != 2 or not 1 <= shifts.shape[0] <= 7 \
+            or np.any(shifts[0] != 0.0):
+        raise ParameterError("wrap_shifts_m must be 1 to 7 (dx, dy) rows, the first (0, 0)")
+    return np.ascontiguousarray(shifts)
+
+
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
              radio=None, interference=False, n_threads=None, propagation=None,
-             sector_pattern=True, ue_height_m=0.0, prune=None, scheme_params=None,
-             propagation_params=None):
+             sector_pattern=None, ue_height_m=0.0, prune=None, scheme_params=None,
+             propagation_params=None, antenna=None, bound="paper", epre="paper",
+             dl_prs="orthogonal", wrap_shifts_m=None):
     """Serving cell, link state and each allocation scheme at every point.
 
     Parameters
@@ -285,17 +344,33 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         Kernel threads (None or -1: all).
     propagation : str or PathLossModel, optional
         A registered propagation model name (default ``"free_space"``) or a model.
-    sector_pattern : bool, default True
-        Apply the TR 38.901 horizontal pattern around each cell's azimuth.
+    sector_pattern : bool, optional
+        Older switch: True is ``antenna="horizontal"``, False ``antenna="omni"``.
     ue_height_m : float, default 0
         UE height, against the sites' ``height_m``. [m]
     prune : bool, optional
         Exact pruning of cells per block; default on from 24 cells (never with
-        interference, which needs every cell).
+        interference, which needs every cell, nor with wrap-around).
     scheme_params : dict, optional
         Parameters of the schemes, ``{scheme name: {parameter: value}}``.
     propagation_params : dict, optional
         Parameters of the registered propagation model.
+    antenna : {"horizontal", "omni", "3gpp"}, default "horizontal"
+        Cell antenna model (docs/coverage.md, "Antenna"): the TR 38.901 horizontal
+        sector pattern around each azimuth (the default here: the paper's 2-D model with
+        sectors), none, or the TR 38.901 3-D pattern with the sites' heights and
+        ``tilt_deg`` / ``electrical_tilt_deg`` (the default of ``ilac-plan map``).
+    bound : {"paper", "achievable"}, default "paper"
+        Position bound (docs/model.md, "Two bounds"): Eqs. (5)-(7) as printed, or the
+        bound an ML receiver reaches (unknown phase, the PRS's spectrum, the horizontal
+        fix with both heights, a single-antenna UE for downlink PRS).
+    epre : {"paper", "equal"}, default "paper"
+        Energy convention (docs/model.md, "Energy per resource element").
+    dl_prs : {"orthogonal", "beamformed"}, default "orthogonal"
+        Downlink PRS strategy of the achievable bound.
+    wrap_shifts_m : array_like of shape (k, 2), optional
+        Wrap-around image offsets (:func:`ilac_plan.layouts.wrap_shifts_m`): every cell
+        is seen once, through its image nearest to the point. [m]
 
     Returns
     -------
@@ -326,7 +401,12 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     radio = RadioParams() if radio is None else radio
     if not isinstance(radio, RadioParams):
         raise ParameterError("radio must be a RadioParams")
-    cells = cell_arrays(sites, radio, ue_height_m)
+    antenna = resolve_antenna(antenna, sector_pattern)
+    bound = check_bound(bound)
+    epre = check_choice("epre", epre, EPRE)
+    dl_prs = check_dl_prs(dl_prs)
+    cells = cell_arrays(sites, radio, ue_height_m, antenna, bound, dl_prs)
+    shifts = _shifts(wrap_shifts_m)
     x, y = _points(x_m, y_m)
     if x.size >= 2**31 - 1:
         raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
@@ -335,11 +415,11 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     model = _propagation(propagation, propagation_params, radio)
     threads = kernel.resolve_n_threads(n_threads)
     plan_schemes = [c for c in chosen if c[1].kind == "plan"]
-    offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio)
+    offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre)
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
-    prune = bool(prune) and not interference
+    prune = bool(prune) and not interference and shifts.shape[0] == 1
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
@@ -348,13 +428,16 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     plan_out = {"capacity_bps": np.empty((n_p, n)), "error_m": np.empty((n_p, n)),
                 "loc_share": np.empty((n_p, n)), "feasible": np.empty((n_p, n), np.int8)}
     a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
+    table, t0, inv_step = model.kernel_table()
     value = objective.crb_target_m2 if objective.kind == "target" else objective.value
     _coverage.coverage_kernel(
         x, y, order, cells["x"], cells["y"], cells["ux"], cells["uy"], cells["eirp_dbm"],
-        cells["dh2"], cells["n_antennas"], cells["spacing_m"], cells["ul_offset_db"],
-        a0, a1, lo2, hi2, floor2, simple,
-        bool(sector_pattern), 12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, FRONT_TO_BACK_DB,
-        radio.n_symbols, radio.varsigma, radio.wavelength_m, radio.noise_dbm,
+        cells["dh2"], cells["dz"], cells["cos_tilt"], cells["sin_tilt"], cells["etilt"],
+        cells["n_antennas"], cells["information"], cells["ul_offset_db"],
+        a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step,
+        ANTENNA_CODES[antenna], 12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, FRONT_TO_BACK_DB,
+        12.0 / np.deg2rad(VERTICAL_BEAMWIDTH_DEG) ** 2, SIDE_LOBE_DB, shifts,
+        bound == "achievable", radio.n_symbols, radio.noise_dbm,
         offset, plan_data, plan_uplink,
         _coverage.OBJECTIVE_TARGET if objective.kind == "target" else _coverage.OBJECTIVE_BUDGET,
         value, bool(interference), prune, PRUNE_MARGIN_DB + 2.0 * model.drop_db(), BLOCK_SIZE,
@@ -373,7 +456,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
             distance_m=link["distance"], theta_rad=np.deg2rad(link["theta"]),
             snr_dl=10.0 ** (link["snr"] / 10.0), snr_ul=10.0 ** (link["snr_ul"] / 10.0),
             n_antennas=cells["n_antennas"][serving], spacing_m=cells["spacing_m"][serving],
-            serving_cell=serving)
+            serving_cell=serving, height_diff_m=cells["height_diff_m"][serving], bound=bound,
+            epre=epre, dl_prs=dl_prs)
         for name, scheme, params in vectorized:
             results[name] = _run_vectorized(name, scheme, params, state, objective, radio)
 

@@ -70,20 +70,20 @@ def hexagonal_layout(isd_m=500.0, rings=2, sectors=3, *, n_antennas=8, power_dbm
                   height_m=height_m, gain_dbi=gain_dbi)
 
 
-def wrap_around(sites, isd_m, rings):
-    """The 3GPP wrap-around: six shifted copies of a hexagonal layout around it.
+def wrap_shifts_m(isd_m, rings):
+    """Offsets of the 3GPP wrap-around images of a hexagonal layout of ``rings`` rings.
 
-    Each copy is shifted so that a point near the edge sees the cells that the
-    infinite periodic layout would put there. The copies keep their original row in
-    ``source_row`` so that results can be mapped back.
+    The layout and the centres of its 6 neighbouring clusters, relative to its own
+    centre: a point sees each cell once, through its image nearest to the point
+    (:func:`ilac_plan.coverage.evaluate`, ``wrap_shifts_m``).
 
     Returns
     -------
-    pandas.DataFrame
-        ``7 x len(sites)`` rows; the first ``len(sites)`` are the original ones.
+    ndarray of shape (7, 2)
+        ``(dx, dy)`` of each image; row 0 is ``(0, 0)``. [m]
     """
     isd = check_scalar("isd_m", isd_m, low=1.0, unit="m")
-    n = int(rings)
+    n = int(check_array("rings", rings, low=0, high=100, integer=True))
     # centres of the 6 neighbouring clusters of a (2n+1)-diameter hexagonal cluster
     a = np.array([(n + 1) * isd + n * isd / 2.0, (np.sqrt(3.0) / 2.0) * n * isd])
     shifts = [np.zeros(2)]
@@ -91,6 +91,24 @@ def wrap_around(sites, isd_m, rings):
         ang = np.deg2rad(60.0 * k)
         rot = np.array([[np.cos(ang), -np.sin(ang)], [np.sin(ang), np.cos(ang)]])
         shifts.append(rot @ a)
+    return np.array(shifts)
+
+
+def wrap_around(sites, isd_m, rings):
+    """The 3GPP wrap-around: six shifted copies of a hexagonal layout around it.
+
+    Each copy is shifted so that a point near the edge sees the cells that the
+    infinite periodic layout would put there. The copies keep their original row in
+    ``source_row`` so that results can be mapped back. For planning, pass
+    :func:`wrap_shifts_m` to :func:`ilac_plan.coverage.evaluate` instead: it counts each
+    cell once, through its nearest image, as 3GPP does; the copies here count all seven.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``7 x len(sites)`` rows; the first ``len(sites)`` are the original ones.
+    """
+    shifts = wrap_shifts_m(isd_m, rings)
     copies = []
     for k, s in enumerate(shifts):
         c = sites.copy()

@@ -18,6 +18,7 @@ _RANGES = {
     "carrier_hz": (1e6, 1e12, False, "Hz"),
     "bandwidth_hz": (1e3, 1e11, False, "Hz"),
     "rb_bandwidth_hz": (1.0, 1e11, False, "Hz"),
+    "subcarrier_spacing_hz": (1e3, 1e7, False, "Hz"),
     "n_symbols": (1, 1_000_000, True, "symbols"),
     "varsigma": (0.0, 1e6, False, ""),
     "gnb_power_dbm": (-100.0, 100.0, False, "dBm"),
@@ -43,6 +44,9 @@ class RadioParams:
         Total bandwidth :math:`B`. [Hz]
     rb_bandwidth_hz : float, default 180e3
         Bandwidth of one resource block, the unit of frequency splits. [Hz]
+    subcarrier_spacing_hz : float, default 15e3
+        OFDM subcarrier spacing :math:`\\Delta f`, <= ``rb_bandwidth_hz``; the achievable
+        bound takes the PRS's spectrum on this grid. [Hz]
     n_symbols : int, default 200
         Symbols per coherence interval :math:`\\tau_T`, the unit of time splits.
     varsigma : float, default 1
@@ -68,6 +72,7 @@ class RadioParams:
     carrier_hz: float = 2.6e9
     bandwidth_hz: float = 20e6
     rb_bandwidth_hz: float = 180e3
+    subcarrier_spacing_hz: float = 15e3
     n_symbols: int = 200
     varsigma: float = 1.0
     gnb_power_dbm: float = 13.0
@@ -88,6 +93,8 @@ class RadioParams:
                 "spacing_m", self.spacing_m, low=0.0, low_open=True, unit="m"))
         if self.rb_bandwidth_hz > self.bandwidth_hz:
             raise ParameterError("rb_bandwidth_hz must be <= bandwidth_hz")
+        if self.subcarrier_spacing_hz > self.rb_bandwidth_hz:
+            raise ParameterError("subcarrier_spacing_hz must be <= rb_bandwidth_hz")
 
     @property
     def wavelength_m(self):

@@ -22,7 +22,16 @@ import numpy as np
 
 from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
+from .model.crb import (
+    DL_PRS,
+    check_bound,
+    crb_position,
+    delay_mean_square_bandwidth_hz2,
+)
 
+EPRE = ("paper", "equal")
+"""Energy conventions: the paper's (positioning SNR independent of its band) or equal
+energy per resource element under one transmit power (docs/model.md)."""
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 DIRECTIONS = ("downlink", "uplink")
 
@@ -109,9 +118,31 @@ class ResourcePlan:
     dl_fraction : array_like, default 1
         Fraction of the data symbols sent downlink (the rest uplink); pilots are uplink.
     comm_power_fraction, loc_power_fraction : array_like, default 1
-        Share of the transmit power used by communication and by positioning.
+        Power of communication and of positioning, as a factor on the SNR they would
+        have at the nominal power; their meaning depends on the energy convention
+        (``epre``, docs/model.md, "Energy per resource element"):
+
+        * ``"paper"``: the factor on the SNR of the whole band, each signal on its own
+          (at 1 both get the whole transmit power, also in the same symbols: the paper's
+          convention, in [0, 1]);
+        * ``"equal"``: the factor on the energy per resource element of one transmit
+          power spread evenly over the band. A positioning signal on :math:`B_L` then
+          gets :math:`B_L/B` of the whole-band SNR, times its factor; data keeps its own
+          per-element SNR. Factors above 1 boost one signal at the other's expense: in
+          symbols both occupy (``comm_symbols + loc_symbols > n_symbols``),
+          ``comm_bandwidth_hz * comm_power_fraction + loc_bandwidth_hz *
+          loc_power_fraction`` must not exceed the bandwidth, and each signal alone
+          must not exceed it either.
     loc_direction : {"downlink", "uplink"}
         Downlink PRS at the gNB's power, or uplink sounding at the UE's power.
+    loc_span_hz : array_like, optional
+        Frequency span of the positioning signal, the :math:`B_L` of the paper's delay
+        bound (Eq. 6); default ``loc_bandwidth_hz``. A comb over the band spans the band
+        while occupying a fraction of it. [Hz]
+    loc_rms_bandwidth_hz : array_like, optional
+        RMS bandwidth of the positioning signal's spectrum, the delay information of
+        the achievable bound (:func:`ilac_plan.model.crb.rms_bandwidth_hz`); default a
+        flat spectrum on the contiguous subcarriers of ``loc_bandwidth_hz``. [Hz]
     """
 
     loc_share: np.ndarray
@@ -123,34 +154,79 @@ class ResourcePlan:
     comm_power_fraction: np.ndarray = 1.0
     loc_power_fraction: np.ndarray = 1.0
     loc_direction: str = "downlink"
+    loc_span_hz: np.ndarray | None = None
+    loc_rms_bandwidth_hz: np.ndarray | None = None
 
     ARRAYS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "loc_bandwidth_hz",
               "loc_symbols", "dl_fraction", "comm_power_fraction", "loc_power_fraction")
+    OPTIONAL = ("loc_span_hz", "loc_rms_bandwidth_hz")
 
     def __post_init__(self):
         n = np.size(self.loc_share)
-        for name in self.ARRAYS:
-            value = np.broadcast_to(np.asarray(getattr(self, name), np.float64), (n,))
+        for name in self.ARRAYS + self.OPTIONAL:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = np.broadcast_to(np.asarray(value, np.float64), (n,))
             object.__setattr__(self, name, np.ascontiguousarray(value))
         check_choice("loc_direction", self.loc_direction, DIRECTIONS)
 
-    def validate(self, radio, owner):
-        """Check ranges and shapes against ``radio``; raise ParameterError naming ``owner``."""
+    def validate(self, radio, owner, epre="paper"):
+        """Check ranges and shapes against ``radio`` under the energy convention ``epre``;
+        raise ParameterError naming ``owner``."""
         n = self.loc_share.size
         if n < 2:
             raise ParameterError(f"{owner}: a resource plan needs at least 2 candidates")
+        epre = check_choice("epre", epre, EPRE)
         tau_t, b = radio.n_symbols, radio.bandwidth_hz
         limits = {"loc_share": (0, 1), "comm_bandwidth_hz": (0, b), "loc_bandwidth_hz": (0, b),
                   "comm_symbols": (0, tau_t), "loc_symbols": (0, tau_t), "dl_fraction": (0, 1),
-                  "comm_power_fraction": (0, 1), "loc_power_fraction": (0, 1)}
+                  "comm_power_fraction": (0, 1), "loc_power_fraction": (0, 1),
+                  "loc_span_hz": (0, b), "loc_rms_bandwidth_hz": (0, b)}
+        if epre == "equal":
+            limits["comm_power_fraction"] = limits["loc_power_fraction"] = (0, 1e6)
         for name, (low, high) in limits.items():
+            if getattr(self, name) is None:
+                continue
             check_array(f"{owner}.plan.{name}", getattr(self, name), low=low,
                         high=high * (1 + 1e-12))
+        if epre == "equal":
+            comm = self.comm_bandwidth_hz * self.comm_power_fraction
+            loc = self.loc_bandwidth_hz * self.loc_power_fraction
+            shared = self.comm_symbols + self.loc_symbols > tau_t
+            total = np.where(shared, comm + loc, np.maximum(comm, loc))
+            if np.any(total > b * (1 + 1e-12)):
+                j = int(np.argmax(total > b * (1 + 1e-12)))
+                raise ParameterError(
+                    f"{owner}.plan: candidate {j} needs {total[j] / b:.6g} of the transmit power "
+                    "under epre='equal' (bandwidth x power fraction of the signals sharing a "
+                    "symbol must not exceed the bandwidth)")
         if self.loc_share[0] != 0.0 or np.any(np.diff(self.loc_share) <= 0):
             raise ParameterError(f"{owner}.plan.loc_share must start at 0 and increase")
         if np.any(self.comm_symbols != np.round(self.comm_symbols)):
             raise ParameterError(f"{owner}.plan.comm_symbols must be whole symbols")
         return self
+
+    def loc_snr_gain(self, radio, epre="paper"):
+        """Factor on the whole-band SNR of the positioning signal, per candidate.
+
+        ``"paper"``: ``loc_power_fraction``; ``"equal"``: ``loc_power_fraction`` times the
+        signal's share of the band, ``loc_bandwidth_hz / bandwidth_hz``.
+        """
+        if check_choice("epre", epre, EPRE) == "paper":
+            return self.loc_power_fraction.copy()
+        return self.loc_power_fraction * (self.loc_bandwidth_hz / radio.bandwidth_hz)
+
+    def delay_beta2(self, radio, bound="paper"):
+        """Mean-square bandwidth of the delay information per candidate, see
+        :func:`ilac_plan.model.crb.delay_mean_square_bandwidth_hz2`. [Hz^2]"""
+        span = self.loc_bandwidth_hz if self.loc_span_hz is None else self.loc_span_hz
+        if check_bound(bound) == "paper":
+            return delay_mean_square_bandwidth_hz2(span, bound="paper", varsigma=radio.varsigma)
+        return delay_mean_square_bandwidth_hz2(
+            self.loc_bandwidth_hz, bound="achievable",
+            subcarrier_spacing_hz=radio.subcarrier_spacing_hz,
+            rms_bandwidth_hz=self.loc_rms_bandwidth_hz)
 
 
 @dataclass(frozen=True)
@@ -183,6 +259,14 @@ class LinkState:
         The serving array's antennas and spacing [m].
     serving_cell : ndarray of int
         Row position of the serving cell in the site table.
+    height_diff_m : ndarray
+        Height of the serving array above the UE. [m]
+    bound : {"paper", "achievable"}
+        The position bound of this run; :meth:`crb_position` applies it.
+    epre : {"paper", "equal"}
+        The energy convention of this run (:meth:`loc_snr`).
+    dl_prs : {"orthogonal", "beamformed"}
+        The downlink PRS strategy of the achievable bound.
     """
 
     distance_m: np.ndarray
@@ -192,10 +276,65 @@ class LinkState:
     n_antennas: np.ndarray
     spacing_m: np.ndarray
     serving_cell: np.ndarray = field(repr=False)
+    height_diff_m: np.ndarray | float = 0.0
+    bound: str = "paper"
+    epre: str = "paper"
+    dl_prs: str = "orthogonal"
 
     @property
     def size(self):
         return self.distance_m.size
+
+    def loc_snr(self, radio, loc_bandwidth_hz, power_fraction=1.0, direction="downlink"):
+        """SNR of a positioning signal on ``loc_bandwidth_hz`` under this run's ``epre``.
+
+        ``snr_dl`` (or ``snr_ul`` for ``direction="uplink"``) times ``power_fraction``,
+        times ``loc_bandwidth_hz / radio.bandwidth_hz`` under ``epre="equal"``. [linear]
+        """
+        snr = self.snr_ul if check_choice("direction", direction, DIRECTIONS) == "uplink" \
+            else self.snr_dl
+        gain = np.asarray(power_fraction, np.float64)
+        if self.epre == "equal":
+            gain = gain * np.asarray(loc_bandwidth_hz, np.float64) / radio.bandwidth_hz
+        return snr * gain
+
+    def crb_position(self, radio, loc_bandwidth_hz, n_loc_symbols, *, power_fraction=1.0,
+                     direction="downlink", span_hz=None, rms_bandwidth_hz=None):
+        """Position CRB of a positioning signal at every point, under this run's bound.
+
+        The bound (``paper`` or ``achievable``), the energy convention and the downlink
+        PRS strategy of the run are applied, so a vectorized scheme need not know them.
+
+        Parameters
+        ----------
+        radio : RadioParams
+        loc_bandwidth_hz, n_loc_symbols : array_like
+            Occupied bandwidth [Hz] and symbols of the positioning signal, broadcast
+            against the points.
+        power_fraction : array_like, default 1
+            See ResourcePlan's ``loc_power_fraction``.
+        direction : {"downlink", "uplink"}
+        span_hz, rms_bandwidth_hz : array_like, optional
+            See ResourcePlan's ``loc_span_hz`` and ``loc_rms_bandwidth_hz``. [Hz]
+
+        Returns
+        -------
+        ndarray
+            :math:`CRB_L`. [m^2]
+        """
+        snr = self.loc_snr(radio, loc_bandwidth_hz, power_fraction, direction)
+        positive = snr > 0
+        snr = np.where(positive, snr, 1.0)
+        b_l = loc_bandwidth_hz if (span_hz is None or self.bound != "paper") else span_hz
+        crb = crb_position(
+            self.distance_m, self.theta_rad, b_l, n_loc_symbols, n_antennas=self.n_antennas,
+            snr=snr, wavelength_m=radio.wavelength_m, spacing_m=self.spacing_m,
+            varsigma=radio.varsigma, bound=self.bound,
+            height_diff_m=np.clip(self.height_diff_m, -self.distance_m, self.distance_m),
+            loc_direction=direction, dl_prs=self.dl_prs,
+            subcarrier_spacing_hz=radio.subcarrier_spacing_hz,
+            rms_bandwidth_hz=rms_bandwidth_hz)
+        return np.where(positive, crb, np.inf)
 
 
 @dataclass

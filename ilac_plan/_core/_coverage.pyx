@@ -21,7 +21,7 @@ from libc.stdlib cimport free, malloc
 
 import numpy as np
 
-from ._model cimport best_pilot_efficiency_mixed, crb_position_m2
+from ._model cimport best_pilot_efficiency_mixed, crb_from_information
 
 
 cdef extern from "ilac_serving.h" nogil:
@@ -33,6 +33,10 @@ cdef extern from "ilac_serving.h" nogil:
         double lo2[4]
         double hi2[4]
         double floor2
+        int n_table
+        const double *table
+        double t0
+        double inv_step
     ctypedef struct ilac_cells:
         int n_cells
         const double *x
@@ -41,9 +45,18 @@ cdef extern from "ilac_serving.h" nogil:
         const double *uy
         const double *eirp
         const double *dh2
+        const double *dz
+        const double *cos_tilt
+        const double *sin_tilt
+        const double *etilt
         int pattern
         double k_pattern
         double a_max
+        double k_vertical
+        double sla_v
+        int n_shift
+        double shift_x[7]
+        double shift_y[7]
     void ilac_serve_block(const double *px, const double *py, int n, const ilac_cells *cells,
                           const int32_t *cand, int n_cand, const ilac_pathloss *pl,
                           int interference, double *best_rx, double *best_idx,
@@ -51,6 +64,10 @@ cdef extern from "ilac_serving.h" nogil:
     int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl, double x0, double x1,
                    double y0, double y1, double margin_db, double *best, int32_t *cand)
     double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double log10_d2)
+    double ilac_attenuation_db(const ilac_cells *cells, int c, double fwd, double crs,
+                               int pattern)
+    void ilac_nearest_image(const ilac_cells *cells, int c, double px, double py,
+                            double *dx, double *dy)
 
 
 #: Objectives: meet a position-error target, or the lowest error for a capacity-loss budget.
@@ -65,18 +82,19 @@ cdef double OBJECTIVE_RTOL = 1e-12
 
 
 cdef struct Link:
-    double r            # distance [m]
-    double cos_t        # cos of the angle off broadside (0 at end-fire)
     double n            # antennas
     double gamma        # downlink SNR or SINR (CRB SNR of a downlink PRS) [linear]
     double snr_ul       # uplink SNR at the UE's power [linear]
-    double spacing      # antenna spacing [m]
+    double g_angle      # geometry of the angle term, r^2 / cos^2 theta (0 at r = 0) [m^2]
+    double g_range      # geometry of the range term (1, or the horizontal fix's)
+    double ang_dl       # angle information per unit SNR and symbol, downlink PRS
+    double ang_ul       # ... uplink sounding
+    double del_dl       # delay information per unit SNR, symbol and Hz^2, downlink PRS
+    double del_ul       # ... uplink sounding
 
 
 cdef struct Radio:
     int n_symbols
-    double varsigma
-    double wavelength_m
 
 
 cdef struct Plan:
@@ -86,17 +104,22 @@ cdef struct Plan:
     const double *comm_sym
     const double *dl_frac
     const double *comm_pow
-    const double *loc_bw
     const double *loc_sym
-    const double *loc_pow
+    const double *loc_gain  # SNR factor of the PRS (power fraction, energy share)
+    const double *loc_beta2  # mean-square bandwidth of the delay information [Hz^2]
     int loc_uplink
 
 
 cdef inline double plan_crb(const Link *k, const Radio *rd, const Plan *p, int j) noexcept nogil:
-    """CRB_L of candidate j, Eq. (7). [m^2]"""
-    cdef double gamma = (k.snr_ul if p.loc_uplink else k.gamma) * p.loc_pow[j]
-    return crb_position_m2(k.r, k.cos_t, p.loc_bw[j], p.loc_sym[j], k.n, gamma,
-                           rd.wavelength_m, k.spacing, rd.varsigma)
+    """CRB_L of candidate j, Eq. (7) or the achievable bound. [m^2]"""
+    cdef double e
+    if p.loc_uplink:
+        e = k.snr_ul * p.loc_gain[j] * p.loc_sym[j]
+        return crb_from_information(k.g_angle, k.g_range, e * k.ang_ul,
+                                    e * k.del_ul * p.loc_beta2[j])
+    e = k.gamma * p.loc_gain[j] * p.loc_sym[j]
+    return crb_from_information(k.g_angle, k.g_range, e * k.ang_dl,
+                                e * k.del_dl * p.loc_beta2[j])
 
 
 cdef inline double plan_capacity(const Link *k, const Radio *rd, const Plan *p, int j) noexcept nogil:
@@ -187,14 +210,20 @@ def coverage_kernel(
     const double[::1] cell_ux, const double[::1] cell_uy,  # IN broadside unit vectors
     const double[::1] cell_eirp_dbm,                    # IN  power + gains [dBm]
     const double[::1] cell_dh2,                         # IN  squared height difference [m^2]
+    const double[::1] cell_dz,                          # IN  UE - site height [m]
+    const double[::1] cell_cos_tilt, const double[::1] cell_sin_tilt,  # IN mech. downtilt
+    const double[::1] cell_etilt,                       # IN  electrical downtilt [rad]
     const double[::1] cell_n_antennas,                  # IN  N_T
-    const double[::1] cell_spacing_m,                   # IN  d_A [m]
+    const double[:, ::1] cell_information,              # IN  (4, cells) ang_dl, ang_ul, del_dl, del_ul
     const double[::1] cell_ul_offset_db,                # IN  P_UE - P_gNB [dB]
     const double[::1] pl_a0, const double[::1] pl_a1,   # IN  path-loss terms (4 each)
     const double[::1] pl_lo2, const double[::1] pl_hi2,
     double pl_floor2, bint pl_simple,
-    bint pattern, double k_pattern, double a_max,
-    int n_symbols, double varsigma, double wavelength_m, double noise_dbm,
+    const double[::1] pl_table, double pl_t0, double pl_inv_step,   # IN table (or empty)
+    int pattern, double k_pattern, double a_max, double k_vertical, double sla_v,
+    const double[:, ::1] shifts,                        # IN  (n_shift, 2) image offsets [m]
+    bint horizontal_fix,                                # IN  achievable geometry
+    int n_symbols, double noise_dbm,
     const int32_t[::1] plan_offset,                     # IN  (n_plans + 1) candidate offsets
     const double[:, ::1] plan_data,                     # IN  (8, total candidates), see below
     const int32_t[::1] plan_loc_uplink,                 # IN  (n_plans) positioning uplink?
@@ -211,7 +240,7 @@ def coverage_kernel(
     int8_t[:, ::1] feasible,                            # OUT (n_plans, n)
 ):
     """plan_data rows: loc_share, comm_bandwidth_hz, comm_symbols, dl_fraction,
-    comm_power_fraction, loc_bandwidth_hz, loc_symbols, loc_power_fraction."""
+    comm_power_fraction, loc_symbols, loc_snr_gain, loc_beta2 (KERNEL_PLAN_ROWS)."""
     cdef Py_ssize_t n = px.shape[0], n_blocks = (n + block_size - 1) // block_size
     cdef int n_cells = cell_x.shape[0], n_plans = plan_loc_uplink.shape[0]
     cdef bint has_order = order.shape[0] > 0
@@ -238,9 +267,9 @@ def coverage_kernel(
         plans[t].comm_sym = &plan_data[2, plan_offset[t]]
         plans[t].dl_frac = &plan_data[3, plan_offset[t]]
         plans[t].comm_pow = &plan_data[4, plan_offset[t]]
-        plans[t].loc_bw = &plan_data[5, plan_offset[t]]
-        plans[t].loc_sym = &plan_data[6, plan_offset[t]]
-        plans[t].loc_pow = &plan_data[7, plan_offset[t]]
+        plans[t].loc_sym = &plan_data[5, plan_offset[t]]
+        plans[t].loc_gain = &plan_data[6, plan_offset[t]]
+        plans[t].loc_beta2 = &plan_data[7, plan_offset[t]]
         plans[t].loc_uplink = plan_loc_uplink[t]
     for t in range(4):
         plm.a0[t] = pl_a0[t]
@@ -250,6 +279,13 @@ def coverage_kernel(
     plm.n_terms = 4
     plm.simple = pl_simple
     plm.floor2 = pl_floor2
+    plm.n_table = pl_table.shape[0]
+    plm.table = &pl_table[0] if pl_table.shape[0] > 0 else NULL
+    plm.t0 = pl_t0
+    plm.inv_step = pl_inv_step
+    if plm.n_table == 1 or shifts.shape[0] < 1 or shifts.shape[0] > 7 or shifts.shape[1] != 2:
+        free(plans)
+        raise ValueError("a table needs 2 nodes or more; shifts must be (1..7, 2)")
     cells.n_cells = n_cells
     cells.x = &cell_x[0]
     cells.y = &cell_y[0]
@@ -257,12 +293,21 @@ def coverage_kernel(
     cells.uy = &cell_uy[0]
     cells.eirp = &cell_eirp_dbm[0]
     cells.dh2 = &cell_dh2[0]
+    cells.dz = &cell_dz[0]
+    cells.cos_tilt = &cell_cos_tilt[0]
+    cells.sin_tilt = &cell_sin_tilt[0]
+    cells.etilt = &cell_etilt[0]
     cells.pattern = pattern
     cells.k_pattern = k_pattern
     cells.a_max = a_max
+    cells.k_vertical = k_vertical
+    cells.sla_v = sla_v
+    cells.n_shift = shifts.shape[0]
+    for t in range(7):
+        # unused images are infinitely far: never the nearest
+        cells.shift_x[t] = shifts[t, 0] if t < shifts.shape[0] else INFINITY
+        cells.shift_y[t] = shifts[t, 1] if t < shifts.shape[0] else INFINITY
     rd.n_symbols = n_symbols
-    rd.varsigma = varsigma
-    rd.wavelength_m = wavelength_m
     if n == 0:
         free(plans)
         return
@@ -272,7 +317,8 @@ def coverage_kernel(
             base = &scratch[tid, 0]
             _block(b * block_size, min(n, (b + 1) * block_size), &px[0], &py[0],
                    &order[0] if has_order else NULL, &cells, &plm, &rd,
-                   &cell_n_antennas[0], &cell_spacing_m[0], &cell_ul_offset_db[0],
+                   &cell_n_antennas[0], &cell_information[0, 0], &cell_ul_offset_db[0],
+                   horizontal_fix,
                    noise_dbm, noise_mw, plans, n_plans, objective, objective_value,
                    interference, prune, prune_margin_db, n,
                    base, base + block_size, base + 2 * block_size, base + 3 * block_size,
@@ -285,8 +331,9 @@ def coverage_kernel(
 
 cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const double *py,
                  const int32_t *order, const ilac_cells *cells, const ilac_pathloss *plm,
-                 const Radio *rd, const double *cell_n, const double *cell_spacing,
-                 const double *cell_ul_offset, double noise_dbm, double noise_mw,
+                 const Radio *rd, const double *cell_n, const double *cell_info,
+                 const double *cell_ul_offset, bint horizontal_fix,
+                 double noise_dbm, double noise_mw,
                  const Plan *plans, int n_plans, int objective, double value,
                  bint interference, bint prune, double prune_margin_db, Py_ssize_t n_total,
                  double *bx, double *by, double *best_rx, double *best_idx, double *best_lin,
@@ -297,7 +344,9 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
     cdef int m = <int>(stop - start), i, j, c, s, n_cand, ok
     cdef Py_ssize_t o
     cdef double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY
-    cdef double dx, dy, d2, phi, th, rx, att, snr_noint, sinr_db, cap, err, share
+    cdef double dx, dy, d2, r, phi, th, rx, snr_noint, sinr_db, cap, err, share
+    cdef double cos_t, fwd, crs, x2, y2, h2
+    cdef int n_cells = cells.n_cells
     cdef Link k
     for i in range(m):
         o = order[start + i] if order != NULL else start + i
@@ -322,17 +371,21 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
     for i in range(m):
         o = order[start + i] if order != NULL else start + i
         c = <int>best_idx[i]
-        # the serving link again, with libm
-        dx = bx[i] - cells.x[c]
-        dy = by[i] - cells.y[c]
+        # the serving link again, with libm (through its nearest image with wrap-around)
+        if cells.n_shift > 1:
+            ilac_nearest_image(cells, c, bx[i], by[i], &dx, &dy)
+        else:
+            dx = bx[i] - cells.x[c]
+            dy = by[i] - cells.y[c]
         d2 = dx * dx + dy * dy + cells.dh2[c]
-        k.r = sqrt(d2)
-        phi = atan2(dx * cells.uy[c] - dy * cells.ux[c], dx * cells.ux[c] + dy * cells.uy[c])
+        r = sqrt(d2)
+        fwd = dx * cells.ux[c] + dy * cells.uy[c]
+        crs = dx * cells.uy[c] - dy * cells.ux[c]
+        phi = atan2(crs, fwd)
         d2 = d2 if d2 > plm.floor2 else plm.floor2
         rx = cells.eirp[c] - ilac_pathloss_db(plm, d2, log10(d2))
         if cells.pattern:
-            att = cells.k_pattern * phi * phi
-            rx = rx - (att if att < cells.a_max else cells.a_max)
+            rx = rx - ilac_attenuation_db(cells, c, fwd, crs if crs >= 0 else -crs, cells.pattern)
         snr_noint = rx - noise_dbm
         if interference:
             sinr_db = 10.0 * log10(pow(10.0, rx / 10.0) / (noise_mw + others[i]))
@@ -344,13 +397,30 @@ cdef void _block(Py_ssize_t start, Py_ssize_t stop, const double *px, const doub
             th = M_PI - th
         elif th < -M_PI / 2:
             th = -M_PI - th
-        k.cos_t = 0.0 if M_PI / 2 - (th if th >= 0 else -th) <= BROADSIDE_TOL else cos(th)
+        cos_t = 0.0 if M_PI / 2 - (th if th >= 0 else -th) <= BROADSIDE_TOL else cos(th)
+        # geometry of the fix: r^2 / cos^2 for the angle (0 on the array), and the
+        # horizontal fix's range factor ((x^2 + h^2)^2 + x^2 y^2) / (x^2 r^2)
+        if r == 0.0:
+            k.g_angle = 0.0
+        elif cos_t > 0.0:
+            k.g_angle = r * r / (cos_t * cos_t)
+        else:
+            k.g_angle = INFINITY
+        k.g_range = 1.0
+        h2 = cells.dh2[c]
+        if horizontal_fix and h2 > 0.0:
+            x2 = (dx * dx + dy * dy) * cos_t * cos_t
+            y2 = dx * dx + dy * dy - x2
+            k.g_range = ((x2 + h2) * (x2 + h2) + x2 * y2) / (x2 * r * r) if x2 > 0.0 else INFINITY
         k.n = cell_n[c]
-        k.spacing = cell_spacing[c]
+        k.ang_dl = cell_info[c]
+        k.ang_ul = cell_info[n_cells + c]
+        k.del_dl = cell_info[2 * n_cells + c]
+        k.del_ul = cell_info[3 * n_cells + c]
         k.gamma = pow(10.0, sinr_db / 10.0)
         k.snr_ul = pow(10.0, (snr_noint + cell_ul_offset[c]) / 10.0)
         serving[o] = c
-        distance_m[o] = k.r
+        distance_m[o] = r
         theta_deg[o] = th * (180.0 / M_PI)
         snr_db[o] = sinr_db
         snr_ul_db[o] = snr_noint + cell_ul_offset[c]

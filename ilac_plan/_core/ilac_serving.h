@@ -26,6 +26,7 @@
 #include <string.h>
 
 #define ILAC_MAX_TERMS 4
+#define ILAC_MAX_SHIFTS 7            /* wrap-around: the layout and its 6 neighbours */
 
 typedef struct {
     int n_terms;                     /* 1..ILAC_MAX_TERMS; unused terms have lo2 = inf */
@@ -35,7 +36,15 @@ typedef struct {
     double lo2[ILAC_MAX_TERMS];      /* term applies for lo2 <= d^2 < hi2 [m^2] */
     double hi2[ILAC_MAX_TERMS];
     double floor2;                   /* distances below sqrt(floor2) are clamped [m^2] */
+    int n_table;                     /* > 0: a table replaces the terms */
+    const double *table;             /* loss at log10(d^2) = t0 + k / inv_step [dB] */
+    double t0;
+    double inv_step;
 } ilac_pathloss;
+
+#define ILAC_OMNI 0
+#define ILAC_HORIZONTAL 1
+#define ILAC_3GPP 2
 
 typedef struct {
     int n_cells;
@@ -43,9 +52,16 @@ typedef struct {
     const double *ux, *uy;           /* unit vector of the array broadside */
     const double *eirp;              /* power + gains [dBm] */
     const double *dh2;               /* (site height - UE height)^2 [m^2] */
-    int pattern;                     /* use the sector pattern */
+    const double *dz;                /* UE height - site height [m] */
+    const double *cos_tilt, *sin_tilt;  /* mechanical downtilt */
+    const double *etilt;             /* electrical downtilt [rad] */
+    int pattern;                     /* ILAC_OMNI, ILAC_HORIZONTAL or ILAC_3GPP */
     double k_pattern;                /* 12 / phi_3dB^2 [dB/rad^2] */
     double a_max;                    /* front-to-back ratio A_m [dB] */
+    double k_vertical;               /* 12 / theta_3dB^2 [dB/rad^2] */
+    double sla_v;                    /* vertical side-lobe level SLA_V [dB] */
+    int n_shift;                     /* 1, or ILAC_MAX_SHIFTS images (wrap-around) */
+    double shift_x[ILAC_MAX_SHIFTS], shift_y[ILAC_MAX_SHIFTS];   /* image offsets [m] */
 } ilac_cells;
 
 #if defined(__GNUC__)
@@ -140,9 +156,22 @@ ILAC_INLINE double ilac_angle(double dot, double crs)
     return dot < 0.0 ? pi - a : a;
 }
 
+/* Path loss [dB] of a table, linear in log10(d^2), the end segments extrapolated. */
+ILAC_INLINE double ilac_table_db(const ilac_pathloss *pl, double log10_d2)
+{
+    double u = (log10_d2 - pl->t0) * pl->inv_step;
+    double k = floor(u), top = (double)(pl->n_table - 2);
+    k = k < 0.0 ? 0.0 : (k > top ? top : k);
+    int i = (int)k;
+    double lo = pl->table[i], hi = pl->table[i + 1];
+    return lo + (u - k) * (hi - lo);
+}
+
 /* Path loss [dB] at squared distance d2 (already clamped), log10(d2) given. */
 ILAC_INLINE double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double log10_d2)
 {
+    if (pl->n_table > 0)
+        return ilac_table_db(pl, log10_d2);
     double out = -INFINITY;
     for (int t = 0; t < ILAC_MAX_TERMS; ++t) {
         double v = pl->a0[t] + pl->a1[t] * log10_d2;
@@ -152,6 +181,53 @@ ILAC_INLINE double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double l
     return out;
 }
 
+/* ---- antenna pattern ------------------------------------------------------------------ */
+
+/* Attenuation [dB] of cell c towards a UE at horizontal offset (fwd along the broadside,
+ * crs = |across|) and height difference dz = UE - site (TR 38.901 Table 7.3-1; for the
+ * 3-D pattern the direction is first rotated into the mechanically tilted frame). */
+ILAC_INLINE double ilac_attenuation_db(const ilac_cells *cells, int c, double fwd, double crs,
+                                       const int pattern)
+{
+    const double kp = cells->k_pattern, am = cells->a_max;
+    if (pattern == ILAC_HORIZONTAL) {
+        double phi = ilac_angle(fwd, crs);
+        double att = kp * phi * phi;
+        return att < am ? att : am;
+    }
+    if (pattern != ILAC_3GPP)
+        return 0.0;
+    const double ct = cells->cos_tilt[c], st = cells->sin_tilt[c], dz = cells->dz[c];
+    double x = fwd * ct - dz * st, z = fwd * st + dz * ct;
+    double phi = ilac_angle(x, crs);
+    double a_h = kp * phi * phi;
+    a_h = a_h < am ? a_h : am;
+    double el = ilac_angle(sqrt(x * x + crs * crs), fabs(z));
+    el = z < 0.0 ? -el : el;
+    double v = el + cells->etilt[c];
+    double a_v = cells->k_vertical * v * v;
+    a_v = a_v < cells->sla_v ? a_v : cells->sla_v;
+    double att = a_h + a_v;
+    return att < am ? att : am;
+}
+
+/* Offset from the nearest image of cell c to the point (wrap-around; the first of equals). */
+ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, double py,
+                                    double *dx, double *dy)
+{
+    double bx = px - cells->x[c], by = py - cells->y[c], b2 = bx * bx + by * by;
+    for (int s = 1; s < ILAC_MAX_SHIFTS; ++s) {
+        double ex = bx - cells->shift_x[s], ey = by - cells->shift_y[s];
+        double e2 = ex * ex + ey * ey;
+        int closer = e2 < b2;
+        bx = closer ? ex : bx;
+        by = closer ? ey : by;
+        b2 = closer ? e2 : b2;
+    }
+    *dx = bx;
+    *dy = by;
+}
+
 /* ---- the block loop ---------------------------------------------------------------- */
 
 ILAC_INLINE void ilac_serve_cell(
@@ -159,26 +235,30 @@ ILAC_INLINE void ilac_serve_cell(
     const ilac_cells *cells, int c, const ilac_pathloss *pl,
     double *restrict best_rx, double *restrict best_idx,
     double *restrict best_lin, double *restrict others,
-    const int simple, const int pattern, const int interference)
+    const int simple, const int pattern, const int interference, const int wrap)
 {
     const double inv_ln10 = 0.43429448190325182765;
     const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
     const double cx = cells->x[c], cy = cells->y[c], ux = cells->ux[c], uy = cells->uy[c];
     const double eirp = cells->eirp[c], dh2 = cells->dh2[c], cd = (double)c;
-    const double kp = cells->k_pattern, am = cells->a_max, floor2 = pl->floor2;
+    const double floor2 = pl->floor2;
     const double a0 = pl->a0[0], a1 = pl->a1[0];
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
-        double dx = px[i] - cx, dy = py[i] - cy;
+        double dx, dy;
+        if (wrap) {
+            ilac_nearest_image(cells, c, px[i], py[i], &dx, &dy);
+        } else {
+            dx = px[i] - cx;
+            dy = py[i] - cy;
+        }
         double d2 = dx * dx + dy * dy + dh2;
         d2 = d2 > floor2 ? d2 : floor2;
         double l10 = ilac_log(d2) * inv_ln10;
         double rx = eirp - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2, l10));
-        if (pattern) {
-            double phi = ilac_angle(dx * ux + dy * uy, fabs(dx * uy - dy * ux));
-            double att = kp * phi * phi;
-            rx -= att < am ? att : am;
-        }
+        if (pattern)
+            rx -= ilac_attenuation_db(cells, c, dx * ux + dy * uy, fabs(dx * uy - dy * ux),
+                                      pattern);
         int better = rx > best_rx[i];
         if (interference) {
             double lin = ilac_exp(rx * db_to_nat);
@@ -197,22 +277,24 @@ ILAC_CLONES static void ilac_serve_block(
     const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others)
 {
-    const int code = (pl->simple ? 4 : 0) | (cells->pattern ? 2 : 0) | (interference ? 1 : 0);
-#define ILAC_SERVE(S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, best_idx, \
-                                            best_lin, others, S, P, I)
+    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int code = ((wrap * 2 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0);
+#define ILAC_SERVE(W, S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, \
+                                               best_idx, best_lin, others, S, P, I, W)
+#define ILAC_CASE(W, S, P, I) case ((W * 2 + S) * 3 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
+#define ILAC_CASES(W, S, P) ILAC_CASE(W, S, P, 0) ILAC_CASE(W, S, P, 1)
     /* constant flags: the compiler specialises (and vectorizes) each variant */
     for (int j = 0; j < n_cand; ++j) {
         switch (code) {
-        case 7: ILAC_SERVE(1, 1, 1); break;
-        case 6: ILAC_SERVE(1, 1, 0); break;
-        case 5: ILAC_SERVE(1, 0, 1); break;
-        case 4: ILAC_SERVE(1, 0, 0); break;
-        case 3: ILAC_SERVE(0, 1, 1); break;
-        case 2: ILAC_SERVE(0, 1, 0); break;
-        case 1: ILAC_SERVE(0, 0, 1); break;
-        default: ILAC_SERVE(0, 0, 0); break;
+        ILAC_CASES(0, 0, 0) ILAC_CASES(0, 0, 1) ILAC_CASES(0, 0, 2)
+        ILAC_CASES(0, 1, 0) ILAC_CASES(0, 1, 1) ILAC_CASES(0, 1, 2)
+        ILAC_CASES(1, 0, 0) ILAC_CASES(1, 0, 1) ILAC_CASES(1, 0, 2)
+        ILAC_CASES(1, 1, 0) ILAC_CASES(1, 1, 1) ILAC_CASES(1, 1, 2)
+        default: break;
         }
     }
+#undef ILAC_CASES
+#undef ILAC_CASE
 #undef ILAC_SERVE
 }
 
@@ -278,7 +360,9 @@ static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
         double near2 = ex * ex + ey * ey + cells->dh2[c];
         double far2 = fx * fx + fy * fy + cells->dh2[c];
         double att_best = 0.0, att_worst = 0.0;
-        if (cells->pattern) {
+        if (cells->pattern == ILAC_3GPP && cells->sin_tilt[c] != 0.0) {
+            att_worst = cells->a_max;   /* tilted frame: only the pattern's range is used */
+        } else if (cells->pattern) {
             if (ex == 0.0 && ey == 0.0) {
                 att_worst = cells->a_max;
             } else {
@@ -287,6 +371,25 @@ static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
                 att_best = cells->k_pattern * amin * amin;
                 att_best = att_best < cells->a_max ? att_best : cells->a_max;
                 att_worst = cells->k_pattern * amax * amax;
+                att_worst = att_worst < cells->a_max ? att_worst : cells->a_max;
+            }
+            if (cells->pattern == ILAC_3GPP) {
+                /* untilted: the elevation atan2(dz, rho) is monotone in the horizontal
+                 * distance rho, so the vertical term's extremes are at the box's
+                 * nearest and farthest distances (or 0 where the peak is inside) */
+                double dz = cells->dz[c], et = cells->etilt[c];
+                double v0 = atan2(dz, sqrt(ex * ex + ey * ey)) + et;
+                double v1 = atan2(dz, sqrt(fx * fx + fy * fy)) + et;
+                double vlo = v0 < v1 ? v0 : v1, vhi = v0 < v1 ? v1 : v0;
+                double vmin2 = (vlo <= 0.0 && vhi >= 0.0) ? 0.0
+                    : (fabs(vlo) < fabs(vhi) ? vlo * vlo : vhi * vhi);
+                double vmax2 = vlo * vlo > vhi * vhi ? vlo * vlo : vhi * vhi;
+                double av_best = cells->k_vertical * vmin2, av_worst = cells->k_vertical * vmax2;
+                av_best = av_best < cells->sla_v ? av_best : cells->sla_v;
+                av_worst = av_worst < cells->sla_v ? av_worst : cells->sla_v;
+                att_best += av_best;
+                att_best = att_best < cells->a_max ? att_best : cells->a_max;
+                att_worst += av_worst;
                 att_worst = att_worst < cells->a_max ? att_worst : cells->a_max;
             }
         }

@@ -29,7 +29,7 @@ from .linkbudget import (
     wavelength_m,
 )
 from .antenna import sector_attenuation_db
-from .propagation import LogDistanceTerm, PathLossModel, free_space
+from .propagation import LogDistanceTerm, PathLossModel, PathLossTable, free_space
 from .losses import (
     frequency_capacity_loss,
     frequency_capacity_loss_closed_form,
@@ -45,7 +45,7 @@ from .losses import (
 )
 
 __all__ = [
-    "ClosedFormConstants", "LogDistanceTerm", "PathLossModel", "free_space",
+    "ClosedFormConstants", "LogDistanceTerm", "PathLossModel", "PathLossTable", "free_space",
     "sector_attenuation_db", "SPEED_OF_LIGHT_M_S", "THERMAL_NOISE_PSD_DBM_HZ",
     "best_pilot_capacity", "mr_capacity", "capacity_bound", "capacity_closed_form",
     "closed_form_constants", "crb_aoa", "crb_position", "crb_toa", "crb_xy", "db_to_linear",

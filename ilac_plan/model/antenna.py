@@ -1,4 +1,4 @@
-"""Horizontal sector pattern of a gNB array (3GPP TR 38.901, Table 7.3-1).
+"""Antenna patterns of a gNB sector (3GPP TR 38.901, Table 7.3-1): horizontal and 3-D.
 
 .. math:: A_H(\\varphi) = -\\min\\left(12\\left(\\frac{\\varphi}{\\varphi_{3dB}}\\right)^2, A_m\\right)
 
@@ -9,7 +9,7 @@ attenuation relative to the broadside.
 
 import numpy as np
 
-from .._validate import check_array, check_scalar
+from .._validate import check_array, check_choice, check_scalar
 
 BEAMWIDTH_DEG = 65.0
 """Half-power beamwidth :math:`\\varphi_{3dB}` of TR 38.901 Table 7.3-1. [deg]"""
@@ -48,3 +48,104 @@ def sector_attenuation_db(angle_rad, beamwidth_deg=BEAMWIDTH_DEG,
     a_max = check_scalar("front_to_back_db", front_to_back_db, low=0.0, unit="dB")
     wrapped = np.angle(np.exp(1j * angle))
     return np.minimum(12.0 * (wrapped / np.deg2rad(width)) ** 2, a_max)
+
+
+ANTENNAS = ("omni", "horizontal", "3gpp")
+"""Antenna models: none, the horizontal sector pattern, the TR 38.901 3-D pattern."""
+
+VERTICAL_BEAMWIDTH_DEG = 65.0
+"""Vertical half-power beamwidth :math:`\\theta_{3dB}` of TR 38.901 Table 7.3-1. [deg]"""
+
+SIDE_LOBE_DB = 30.0
+"""Vertical side-lobe level :math:`SLA_V` of TR 38.901 Table 7.3-1. [dB]"""
+
+ELEMENT_GAIN_DBI = 8.0
+"""Maximum directional gain :math:`G_{E,max}` of the TR 38.901 element. [dBi]"""
+
+
+def local_angles(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0):
+    """Angles of a direction in the frame of a mechanically tilted antenna.
+
+    The antenna's boresight points at ``azimuth_deg`` (clockwise from north) and
+    ``tilt_deg`` below the horizon (TR 38.901 Sec. 7.1: bearing, then downtilt, no
+    slant).
+
+    Parameters
+    ----------
+    dx_m, dy_m, dz_m : array_like
+        UE minus antenna position, east, north and up. [m]
+    azimuth_deg : array_like
+        Bearing of the boresight. [deg]
+    tilt_deg : array_like, default 0
+        Mechanical downtilt, positive down. [deg]
+
+    Returns
+    -------
+    phi_rad : ndarray
+        Local azimuth off the boresight, in [-pi, pi]. [rad]
+    elevation_rad : ndarray
+        Local elevation above the boresight plane, in [-pi/2, pi/2] (the local zenith
+        angle is pi/2 minus it). [rad]
+    """
+    dx, dy, dz = (np.asarray(v, np.float64) for v in (dx_m, dy_m, dz_m))
+    az = np.deg2rad(np.asarray(azimuth_deg, np.float64))
+    tilt = np.deg2rad(np.asarray(tilt_deg, np.float64))
+    fwd = dx * np.sin(az) + dy * np.cos(az)          # along the horizontal boresight
+    left = dx * np.cos(az) - dy * np.sin(az)        # to the right of it, looking out
+    x = fwd * np.cos(tilt) - dz * np.sin(tilt)
+    z = fwd * np.sin(tilt) + dz * np.cos(tilt)
+    return np.arctan2(left, x), np.arctan2(z, np.hypot(x, left))
+
+
+def antenna_attenuation_db(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0,
+                           electrical_tilt_deg=0.0, antenna="3gpp"):
+    """Attenuation of a cell's antenna towards a UE, relative to its maximum gain.
+
+    * ``"omni"``: 0;
+    * ``"horizontal"``: :math:`\\min(12(\\varphi/\\varphi_{3dB})^2, A_m)` with
+      :math:`\\varphi` the horizontal angle off the azimuth (heights and tilt ignored);
+    * ``"3gpp"``: TR 38.901 Table 7.3-1 in the antenna's tilted frame,
+
+      .. math::
+
+          A = \\min\\left(12\\left(\\frac{\\varphi'}{65°}\\right)^2
+              + \\min\\left(12\\left(\\frac{\\theta' - 90° - \\theta_e}{65°}\\right)^2,
+              SLA_V\\right), A_m\\right)
+
+      (the horizontal term capped at :math:`A_m` too), with :math:`\\theta_e` the
+      electrical downtilt (the vertical pattern's peak at zenith :math:`90° + \\theta_e`).
+
+    Parameters
+    ----------
+    dx_m, dy_m, dz_m : array_like
+        UE minus antenna position, east, north and up. [m]
+    azimuth_deg : array_like
+        Boresight bearing, clockwise from north. [deg]
+    tilt_deg, electrical_tilt_deg : array_like, default 0
+        Mechanical and electrical downtilt, positive down. [deg]
+    antenna : {"omni", "horizontal", "3gpp"}, default "3gpp"
+
+    Returns
+    -------
+    ndarray
+        Attenuation, in [0, 30]. [dB]
+
+    Examples
+    --------
+    >>> round(float(antenna_attenuation_db(0.0, 100.0, -100.0, azimuth_deg=0.0)), 3)
+    5.751
+    """
+    kind = check_choice("antenna", antenna, ANTENNAS)
+    dx, dy, dz = np.broadcast_arrays(*(np.asarray(v, np.float64) for v in (dx_m, dy_m, dz_m)))
+    if kind == "omni":
+        return np.zeros(dx.shape)
+    if kind == "horizontal":
+        az = np.deg2rad(np.asarray(azimuth_deg, np.float64))
+        phi = np.arctan2(dx * np.cos(az) - dy * np.sin(az), dx * np.sin(az) + dy * np.cos(az))
+        return np.minimum(12.0 * (phi / np.deg2rad(BEAMWIDTH_DEG)) ** 2, FRONT_TO_BACK_DB)
+    phi, el = local_angles(dx, dy, dz, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg)
+    e_tilt = np.deg2rad(np.asarray(electrical_tilt_deg, np.float64))
+    a_h = np.minimum(12.0 * (phi / np.deg2rad(BEAMWIDTH_DEG)) ** 2, FRONT_TO_BACK_DB)
+    a_v = np.minimum(12.0 * ((el + e_tilt) / np.deg2rad(VERTICAL_BEAMWIDTH_DEG)) ** 2,
+                     SIDE_LOBE_DB)
+    return np.minimum(a_h + a_v, FRONT_TO_BACK_DB)

@@ -9,6 +9,12 @@ with the distance clamped below at ``min_distance_m``. One term covers free spac
 any single-slope model; two terms a dual-slope model with a breakpoint; three the
 3GPP NLOS form ``max(PL_LOS, PL'_NLOS)``. Because the kernel receives only these
 coefficients, a propagation model defined this way (by a plugin too) runs at kernel speed.
+
+A loss that is no maximum of log-distance terms (a LOS-probability weighted loss, a
+reliability quantile) is given as a *table* instead (:meth:`PathLossModel.tabulated`):
+its values on a uniform grid of :math:`\\log_{10} d`, interpolated linearly in
+:math:`\\log_{10} d` by the kernel and by :meth:`PathLossModel.path_loss_db` alike (both
+extrapolate the last segment beyond the table's end).
 """
 
 from dataclasses import dataclass
@@ -20,6 +26,45 @@ from ..errors import ParameterError
 from .linkbudget import wavelength_m
 
 MAX_TERMS = 4
+#: Largest number of table nodes of a tabulated model.
+MAX_TABLE_NODES = 1 << 16
+
+
+@dataclass(frozen=True)
+class PathLossTable:
+    """Path loss on a uniform grid of :math:`\\log_{10} d`, linear in between.
+
+    Parameters
+    ----------
+    log10_start_m : float
+        :math:`\\log_{10}` of the first node's distance. [log10 m]
+    log10_step : float
+        Node spacing, > 0. [decades]
+    loss_db : tuple of float
+        Loss at the nodes, at least 2, finite. [dB]
+    """
+
+    log10_start_m: float
+    log10_step: float
+    loss_db: tuple
+
+    def __post_init__(self):
+        values = np.asarray(check_array("loss_db", self.loss_db, low=-500, high=1000,
+                                        unit="dB"), np.float64).ravel()
+        if not 2 <= values.size <= MAX_TABLE_NODES:
+            raise ParameterError(f"loss_db: a table has 2 to {MAX_TABLE_NODES} nodes; "
+                                 f"got {values.size}")
+        check_array("log10_step", self.log10_step, low=0.0, low_open=True, high=10.0)
+        check_array("log10_start_m", self.log10_start_m, low=-6.0, high=8.0)
+        object.__setattr__(self, "loss_db", tuple(float(v) for v in values))
+
+    def evaluate(self, log10_d):
+        """Linear interpolation in log10 d, the end segments extrapolated. [dB]"""
+        values = np.asarray(self.loss_db)
+        u = (np.asarray(log10_d, np.float64) - self.log10_start_m) / self.log10_step
+        k = np.clip(np.floor(u), 0, values.size - 2).astype(np.int64)
+        w = u - k
+        return values[k] + w * (values[k + 1] - values[k])
 
 
 @dataclass(frozen=True)
@@ -68,15 +113,23 @@ class PathLossModel:
     name: str
     terms: tuple
     min_distance_m: float = 1.0
+    table: PathLossTable | None = None
 
     def __post_init__(self):
         terms = tuple(self.terms)
+        check_array("min_distance_m", self.min_distance_m, low=0.0, low_open=True, unit="m")
+        if self.table is not None:
+            if terms:
+                raise ParameterError("a path-loss model has terms or a table, not both")
+            if not isinstance(self.table, PathLossTable):
+                raise ParameterError("table must be a PathLossTable")
+            object.__setattr__(self, "terms", ())
+            return
         if not 1 <= len(terms) <= MAX_TERMS:
             raise ParameterError(f"a path-loss model has 1 to {MAX_TERMS} terms; got {len(terms)}")
         if not all(isinstance(t, LogDistanceTerm) for t in terms):
             raise ParameterError("path-loss terms must be LogDistanceTerm objects")
         object.__setattr__(self, "terms", terms)
-        check_array("min_distance_m", self.min_distance_m, low=0.0, low_open=True, unit="m")
         covered = float(self.min_distance_m)   # sweep the term intervals from the floor up
         for t in sorted(terms, key=lambda t: t.min_distance_m):
             if t.min_distance_m > covered:
@@ -102,6 +155,8 @@ class PathLossModel:
         """
         d = np.maximum(check_array("distance_m", distance_m, low=0.0, unit="m"),
                        self.min_distance_m)
+        if self.table is not None:
+            return self.table.evaluate(np.log10(d))
         out = np.full(d.shape, -np.inf)
         for t in self.terms:
             value = t.intercept_db + t.slope_db_per_decade * np.log10(d)
@@ -143,6 +198,9 @@ class PathLossModel:
         simple : bool
             One term that applies at every distance.
         """
+        if self.table is not None:
+            return (np.zeros(MAX_TERMS), np.zeros(MAX_TERMS), np.full(MAX_TERMS, np.inf),
+                    np.full(MAX_TERMS, np.inf), float(self.min_distance_m) ** 2, False)
         a0 = np.zeros(MAX_TERMS)
         a1 = np.zeros(MAX_TERMS)
         lo2 = np.full(MAX_TERMS, np.inf)
@@ -153,6 +211,46 @@ class PathLossModel:
         simple = len(self.terms) == 1 and self.terms[0].min_distance_m <= self.min_distance_m \
             and np.isinf(self.terms[0].max_distance_m)
         return a0, a1, lo2, hi2, float(self.min_distance_m) ** 2, bool(simple)
+
+
+    def kernel_table(self):
+        """The table for the kernel: ``(values, log10 d^2 of the first node, nodes per
+        decade of d^2)``; an empty array for a model of terms."""
+        if self.table is None:
+            return np.zeros(0), 0.0, 1.0
+        return (np.ascontiguousarray(self.table.loss_db, np.float64),
+                2.0 * self.table.log10_start_m, 0.5 / self.table.log10_step)
+
+    @classmethod
+    def tabulated(cls, name, function, *, min_distance_m=1.0, max_distance_m=1e6,
+                  nodes_per_decade=400):
+        """A model sampled from ``function`` on a uniform grid of log10 distance.
+
+        Parameters
+        ----------
+        name : str
+        function : callable
+            Maps an array of 3-D distances [m] to path losses [dB] (finite).
+        min_distance_m : float, default 1
+            Distance floor and the table's first node. [m]
+        max_distance_m : float, default 1e6
+            Last node; beyond it the last segment is extrapolated. [m]
+        nodes_per_decade : int, default 400
+            Table resolution: the interpolation error of a loss with curvature
+            :math:`\\kappa` [dB/decade^2] is at most :math:`\\kappa/(8 n^2)` [dB].
+
+        Returns
+        -------
+        PathLossModel
+        """
+        lo = float(np.log10(check_array("min_distance_m", min_distance_m, low=0.0,
+                                        low_open=True, unit="m")))
+        hi = float(np.log10(check_array("max_distance_m", max_distance_m, low=min_distance_m,
+                                        low_open=True, unit="m")))
+        n = int(np.ceil((hi - lo) * nodes_per_decade)) + 1
+        step = (hi - lo) / (n - 1)
+        values = np.asarray(function(10.0 ** (lo + step * np.arange(n))), np.float64)
+        return cls(name, (), float(min_distance_m), PathLossTable(lo, step, tuple(values)))
 
 
 def free_space(carrier_hz, min_distance_m=1.0):
