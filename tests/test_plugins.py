@@ -61,7 +61,8 @@ def test_autoload_switch_hides_entry_points():
     assert {"uplink", "tdd", "hybrid"} <= {s["name"] for s in shown}
     plugins = json.loads(run_cli("plugins", "--json").stdout)
     by_dist = {p["distribution"]: p for p in plugins}
-    assert by_dist["ilac-plan-3gpp"]["models"] == ["uma_los", "uma_nlos", "umi_los", "umi_nlos"]
+    assert by_dist["ilac-plan-3gpp"]["models"] == ["uma_los", "uma_nlos", "umi_los", "umi_nlos",
+                                                   "uma", "umi", "rma", "inh"]
     assert by_dist["ilac-plan-uplink"]["version"] == "0.1.0"
 
 

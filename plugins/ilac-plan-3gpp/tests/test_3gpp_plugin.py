@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from ilac_plan_3gpp import breakpoint_distance_m
 
 import ilac_plan as ip
 from ilac_plan.plugins import get_registry
-from ilac_plan_3gpp import breakpoint_distance_m
 
 C = 299_792_458.0
 
@@ -74,5 +74,25 @@ def test_kernel_runs_the_model_natively():
 
 
 def test_bad_parameters_are_named():
+    # UMa keeps h_E = 1 m, which TR 38.901 gives for UEs below 13 m only
+    with pytest.raises(ValueError, match="uma_los.h_ut_m must be"):
+        get_registry().model("uma_los").path_loss_model(ip.RadioParams(), {"h_ut_m": 20.0})
     with pytest.raises(ValueError, match="umi_los.h_ut_m must be"):
-        get_registry().model("umi_los").path_loss_model(ip.RadioParams(), {"h_ut_m": 20.0})
+        get_registry().model("umi_los").path_loss_model(ip.RadioParams(), {"h_ut_m": 23.0})
+
+
+@pytest.mark.parametrize("name", ["umi_los", "umi_nlos"])
+def test_umi_accepts_high_ues(name):
+    """UMi has h_E = 1 m at every UE height 1.5-22.5 m (no 13 m limit as in UMa)."""
+    radio = ip.RadioParams(carrier_hz=3.5e9)
+    model = get_registry().model(name).path_loss_model(radio, {"h_ut_m": 20.0})
+    for d2d in [30.0, 400.0, 3000.0]:
+        d3d, want = table_7_4_1_1("umi", name.endswith("_los"), d2d, 3.5e9, 10.0, 20.0)
+        assert model.path_loss_db(d3d) == pytest.approx(want, abs=1e-9)
+
+
+@pytest.mark.parametrize("name", ["uma_los", "umi_nlos"])
+@pytest.mark.parametrize("carrier_hz", [0.4e9, 101e9])
+def test_carrier_outside_the_table_is_refused(name, carrier_hz):
+    with pytest.raises(ip.ParameterError, match=r"carrier_hz must be in \[5e\+08, 1e\+11\] Hz"):
+        get_registry().model(name).path_loss_model(ip.RadioParams(carrier_hz=carrier_hz))
