@@ -553,9 +553,11 @@ def scenario_document(inputs, folder, notes):
                          "max_capacity_loss": inputs.max_capacity_loss},
            "schemes": {"names": list(inputs.schemes), "params": inputs.scheme_params},
            "propagation": {"model": inputs.propagation, "params": inputs.propagation_params,
-                           "sector_pattern": inputs.sector_pattern,
+                           "antenna": inputs.antenna,
                            "interference": inputs.interference,
-                           "ue_height_m": inputs.ue_height_m}}
+                           "ue_height_m": inputs.ue_height_m},
+           "positioning": {"bound": inputs.bound, "epre": inputs.epre,
+                           "dl_prs": inputs.dl_prs}}
     if inputs.wrap_around:
         doc["sites"]["wrap_around"] = dict(inputs.wrap_around)
     return doc

@@ -33,7 +33,11 @@ DEFAULTS = {
     "propagation": "free_space",
     "propagation_params": {},
     "interference": False,
-    "sector_pattern": True,
+    "antenna": "3gpp",
+    "sector_pattern": None,
+    "bound": "paper",
+    "epre": "paper",
+    "dl_prs": "orthogonal",
     "ue_height_m": 1.5,
     "wrap_around": None,
     "exclusions": (),
@@ -177,7 +181,7 @@ class PlanInputs:
     sites : pandas.DataFrame
         The validated site table in the working CRS's metres.
     cells : pandas.DataFrame
-        ``sites`` with wrap-around copies (``source_row``: the original row) if any.
+        The cells the kernel evaluates (``sites``; wrap-around images are offsets).
     area : shapely geometry
         The planning area minus exclusions. [m]
     grid : GridSpec
@@ -190,11 +194,17 @@ class PlanInputs:
     target_error_m, max_capacity_loss : float or None
         The objective (exactly one is set). [m], [fraction]
     propagation : str or PathLossModel
-    interference, sector_pattern : bool
+    interference : bool
+    antenna : {"3gpp", "horizontal", "omni"}
+        Cell antenna model (the plan default: the TR 38.901 3-D pattern).
+    bound : {"paper", "achievable"}
+    epre : {"paper", "equal"}
+    dl_prs : {"orthogonal", "beamformed"}
     ue_height_m : float
         UE height above ground. [m]
     wrap_around : dict or None
-        ``{"isd_m", "rings"}`` of a wrapped hexagonal layout.
+        ``{"isd_m", "rings"}`` of a wrapped hexagonal layout: each cell is seen once,
+        through its image nearest to the point.
     tile_px, max_points : int
     name : str
         Title of the plan (scenario name).
@@ -218,7 +228,10 @@ class PlanInputs:
     propagation: object
     propagation_params: dict
     interference: bool
-    sector_pattern: bool
+    antenna: str
+    bound: str
+    epre: str
+    dl_prs: str
     ue_height_m: float
     wrap_around: dict | None
     tile_px: int
@@ -250,9 +263,13 @@ class PlanInputs:
             ``radio`` (:class:`RadioParams`, default the paper's); ``propagation``
             (registered model name, default free_space, or a PathLossModel) and
             ``propagation_params``; ``interference`` (SINR with every other cell at full
-            load); ``sector_pattern`` (TR 38.901 horizontal pattern, default on);
-            ``ue_height_m`` (default 1.5 m); ``wrap_around`` (``{"isd_m", "rings"}`` of
-            a hexagonal layout); ``exclusions`` (geometries not planned); ``crs``
+            load); ``antenna`` (``"3gpp"``, the TR 38.901 3-D pattern with the sites'
+            heights and tilts, the default; ``"horizontal"`` or ``"omni"``; the older
+            ``sector_pattern`` True/False means horizontal/omni); ``bound``
+            (``"paper"`` or ``"achievable"``), ``epre`` (``"paper"`` or ``"equal"``),
+            ``dl_prs`` (``"orthogonal"`` or ``"beamformed"``), see
+            :func:`ilac_plan.evaluate`; ``ue_height_m`` (default 1.5 m);
+            ``wrap_around`` (``{"isd_m", "rings"}`` of a hexagonal layout); ``exclusions`` (geometries not planned); ``crs``
             (working CRS, default the sites' ``attrs["crs"]``); ``max_points`` (refuse
             larger grids, default 2e7); ``tile_px`` (tile side, default 512); ``name``.
 
@@ -266,8 +283,8 @@ class PlanInputs:
             One line naming the option and its allowed range.
         """
         from .area import default_area, validate_area
-        from .coverage import evaluate
-        from .layouts import wrap_around as wrap_around_copies
+        from .coverage import EPRE, evaluate, resolve_antenna
+        from .model.crb import check_bound, check_dl_prs
         from .plugins import get_registry
         from .schemes import resolve_params
         from .sites import validate_sites
@@ -331,7 +348,6 @@ class PlanInputs:
                                           high=1e6, unit="m"),
                     "rings": int(check_array("wrap_around.rings", wrap["rings"], low=0,
                                              high=50, integer=True))}
-            cells = wrap_around_copies(sites, wrap["isd_m"], wrap["rings"])
         else:
             wrap = None
         names = opt["schemes"]
@@ -358,13 +374,18 @@ class PlanInputs:
             raise ParameterError("propagation_params apply to a registered model name only")
         ue_height = check_scalar("ue_height_m", opt["ue_height_m"], low=-1e4, high=1e5,
                                  unit="m")
+        antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
+                                  opt["sector_pattern"], default=DEFAULTS["antenna"])
+        from ._validate import check_choice
+
         inputs = cls(
             sites=sites, cells=cells, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
             propagation_params=pp, interference=bool(opt["interference"]),
-            sector_pattern=bool(opt["sector_pattern"]), ue_height_m=ue_height,
-            wrap_around=wrap, tile_px=tile_px,
+            antenna=antenna, bound=check_bound(opt["bound"]),
+            epre=check_choice("epre", opt["epre"], EPRE), dl_prs=check_dl_prs(opt["dl_prs"]),
+            ue_height_m=ue_height, wrap_around=wrap, tile_px=tile_px,
             max_points=int(check_array("max_points", opt["max_points"], low=1, integer=True)),
             name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
         # the whole chain once on one point, before anything is allocated
@@ -375,13 +396,18 @@ class PlanInputs:
 
     def evaluate_options(self):
         """The :func:`ilac_plan.evaluate` keywords of this plan (without ``n_threads``)."""
+        from .layouts import wrap_shifts_m
+
         return dict(target_error_m=self.target_error_m,
                     max_capacity_loss=self.max_capacity_loss, schemes=list(self.schemes),
                     radio=self.radio, interference=self.interference,
                     propagation=self.propagation,
                     propagation_params=self.propagation_params or None,
                     scheme_params=self.scheme_params or None,
-                    sector_pattern=self.sector_pattern, ue_height_m=self.ue_height_m)
+                    antenna=self.antenna, bound=self.bound, epre=self.epre,
+                    dl_prs=self.dl_prs, ue_height_m=self.ue_height_m,
+                    wrap_shifts_m=wrap_shifts_m(**self.wrap_around) if self.wrap_around
+                    else None)
 
     @property
     def classes(self):
@@ -389,6 +415,12 @@ class PlanInputs:
         from .coverage import INFEASIBLE
 
         return list(self.schemes) + [INFEASIBLE]
+
+    @property
+    def bound_text(self):
+        """The position bound and energy convention in words, for titles and reports."""
+        text = "paper's CRB" if self.bound == "paper" else f"achievable CRB ({self.dl_prs} PRS)"
+        return text + (", equal EPRE" if self.epre == "equal" else "")
 
     @property
     def objective_text(self):
@@ -405,10 +437,11 @@ class PlanInputs:
             "objective": {"target_error_m": self.target_error_m,
                           "max_capacity_loss": self.max_capacity_loss},
             "radio": self.radio.to_dict(),
+            "bound": {"bound": self.bound, "epre": self.epre, "dl_prs": self.dl_prs},
             "schemes": {n: dict(self.scheme_params.get(n, {})) for n in self.schemes},
             "propagation": {"model": self.propagation if isinstance(self.propagation, str)
                             else repr(self.propagation), "params": dict(self.propagation_params),
-                            "sector_pattern": self.sector_pattern,
+                            "antenna": self.antenna,
                             "interference": self.interference, "ue_height_m": self.ue_height_m},
             "grid": {"resolution_m": self.grid.resolution_m, "nx": self.grid.nx,
                      "ny": self.grid.ny, "x0_m": self.grid.x0, "y1_m": self.grid.y1,

@@ -1,4 +1,5 @@
-"""Scenario files (TOML): radio, sites, area, grid, schemes, objective, propagation, outputs.
+"""Scenario files (TOML): radio, sites, area, grid, schemes, objective, propagation,
+positioning, outputs.
 
 Validated with pydantic: unknown keys, wrong types and out-of-range values are one-line
 errors naming the key (``scenario city.toml: grid.resolution_m: Input should be greater
@@ -31,8 +32,14 @@ Example::
     params = { tdd = { dl_fraction = 0.6 } }
 
     [propagation]
-    model = "uma_nlos"
-    params = { h_bs_m = 25.0 }
+    model = "uma"
+    params = { los = "expected", reliability = 0.95 }
+    antenna = "3gpp"                    # or "horizontal", "omni"
+
+    [positioning]
+    bound = "achievable"                # or "paper" (the default)
+    epre = "equal"                      # or "paper" (the default)
+    dl_prs = "orthogonal"               # or "beamformed"
 
     [output]
     formats = ["tif", "gpkg", "geojson", "summary", "cells", "cdf", "png"]
@@ -43,7 +50,7 @@ A scenario is data: :func:`to_inputs` turns it into a
 """
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -148,9 +155,16 @@ class SchemesSection(_Section):
 class PropagationSection(_Section):
     model: str = DEFAULTS["propagation"]
     params: dict[str, Any] = {}
-    sector_pattern: bool = DEFAULTS["sector_pattern"]
+    antenna: Literal["3gpp", "horizontal", "omni"] | None = None
+    sector_pattern: bool | None = None
     interference: bool = DEFAULTS["interference"]
     ue_height_m: float = Field(DEFAULTS["ue_height_m"], ge=-1e4, le=1e5)
+
+
+class PositioningSection(_Section):
+    bound: Literal["paper", "achievable"] = DEFAULTS["bound"]
+    epre: Literal["paper", "equal"] = DEFAULTS["epre"]
+    dl_prs: Literal["orthogonal", "beamformed"] = DEFAULTS["dl_prs"]
 
 
 class OutputSection(_Section):
@@ -169,6 +183,7 @@ class Scenario(_Section):
     objective: ObjectiveSection = ObjectiveSection()
     schemes: SchemesSection = SchemesSection()
     propagation: PropagationSection = PropagationSection()
+    positioning: PositioningSection = PositioningSection()
     output: OutputSection = OutputSection()
 
     def radio_params(self):
@@ -367,8 +382,9 @@ def to_inputs(scenario):
         wrap = scenario.sites.wrap_around.model_dump()
     elif hexagonal is not None and hexagonal.wrap_around and not scenario.sites.file:
         wrap = {"isd_m": hexagonal.isd_m, "rings": hexagonal.rings}
-    o, p = scenario.objective, scenario.propagation
+    o, p, q = scenario.objective, scenario.propagation, scenario.positioning
     doc = scenario.model_dump()
+    antenna = {} if p.antenna is None else {"antenna": p.antenna}
     inputs = PlanInputs.build(
         sites, area, sources=sources, scenario=doc, name=scenario.name,
         resolution_m=scenario.grid.resolution_m, target_error_m=o.target_error_m,
@@ -376,9 +392,11 @@ def to_inputs(scenario):
         exclusions=exclusions, interference=p.interference, propagation=p.model,
         propagation_params=p.params, scheme_params=scenario.schemes.params,
         sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
-        crs=crs, max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
+        bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, **antenna, crs=crs, max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
     # the scenario that rebuilds these inputs, with every default written out
     doc["radio"] = {k: v for k, v in radio.to_dict().items() if v is not None}
     doc["schemes"]["params"] = {k: dict(v) for k, v in inputs.scheme_params.items() if v}
     doc["propagation"]["params"] = dict(inputs.propagation_params)
+    doc["propagation"]["antenna"] = inputs.antenna
+    doc["propagation"]["sector_pattern"] = None
     return inputs

@@ -10,8 +10,8 @@ A site table has one row per cell (one sector array). ilac_plan's column names:
 ``power_dbm``             transmit power [dBm]; or ``eirp_dbm`` (= power + gain)
 ``gain_dbi``              antenna gain [dBi] (optional)
 ``height_m``              antenna height [m] (optional)
-``tilt_deg``,             mechanical and electrical downtilt [deg] (optional, kept; not
-``electrical_tilt_deg``   modelled yet)
+``tilt_deg``,             mechanical and electrical downtilt, positive down [deg] (optional;
+``electrical_tilt_deg``   used by the TR 38.901 3-D antenna, ``antenna="3gpp"``)
 ``spacing_m``,            antenna spacing [m] and UE power [dBm] per cell (optional)
 ``ue_power_dbm``
 ``band``, ``carrier_hz``  carrier or band (optional, kept; not used by the model)
@@ -51,7 +51,7 @@ NUMERIC = tuple(RANGES)
 TEXT = ("cell_id", "site_id", "band")
 REQUIRED = ("azimuth_deg", "n_antennas")
 #: Columns recognised and kept, but not used by the model (named in a warning).
-NOT_MODELLED = ("tilt_deg", "electrical_tilt_deg", "band", "carrier_hz")
+NOT_MODELLED = ("band", "carrier_hz")
 #: EIRP given with power and gain must agree to within this. [dB]
 EIRP_TOLERANCE_DB = 0.5
 MAX_PROBLEMS = 20
@@ -423,9 +423,9 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
                           stacklevel=2)
         unmodelled = [c for c in NOT_MODELLED if c in out.columns]
         if unmodelled:
-            warnings.warn(f"{label}{', '.join(unmodelled)} read but not modelled yet (antenna "
-                          "tilt and per-cell carriers do not change the maps; kept in the "
-                          "table)", IlacWarning, stacklevel=2)
+            warnings.warn(f"{label}{', '.join(unmodelled)} read but not modelled yet "
+                          "(per-cell carriers do not change the maps; kept in the table)",
+                          IlacWarning, stacklevel=2)
     out.attrs.update(attrs)
     out.attrs["unit_conversions"] = {}            # done
     out.attrs["ilac_validated"] = True

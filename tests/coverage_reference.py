@@ -7,20 +7,41 @@ searches every split by brute force, so it is slow and memory-hungry: for tests 
 import numpy as np
 
 from ilac_plan.model import best_pilot_capacity, crb_position, free_space
-from ilac_plan.model.antenna import sector_attenuation_db
+from ilac_plan.model.antenna import antenna_attenuation_db
+
+
+def _nearest_images(x, y, sx, sy, shifts):
+    """Offsets (points x cells) from each cell's nearest image (first of equals)."""
+    dx = x[:, None] - sx[None, :]
+    dy = y[:, None] - sy[None, :]
+    best = dx**2 + dy**2
+    for ox, oy in shifts[1:]:
+        ex, ey = dx - ox, dy - oy
+        e2 = ex**2 + ey**2
+        closer = e2 < best
+        dx, dy, best = np.where(closer, ex, dx), np.where(closer, ey, dy), np.where(closer, e2,
+                                                                                     best)
+    return dx, dy
 
 
 def reference_evaluate(sites, x, y, *, radio, target_error_m=None, max_capacity_loss=None,
                        schemes=("time", "frequency"), interference=False, propagation=None,
-                       sector_pattern=True, ue_height_m=0.0):
+                       sector_pattern=True, ue_height_m=0.0, antenna=None, bound="paper",
+                       epre="paper", dl_prs="orthogonal", wrap_shifts_m=None):
     x = np.asarray(x, np.float64).ravel()
     y = np.asarray(y, np.float64).ravel()
+    antenna = antenna or ("horizontal" if sector_pattern else "omni")
     model = propagation or free_space(radio.carrier_hz)
     sx, sy = sites.x_m.to_numpy(float), sites.y_m.to_numpy(float)
-    az = np.deg2rad(sites.azimuth_deg.to_numpy(float))
+    az_deg = sites.azimuth_deg.to_numpy(float)
+    az = np.deg2rad(az_deg)
     power = sites.power_dbm.to_numpy(float)
+    default_gain = 8.0 if antenna == "3gpp" else radio.gnb_gain_db
     gain = sites.gain_dbi.to_numpy(float) if "gain_dbi" in sites else np.full(len(sites),
-                                                                               radio.gnb_gain_db)
+                                                                               default_gain)
+    tilt = sites.tilt_deg.to_numpy(float) if "tilt_deg" in sites else np.zeros(len(sites))
+    etilt = sites.electrical_tilt_deg.to_numpy(float) if "electrical_tilt_deg" in sites \
+        else np.zeros(len(sites))
     height = sites.height_m.to_numpy(float) if "height_m" in sites else np.zeros(len(sites))
     ue_power = sites.ue_power_dbm.to_numpy(float) if "ue_power_dbm" in sites else \
         np.full(len(sites), radio.ue_power_dbm)
@@ -28,13 +49,14 @@ def reference_evaluate(sites, x, y, *, radio, target_error_m=None, max_capacity_
         np.full(len(sites), radio.antenna_spacing_m)
     n_ant = sites.n_antennas.to_numpy(float)
 
-    dx = x[:, None] - sx[None, :]
-    dy = y[:, None] - sy[None, :]
+    shifts = np.zeros((1, 2)) if wrap_shifts_m is None else np.asarray(wrap_shifts_m, float)
+    dx, dy = _nearest_images(x, y, sx, sy, shifts)
     dist = np.sqrt(dx**2 + dy**2 + (height[None, :] - ue_height_m) ** 2)
     phi = np.arctan2(dx * np.cos(az) - dy * np.sin(az), dx * np.sin(az) + dy * np.cos(az))
     rx = (power + gain + radio.ue_gain_db)[None, :] - model.path_loss_db(dist)
-    if sector_pattern:
-        rx = rx - sector_attenuation_db(phi)
+    rx = rx - antenna_attenuation_db(dx, dy, (ue_height_m - height)[None, :],
+                                     azimuth_deg=az_deg[None, :], tilt_deg=tilt[None, :],
+                                     electrical_tilt_deg=etilt[None, :], antenna=antenna)
     serving = np.argmax(rx, axis=1)
     rows = np.arange(x.size)
     rx_s = rx[rows, serving]
@@ -51,7 +73,8 @@ def reference_evaluate(sites, x, y, *, radio, target_error_m=None, max_capacity_
     link = dict(r=dist[rows, serving], theta=theta, n=n_ant[serving],
                 gamma=10.0 ** (snr_db / 10.0), snr_ul=10.0 ** ((snr_noint + ue_power[serving]
                                                                - power[serving]) / 10.0),
-                spacing=spacing[serving])
+                spacing=spacing[serving], h=(height - ue_height_m)[serving],
+                opts=dict(bound=bound, epre=epre, dl_prs=dl_prs))
     out = {"serving_cell": serving, "distance_m": link["r"], "theta_deg": np.rad2deg(theta),
            "snr_db": snr_db}
     results = []
@@ -82,9 +105,14 @@ def reference_evaluate(sites, x, y, *, radio, target_error_m=None, max_capacity_
 
 def _crb(link, radio, b_l, tau_l):
     col = lambda v: np.asarray(v, float)[:, None]  # noqa: E731
+    o = link["opts"]
+    gain = np.asarray(b_l, float) / radio.bandwidth_hz if o["epre"] == "equal" else 1.0
     return crb_position(col(link["r"]), col(link["theta"]), b_l, tau_l, n_antennas=col(link["n"]),
-                        snr=col(link["gamma"]), wavelength_m=radio.wavelength_m,
-                        spacing_m=col(link["spacing"]), varsigma=radio.varsigma)
+                        snr=col(link["gamma"]) * gain, wavelength_m=radio.wavelength_m,
+                        spacing_m=col(link["spacing"]), varsigma=radio.varsigma,
+                        bound=o["bound"], height_diff_m=col(link["h"]), dl_prs=o["dl_prs"],
+                        loc_direction="downlink",
+                        subcarrier_spacing_hz=radio.subcarrier_spacing_hz)
 
 
 def _capacity(link, radio, b_c, tau_c):

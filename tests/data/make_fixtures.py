@@ -65,7 +65,7 @@ pd.DataFrame({"Site Name": net.site, "Cell Name": net.cell, "LAT (WGS84)": net.l
 
 px, py = to_25833.transform(net.lon.to_numpy(), net.lat.to_numpy())
 gpd.GeoDataFrame({"siteid": net.site, "cellid": net.cell, "azimuth": net.azimuth,
-                  "height_m": net.height, "power": net.power, "gain": net.gain,
+                  "height_m": net.height, "tilt": net.tilt, "power": net.power, "gain": net.gain,
                   "ports": net.antennas},
                  geometry=gpd.points_from_xy(px, py), crs="EPSG:25833").to_file(
     "network.gpkg", layer="cells", driver="GPKG")
