@@ -130,6 +130,8 @@ def radio_options(func):
         ("--bandwidth-hz", "bandwidth_hz", float, d.bandwidth_hz, "Total bandwidth B [Hz]."),
         ("--rb-bandwidth-hz", "rb_bandwidth_hz", float, d.rb_bandwidth_hz,
          "Resource-block bandwidth, the unit of frequency splits [Hz]."),
+        ("--subcarrier-spacing-hz", "subcarrier_spacing_hz", float, d.subcarrier_spacing_hz,
+         "OFDM subcarrier spacing, the achievable bound's PRS grid [Hz]."),
         ("--symbols", "n_symbols", int, d.n_symbols,
          "Symbols per coherence interval tau_T, the unit of time splits."),
         ("--varsigma", "varsigma", float, d.varsigma, "Waveform coefficient of Eq. (6)."),
@@ -147,6 +149,25 @@ def radio_options(func):
         func = click.option(flag, name, type=kind, default=default, show_default=True,
                             help=text)(func)
     return func
+
+
+def bound_options(default=None):
+    """--bound, --epre and --dl-prs (default None: the scenario's, else the paper's)."""
+    def wrap(func):
+        func = click.option(
+            "--dl-prs", type=click.Choice(["orthogonal", "beamformed"]), default=default and
+            "orthogonal", show_default=bool(default),
+            help="Downlink PRS of the achievable bound: orthogonal per-antenna signals, or "
+                 "sum and difference beams towards the UE.")(func)
+        func = click.option(
+            "--epre", type=click.Choice(["paper", "equal"]), default=default, show_default=bool(
+                default), help="Energy convention: the paper's (positioning SNR whatever its "
+                "band) or equal energy per resource element under one power.")(func)
+        return click.option(
+            "--bound", type=click.Choice(["paper", "achievable"]), default=default,
+            show_default=bool(default), help="Position bound: the paper's Eqs. (5)-(7), or "
+            "the one an ML receiver reaches.")(func)
+    return wrap
 
 
 @cli.command(cls=MultiValueCommand)
@@ -172,8 +193,9 @@ def radio_options(func):
               help="Draw capacity vs CRB (the paper's Fig. 2) into this .png/.pdf/.svg.")
 @click.option("--loss-plot", type=click.Path(dir_okay=False), default=None,
               help="Draw capacity loss vs CRB loss (the paper's Fig. 3) into this file.")
+@bound_options(default="paper")
 def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threads, out, plot,
-             loss_plot, **radio_kwargs):
+             loss_plot, bound, epre, dl_prs, **radio_kwargs):
     """Capacity against position CRB for every time and frequency split.
 
     Writes one CSV row per split: scheme, n_antennas, snr_db, loc_symbols,
@@ -192,14 +214,16 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
     frame = tradeoff_curves(
         n_antennas=np.array(n_antennas), snr_db=np.array(snr_db) if snr_db else None,
         distance_m=np.array(distance_m) if distance_m else None, radio=radio,
-        theta_deg=theta_deg, schemes=schemes, closed_form=approx, n_threads=n_threads)
+        theta_deg=theta_deg, schemes=schemes, closed_form=approx, n_threads=n_threads,
+        bound=bound, epre=epre, dl_prs=dl_prs)
     if plot or loss_plot:
-        from .plotting import plot_losses, plot_tradeoff
+        from .plotting import bound_label, plot_losses, plot_tradeoff
 
+        label = bound_label(bound, epre, dl_prs)
         if plot:
-            plot_tradeoff(frame, plot)
+            plot_tradeoff(frame, plot, subtitle=label)
         if loss_plot:
-            plot_losses(frame, loss_plot)
+            plot_losses(frame, loss_plot, subtitle=label)
     if frame.empty:
         click.echo(f"{PROG}: warning: every split has an infinite CRB (one antenna or an "
                    "end-fire angle); the CSV has no rows", err=True)
@@ -255,6 +279,10 @@ def _prefetch_imports():
               help="Alternative objective: lowest error for at most this fraction of capacity.")
 @click.option("--schemes", multiple=True, help="Allocation schemes (see 'ilac-plan schemes').")
 @click.option("--propagation", default=None, help="Propagation model name.")
+@click.option("--antenna", type=click.Choice(["3gpp", "horizontal", "omni"]), default=None,
+              help="Cell antenna: the TR 38.901 3-D pattern with the sites' heights and tilts "
+                   "(default), its horizontal cut, or none.")
+@bound_options()
 @click.option("--crs", default=None, help="Working CRS, projected in metres, e.g. EPSG:32632.")
 @click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
 @click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
@@ -281,7 +309,7 @@ def _prefetch_imports():
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss,
-                schemes, propagation, crs, max_points, n_threads, engine, scheduler, n_workers,
+                schemes, propagation, antenna, bound, epre, dl_prs, crs, max_points, n_threads, engine, scheduler, n_workers,
                 tile_px, formats, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
 
@@ -350,6 +378,12 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     if propagation:
         data["propagation"]["model"] = propagation
         data["propagation"]["params"] = {}
+    if antenna:
+        data["propagation"]["antenna"] = antenna
+        data["propagation"]["sector_pattern"] = None
+    for key, value in (("bound", bound), ("epre", epre), ("dl_prs", dl_prs)):
+        if value:
+            data["positioning"][key] = value
     if crs:
         data["crs"] = crs
     data["output"] = {"formats": chosen}

@@ -409,7 +409,7 @@ def write_png(preview, grid, sites, inputs, path):
                         hspace=0.18)
     axes = fig.subplots(2, 2).ravel()
     title = inputs.name or "ilac_plan"
-    fig.suptitle(f"{title}: {inputs.objective_text}, {res:g} m pixels"
+    fig.suptitle(f"{title}: {inputs.objective_text}, {inputs.bound_text}, {res:g} m pixels"
                  + (f" (shown at {res * step:g} m)" if step > 1 else ""), fontsize=12)
     best = np.ma.masked_less(preview.best_scheme, 0)
     im = axes[0].imshow(best, extent=extent, cmap=ListedColormap(colours), vmin=-0.5,

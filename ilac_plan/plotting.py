@@ -19,7 +19,14 @@ def _figure(n_panels):
     return fig, axes
 
 
-def _panels(frame, draw, xlabel, ylabel, path, legend_loc):
+def bound_label(bound="paper", epre="paper", dl_prs="orthogonal"):
+    """The bound and energy convention of a figure, in words (for titles)."""
+    text = "paper's CRB (Eqs. 5-7)" if bound == "paper" else \
+        f"achievable CRB, {dl_prs} downlink PRS"
+    return text + ("; equal energy per RE" if epre == "equal" else "; paper's energy convention")
+
+
+def _panels(frame, draw, xlabel, ylabel, path, legend_loc, subtitle=None):
     """One panel per antenna count, one colour per SNR, one line style per scheme."""
     antennas = sorted(frame["n_antennas"].unique())
     fig, axes = _figure(len(antennas))
@@ -35,6 +42,8 @@ def _panels(frame, draw, xlabel, ylabel, path, legend_loc):
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7, loc=legend_loc)
+    if subtitle:
+        fig.suptitle(subtitle, fontsize=10)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=130, format=_format(path))
 
@@ -51,17 +60,17 @@ def _format(path):
     return suffix
 
 
-def _plot(frame, path, x, y, xlabel, ylabel, legend_loc):
+def _plot(frame, path, x, y, xlabel, ylabel, legend_loc, subtitle=None):
     """Draw column functions ``x`` and ``y`` of each curve of a trade-off frame."""
     _format(path)
 
     def draw(ax, curve, style, colour, label):
         ax.plot(x(curve), y(curve), style, color=colour, label=label)
 
-    _panels(frame, draw, xlabel, ylabel, path, legend_loc)
+    _panels(frame, draw, xlabel, ylabel, path, legend_loc, subtitle)
 
 
-def plot_tradeoff(frame, path):
+def plot_tradeoff(frame, path, subtitle=None):
     """Capacity against position CRB, as the paper's Fig. 2.
 
     Parameters
@@ -70,16 +79,18 @@ def plot_tradeoff(frame, path):
         Output of :func:`ilac_plan.tradeoff.tradeoff_curves`.
     path : str or os.PathLike
         Image file (.png, .pdf or .svg), written atomically.
+    subtitle : str, optional
+        Figure title, e.g. :func:`bound_label` of the curves' bound.
     """
     _plot(frame, path, lambda c: 10 * np.log10(c["crb_m2"]), lambda c: c["capacity_bps"] / 1e6,
-          "position CRB [dB re 1 m²]", "capacity [Mbit/s]", "lower right")
+          "position CRB [dB re 1 m²]", "capacity [Mbit/s]", "lower right", subtitle)
 
 
-def plot_losses(frame, path):
+def plot_losses(frame, path, subtitle=None):
     """Capacity loss against CRB loss, as the paper's Fig. 3.
 
     Parameters are those of :func:`plot_tradeoff`.
     """
     _plot(frame, path, lambda c: c["capacity_loss_bps"] / 1e6,
           lambda c: 10 * np.log10(c["crb_loss"]), "capacity loss [Mbit/s]", "CRB loss [dB]",
-          "upper right")
+          "upper right", subtitle)

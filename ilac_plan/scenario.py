@@ -392,7 +392,8 @@ def to_inputs(scenario):
         exclusions=exclusions, interference=p.interference, propagation=p.model,
         propagation_params=p.params, scheme_params=scenario.schemes.params,
         sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
-        bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, **antenna, crs=crs, max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
+        bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, **antenna, crs=crs,
+        max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
     # the scenario that rebuilds these inputs, with every default written out
     doc["radio"] = {k: v for k, v in radio.to_dict().items() if v is not None}
     doc["schemes"]["params"] = {k: dict(v) for k, v in inputs.scheme_params.items() if v}

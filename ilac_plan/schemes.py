@@ -23,7 +23,6 @@ import numpy as np
 from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 from .model.crb import (
-    DL_PRS,
     check_bound,
     crb_position,
     delay_mean_square_bandwidth_hz2,

@@ -21,8 +21,10 @@ from . import kernel
 from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 from .model.capacity import capacity_closed_form
+from .model.crb import check_bound, check_dl_prs, crb_position
 from .model.linkbudget import distance_for_path_gain_m, free_space_path_gain, linear_to_db
 from .radio import RadioParams
+from .schemes import EPRE
 
 #: Column order of the ``tradeoff`` CSV (documented in README.md; other tools read it).
 TRADEOFF_COLUMNS = (
@@ -84,7 +86,8 @@ def link_geometry(radio, snr_db=None, distance_m=None):
 
 
 def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None,
-                    theta_deg=0.0, schemes=SCHEMES, closed_form=False, n_threads=None):
+                    theta_deg=0.0, schemes=SCHEMES, closed_form=False, n_threads=None,
+                    bound="paper", epre="paper", dl_prs="orthogonal"):
     """Capacity and position CRB of every time and frequency split.
 
     Parameters
@@ -106,6 +109,13 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
         Capacity from Eq. (18) instead of Eq. (1) at the best integer pilot length.
     n_threads : int, optional
         Kernel threads (see :func:`ilac_plan.kernel.resolve_n_threads`).
+    bound : {"paper", "achievable"}, default "paper"
+        Position bound (docs/model.md, "Two bounds"); the achievable one for a downlink
+        PRS to a single-antenna UE (``dl_prs``) in the plane (no heights).
+    epre : {"paper", "equal"}, default "paper"
+        Energy convention: under ``"equal"`` a frequency split's positioning SNR is
+        :math:`\\gamma B_L/B` (the time split is unchanged).
+    dl_prs : {"orthogonal", "beamformed"}, default "orthogonal"
 
     Returns
     -------
@@ -170,12 +180,24 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
         capacity, _ = kernel.best_pilot_capacity(comm_bw, comm_symbols, n_threads=n_threads,
                                                  **link)
         full, _ = kernel.best_pilot_capacity(bw, tau_t, n_threads=n_threads, **link)
-    crb_args = dict(n_antennas=nt_col, snr=sdl, wavelength_m=radio.wavelength_m,
-                    spacing_m=radio.antenna_spacing_m, varsigma=radio.varsigma,
-                    n_threads=n_threads)
     theta_rad = np.deg2rad(theta)
-    crb = kernel.crb_position(r, theta_rad, loc_bw, loc_symbols, **crb_args)
-    crb_min = kernel.crb_position(r, theta_rad, bw, tau_t, **crb_args)
+    bound = check_bound(bound)
+    epre = check_choice("epre", epre, EPRE)
+    dl_prs = check_dl_prs(dl_prs)
+    if bound == "paper":
+        crb_args = dict(n_antennas=nt_col, wavelength_m=radio.wavelength_m,
+                        spacing_m=radio.antenna_spacing_m, varsigma=radio.varsigma,
+                        n_threads=n_threads)
+        crb_at = kernel.crb_position
+    else:
+        crb_args = dict(n_antennas=nt_col, wavelength_m=radio.wavelength_m,
+                        spacing_m=radio.antenna_spacing_m, bound=bound, dl_prs=dl_prs,
+                        loc_direction="downlink",
+                        subcarrier_spacing_hz=radio.subcarrier_spacing_hz)
+        crb_at = crb_position
+    share = loc_bw / bw if epre == "equal" else 1.0
+    crb = crb_at(r, theta_rad, loc_bw, loc_symbols, snr=sdl * share, **crb_args)
+    crb_min = crb_at(r, theta_rad, bw, tau_t, snr=sdl, **crb_args)
 
     with np.errstate(invalid="ignore"):  # inf/inf where the CRB is infinite: dropped below
         crb_loss = crb / crb_min
