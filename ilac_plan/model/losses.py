@@ -25,7 +25,7 @@ forms work in nats internally.
 
 import numpy as np
 
-from .._validate import check_array
+from .._validate import check_array, check_choice
 from ..errors import ParameterError
 from ._docs import fill_doc
 from .capacity import (
@@ -34,7 +34,14 @@ from .capacity import (
     closed_form_constants,
     unit_scale,
 )
-from .crb import _cos_broadside, crb_position
+from .crb import (
+    DEFAULT_SUBCARRIER_SPACING_HZ,
+    _cos_broadside,
+    check_bound,
+    crb_position,
+    downlink_factors,
+    fix_factors,
+)
 from .linkbudget import SPEED_OF_LIGHT_M_S
 
 #: Relative slack accepted above the total capacity before a loss is rejected.
@@ -381,16 +388,33 @@ def frequency_loc_bandwidth_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_
 
 
 def frequency_crb_loss_closed_form(loc_bandwidth_hz, *, bandwidth_hz, distance_m, theta_rad,
-                                   n_antennas, wavelength_m, spacing_m=None, varsigma=1.0):
-    """CRB loss of a frequency split, corrected Eq. (13) (Theorem 2).
+                                   n_antennas, wavelength_m, spacing_m=None, varsigma=1.0,
+                                   bound="paper", epre="paper", dl_prs="orthogonal",
+                                   height_diff_m=0.0,
+                                   subcarrier_spacing_hz=DEFAULT_SUBCARRIER_SPACING_HZ):
+    """CRB loss of a frequency split, corrected Eq. (13) (Theorem 2), under either bound.
+
+    ``bound="paper"``:
 
     .. math::
 
         L_L^f = \\frac{A + \\frac{3}{2B_L^2(1+\\varsigma)}}{A + \\frac{3}{2B^2(1+\\varsigma)}},\\qquad
         A = \\frac{3t^2\\lambda^2}{d_A^2\\cos^2\\theta(N_T-1)(2N_T-1)}
 
-    The factor is 12/8 = 3/2, not the printed 12/2 (docs/model.md, "Corrections to the printed theorems"). The SNR
-    and :math:`\\tau_T` cancel.
+    The factor is 12/8 = 3/2, not the printed 12/2 (docs/model.md, "Corrections to the
+    printed theorems"). ``bound="achievable"`` (docs/model.md, "Two bounds"), with
+    :math:`K_L = B_L/\\Delta f` and :math:`K = B/\\Delta f` subcarriers:
+
+    .. math::
+
+        L_L^f = \\frac{A' + \\frac{3 g_r}{2\\Delta f^2 (K_L^2-1) f_t}}
+                      {A' + \\frac{3 g_r}{2\\Delta f^2 (K^2-1) f_t}},\\qquad
+        A' = \\frac{3 g_u\\lambda^2}{2 c^2 d_A^2 (N_T^2-1) f_a}
+
+    with the geometry :math:`g_r, g_u` of :func:`~ilac_plan.model.crb.fix_factors` and the
+    downlink factors :math:`f_a, f_t` of :func:`~ilac_plan.model.crb.downlink_factors`.
+    Under ``epre="equal"`` the positioning SNR is :math:`\\gamma B_L/B`, which multiplies
+    either loss by :math:`B/B_L`. The SNR and :math:`\\tau_T` cancel.
 
     Parameters
     ----------
@@ -409,12 +433,21 @@ def frequency_crb_loss_closed_form(loc_bandwidth_hz, *, bandwidth_hz, distance_m
     spacing_m : array_like, optional
         Antenna spacing :math:`d_A`; default :math:`\\lambda/2`. [m]
     varsigma : array_like, default 1
-        Waveform coefficient :math:`\\varsigma`, >= 0.
+        Waveform coefficient :math:`\\varsigma`, >= 0 (paper's bound only).
+    bound : {"paper", "achievable"}
+    epre : {"paper", "equal"}
+    dl_prs : {"orthogonal", "beamformed"}
+        Downlink PRS of the achievable bound.
+    height_diff_m : array_like, default 0
+        Height of the array above the UE (achievable bound). [m]
+    subcarrier_spacing_hz : float, default 15e3
+        :math:`\\Delta f` (achievable bound). [Hz]
 
     Returns
     -------
     ndarray
-        :math:`L_L^f`; 1 where :math:`A` is infinite (:math:`N_T = 1` or end-fire). [linear]
+        :math:`L_L^f`; 1 where :math:`A` is infinite (:math:`N_T = 1` or end-fire) and
+        the energy convention is the paper's. [linear]
     """
     b = check_array("bandwidth_hz", bandwidth_hz, low=0.0, low_open=True, unit="Hz")
     b_l = check_array("loc_bandwidth_hz", loc_bandwidth_hz, low=0.0, unit="Hz")
@@ -425,24 +458,48 @@ def frequency_crb_loss_closed_form(loc_bandwidth_hz, *, bandwidth_hz, distance_m
         "spacing_m", spacing_m, low=0.0, low_open=True, unit="m")
     vs = check_array("varsigma", varsigma, low=0.0)
     cos = _cos_broadside(theta_rad)
-    t = r / SPEED_OF_LIGHT_M_S
-    den_a = d_a**2 * cos**2 * (n - 1.0) * (2.0 * n - 1.0)
+    energy = 1.0 if check_choice("epre", epre, ("paper", "equal")) == "paper" else \
+        _ratio(b, b_l)
+    if check_bound(bound) == "paper":
+        t = r / SPEED_OF_LIGHT_M_S
+        den_a = d_a**2 * cos**2 * (n - 1.0) * (2.0 * n - 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a_term = np.where(t > 0.0, 3.0 * t**2 * lam**2 / den_a, 0.0)
+            toa_l = 3.0 / (2.0 * b_l**2 * (1.0 + vs))
+        toa_full = 3.0 / (2.0 * b**2 * (1.0 + vs))
+        return _times_loss(_ratio(a_term + toa_l, a_term + toa_full), energy)
+    h = check_array("height_diff_m", height_diff_m, unit="m")
+    df = check_array("subcarrier_spacing_hz", subcarrier_spacing_hz, low=0.0, low_open=True,
+                     unit="Hz")
+    theta = np.asarray(theta_rad, np.float64)
+    rho = np.sqrt(np.maximum(r**2 - h**2, 0.0))
+    g_r, g_u = fix_factors(rho * cos, rho * np.sin(theta), h)
+    f_a, f_t = downlink_factors(n, dl_prs)
+    k_l, k = np.floor(b_l / df + 0.5), np.floor(b / df + 0.5)
     with np.errstate(divide="ignore", invalid="ignore"):
-        a_term = np.where(t > 0.0, 3.0 * t**2 * lam**2 / den_a, 0.0)
-        toa_l = 3.0 / (2.0 * b_l**2 * (1.0 + vs))
-    toa_full = 3.0 / (2.0 * b**2 * (1.0 + vs))
-    return _ratio(a_term + toa_l, a_term + toa_full)
+        a_term = np.where(g_u > 0.0, 3.0 * g_u * lam**2 / (
+            2.0 * SPEED_OF_LIGHT_M_S**2 * d_a**2 * (n**2 - 1.0) * f_a), 0.0)
+        toa_l = 3.0 * g_r / (2.0 * df**2 * (k_l**2 - 1.0) * f_t)
+        toa_full = 3.0 * g_r / (2.0 * df**2 * (k**2 - 1.0) * f_t)
+    toa_l = np.where(k_l >= 2, toa_l, np.inf)
+    return _times_loss(_ratio(a_term + toa_l, a_term + toa_full), energy)
+
+
+def _times_loss(loss, energy):
+    """loss * energy with inf * x = inf (no NaN from inf * 1)."""
+    return np.where(np.isinf(loss), np.inf, loss * energy)
 
 
 def frequency_crb_loss_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_antennas, snr_dl,
                                          snr_ul, distance_m, theta_rad, wavelength_m,
                                          spacing_m=None, varsigma=1.0, n_symbols=200,
-                                         unit="bit"):
+                                         unit="bit", **bound_args):
     """CRB loss of the frequency split that gives up a capacity loss (Theorem 2).
 
     Eq. (13) evaluated at the :math:`B_L` of Eq. (14); parameters as in
     :func:`frequency_loc_bandwidth_for_capacity_loss` and
-    :func:`frequency_crb_loss_closed_form`.
+    :func:`frequency_crb_loss_closed_form` (``bound``, ``epre``, ``dl_prs``,
+    ``height_diff_m``, ``subcarrier_spacing_hz`` in ``bound_args``).
 
     Returns
     -------
@@ -455,4 +512,4 @@ def frequency_crb_loss_for_capacity_loss(capacity_loss, *, bandwidth_hz, n_anten
     return frequency_crb_loss_closed_form(
         b_l, bandwidth_hz=bandwidth_hz, distance_m=distance_m, theta_rad=theta_rad,
         n_antennas=n_antennas, wavelength_m=wavelength_m, spacing_m=spacing_m,
-        varsigma=varsigma)
+        varsigma=varsigma, **bound_args)
