@@ -25,6 +25,7 @@ from .errors import ParameterError
 from .model.crb import (
     check_bound,
     crb_position,
+    crb_terms,
     delay_mean_square_bandwidth_hz2,
 )
 
@@ -334,6 +335,47 @@ class LinkState:
             subcarrier_spacing_hz=radio.subcarrier_spacing_hz,
             rms_bandwidth_hz=rms_bandwidth_hz)
         return np.where(positive, crb, np.inf)
+
+    def crb_terms(self, radio, direction="downlink"):
+        """The terms ``(a, c)`` of :func:`ilac_plan.model.crb.crb_terms` at every point,
+        under this run's bound: a positioning signal of mean-square bandwidth
+        :meth:`delay_beta2`, ``n`` symbols, power fraction ``p`` and band ``B_L`` has
+
+        .. math:: CRB_L = \\frac{a + c/\\beta^2}{n\\, p\\, s(B_L)}
+
+        with :math:`s` :meth:`energy_share`. For schemes that search many shapes.
+
+        Returns
+        -------
+        a : ndarray
+            [m^2]
+        c : ndarray
+            [m^2 Hz^2]
+        """
+        snr = self.snr_ul if check_choice("direction", direction, DIRECTIONS) == "uplink" \
+            else self.snr_dl
+        positive = snr > 0
+        a, c = crb_terms(
+            self.distance_m, self.theta_rad, n_antennas=self.n_antennas,
+            snr=np.where(positive, snr, 1.0), wavelength_m=radio.wavelength_m,
+            spacing_m=self.spacing_m, bound=self.bound,
+            height_diff_m=np.clip(self.height_diff_m, -self.distance_m, self.distance_m),
+            loc_direction=direction, dl_prs=self.dl_prs)
+        return np.where(positive, a, np.inf), np.where(positive, c, np.inf)
+
+    def delay_beta2(self, radio, loc_bandwidth_hz):
+        """Mean-square bandwidth of a flat positioning signal on ``loc_bandwidth_hz``
+        under this run's bound (:func:`~ilac_plan.model.crb.delay_mean_square_bandwidth_hz2`).
+        [Hz^2]"""
+        return delay_mean_square_bandwidth_hz2(
+            loc_bandwidth_hz, bound=self.bound, varsigma=radio.varsigma,
+            subcarrier_spacing_hz=radio.subcarrier_spacing_hz)
+
+    def energy_share(self, radio, loc_bandwidth_hz):
+        """Factor on the positioning SNR of a signal on ``loc_bandwidth_hz``: 1, or its
+        share of the band under ``epre="equal"``."""
+        b_l = np.asarray(loc_bandwidth_hz, np.float64)
+        return b_l / radio.bandwidth_hz if self.epre == "equal" else np.ones(b_l.shape)
 
 
 @dataclass

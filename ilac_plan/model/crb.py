@@ -472,3 +472,53 @@ def crb_position(distance_m, theta_rad, loc_bandwidth_hz, n_loc_symbols, *, n_an
         f_a, f_t = downlink_factors(n_antennas, dl_prs)
         crb_u, crb_t = crb_u / f_a, crb_t / f_t
     return _times(g_u, crb_u) + _times(g_r, SPEED_OF_LIGHT_M_S**2 * crb_t)
+
+
+def crb_terms(distance_m, theta_rad, *, n_antennas, snr, wavelength_m, spacing_m=None,
+              bound="paper", height_diff_m=0.0, loc_direction="downlink", dl_prs="orthogonal"):
+    """The two terms of the position CRB per symbol, for searching splits fast.
+
+    .. math:: CRB_L(\\beta^2, \\tau_L) = \\frac{a + c/\\beta^2}{\\tau_L}
+
+    with :math:`\\beta^2` the mean-square bandwidth of the delay information
+    (:func:`delay_mean_square_bandwidth_hz2`); :func:`crb_position` is this at the
+    positioning signal's :math:`\\beta^2` and :math:`\\tau_L`.
+
+    Parameters
+    ----------
+    distance_m, theta_rad, n_antennas, snr, wavelength_m, spacing_m, bound, height_diff_m,
+    loc_direction, dl_prs
+        As in :func:`crb_position`.
+
+    Returns
+    -------
+    a : ndarray
+        The angle term for one symbol (0 on the array, inf at end-fire or one antenna).
+        [m^2]
+    c : ndarray
+        The delay term times the mean-square bandwidth, for one symbol. [m^2 Hz^2]
+    """
+    r = check_array("distance_m", distance_m, low=0.0, unit="m")
+    n = check_array("n_antennas", n_antennas, low=1, integer=True)
+    gamma = check_array("snr", snr, low=0.0, low_open=True)
+    lam = check_array("wavelength_m", wavelength_m, low=0.0, low_open=True, unit="m")
+    d_a = lam / 2.0 if spacing_m is None else check_array(
+        "spacing_m", spacing_m, low=0.0, low_open=True, unit="m")
+    cos = _cos_broadside(theta_rad)
+    info_u = gamma * angle_information(n, d_a, lam, bound)
+    info_t = gamma * 8.0 * np.pi**2 * n
+    if check_bound(bound) == "paper":
+        g_r, g_u = np.ones(np.broadcast(r, cos).shape), _safe_div(r**2, cos**2)
+        g_u = np.where(r == 0.0, 0.0, g_u)
+    else:
+        check_choice("loc_direction", loc_direction, LOC_DIRECTIONS)
+        h = check_array("height_diff_m", height_diff_m, unit="m")
+        if np.any(np.abs(h) > r * (1 + 1e-12)):
+            raise ParameterError("height_diff_m must not exceed distance_m in magnitude")
+        rho = np.sqrt(np.maximum(r**2 - h**2, 0.0))
+        g_r, g_u = fix_factors(rho * cos, rho * np.sin(np.asarray(theta_rad, np.float64)), h)
+        if loc_direction == "downlink":
+            f_a, f_t = downlink_factors(n, dl_prs)
+            info_u, info_t = info_u * f_a, info_t * f_t
+    return _times(g_u, _safe_div(1.0, info_u)), _times(
+        g_r, SPEED_OF_LIGHT_M_S**2 * _safe_div(1.0, info_t))

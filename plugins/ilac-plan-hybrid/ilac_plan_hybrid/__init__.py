@@ -4,8 +4,6 @@ import numpy as np
 
 from ilac_plan import kernel
 from ilac_plan.hookspecs import hookimpl
-from ilac_plan.model.crb import crb_aoa, crb_toa
-from ilac_plan.model.linkbudget import SPEED_OF_LIGHT_M_S
 from ilac_plan.schemes import FrequencySplit, Parameter, Scheme, SchemeResult
 
 __version__ = "0.1.0"
@@ -20,15 +18,20 @@ def symbol_counts(n_symbols, n_shapes):
     return np.union1d(counts, [1, n_symbols]).astype(np.int64)
 
 
-def crb_terms(link, radio):
-    """(a, c) with CRB_L(B_L, tau_L) = (a + c / B_L^2) / tau_L, Eq. (7). [m^2, m^2 Hz^2]"""
-    aoa = crb_aoa(link.theta_rad, n_antennas=link.n_antennas, snr=link.snr_dl, n_loc_symbols=1,
-                  wavelength_m=radio.wavelength_m, spacing_m=link.spacing_m)
-    a = np.where(link.distance_m > 0, link.distance_m**2 * np.where(
-        link.distance_m > 0, aoa, 0.0), 0.0)
-    c = SPEED_OF_LIGHT_M_S**2 * crb_toa(1.0, n_antennas=link.n_antennas, snr=link.snr_dl,
-                                        n_loc_symbols=1, varsigma=radio.varsigma)
-    return a, c
+class BlockCrb:
+    """CRB_L of a tau x B_L block at every point, under the run's bound and energy
+    convention: ``(a + c / beta2(B_L)) / (tau * share(B_L))`` (LinkState.crb_terms)."""
+
+    def __init__(self, link, radio, widths):
+        self.a, self.c = link.crb_terms(radio)
+        self.beta2 = link.delay_beta2(radio, widths)
+        self.share = link.energy_share(radio, widths)
+
+    def __call__(self, j, tau):
+        """CRB of width index j (array over the points) with tau symbols. [m^2]"""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            crb = (self.a + self.c / self.beta2[j]) / (tau * self.share[j])
+        return np.where(np.isnan(crb), np.inf, crb)
 
 
 class HybridBlock(Scheme):
@@ -42,7 +45,7 @@ class HybridBlock(Scheme):
     def evaluate(self, link, objective, radio, *, n_shapes):
         b, tau_t = radio.bandwidth_hz, radio.n_symbols
         widths = FrequencySplit().plan(radio).loc_bandwidth_hz[1:]     # whole blocks, then B
-        a, c = crb_terms(link, radio)
+        crb = BlockCrb(link, radio, widths)
         per_hz = {}
 
         def capacity_per_hz(tau_c):
@@ -60,11 +63,13 @@ class HybridBlock(Scheme):
         for tau in symbol_counts(tau_t, n_shapes):
             c_left = capacity_per_hz(tau_t - int(tau))
             if objective.kind == "target":
-                j = self._narrowest(a, c, tau, objective.value**2 * (1 + 1e-12), widths)
+                j = self._narrowest(crb, tau, objective.value**2 * (1 + 1e-12), widths.size,
+                                    link.size)
                 ok = j < widths.size
-                b_l = widths[np.minimum(j, widths.size - 1)]
+                jc = np.minimum(j, widths.size - 1)
+                b_l = widths[jc]
                 cap = (b - b_l) * c_full + b_l * c_left
-                err = np.sqrt((a + c / b_l**2) / tau)
+                err = np.sqrt(crb(jc, tau))
                 better = ok & (~feasible | (cap > best_cap))
                 # where nothing is feasible yet, remember the lowest error seen
                 closer = ~feasible & ~ok & (err < best_err)
@@ -75,9 +80,10 @@ class HybridBlock(Scheme):
                     limit = np.where(loss_per_hz > 0, keep * (1 + 1e-12) / loss_per_hz, np.inf)
                 j = np.searchsorted(widths, limit, side="right") - 1
                 ok = j >= 0
-                b_l = widths[np.maximum(j, 0)]
+                jc = np.maximum(j, 0)
+                b_l = widths[jc]
                 cap = np.where(ok, (b - b_l) * c_full + b_l * c_left, b * c_full)
-                err = np.where(ok, np.sqrt((a + c / b_l**2) / tau), np.inf)
+                err = np.where(ok, np.sqrt(crb(jc, tau)), np.inf)
                 better = ok & (err < best_err) | (ok & (err == best_err) & (cap > best_cap))
                 closer = np.zeros(link.size, bool)
             take = better | closer
@@ -92,20 +98,18 @@ class HybridBlock(Scheme):
         return SchemeResult(best_cap, best_err, best_share, feasible)
 
     @staticmethod
-    def _narrowest(a, c, tau, t2, widths):
-        """Index of the narrowest block meeting CRB <= t2 with tau symbols (size if none)."""
-        with np.errstate(divide="ignore", invalid="ignore"):
-            b_min = np.sqrt(c / np.maximum(tau * t2 - a, 0.0))
-        j = np.searchsorted(widths, b_min, side="left")
-        # confirm on the grid: the closed form and the rounding may be one block off
-        for _ in range(2):
-            jc = np.minimum(j, widths.size - 1)
-            miss = (j < widths.size) & ((a + c / widths[jc] ** 2) / tau > t2)
-            j = np.where(miss, j + 1, j)
-            jp = np.maximum(j - 1, 0)
-            fits = (j > 0) & (j <= widths.size) & ((a + c / widths[jp] ** 2) / tau <= t2)
-            j = np.where(fits, j - 1, j)
-        return j
+    def _narrowest(crb, tau, t2, n_widths, n_points):
+        """Index of the narrowest block meeting CRB <= t2 with tau symbols (n_widths if
+        none): a bisection per point, the CRB falling with the width."""
+        lo = np.zeros(n_points, np.int64)
+        hi = np.full(n_points, n_widths, np.int64)
+        while np.any(lo < hi):
+            mid = (lo + hi) // 2
+            fits = crb(np.minimum(mid, n_widths - 1), tau) <= t2
+            active = lo < hi
+            hi = np.where(active & fits, mid, hi)
+            lo = np.where(active & ~fits, mid + 1, lo)
+        return lo
 
 
 @hookimpl

@@ -26,7 +26,7 @@ def test_registered_and_conforms():
     assert_scheme_conforms(HybridBlock(), params={"n_shapes": 200})
 
 
-def brute_force(df, i, target=None, budget=None):
+def brute_force(df, i, target=None, budget=None, bound="paper", epre="paper", height_m=0.0):
     """Every (tau_L, B_L) shape with the model functions; the best by the objective."""
     snr = 10 ** (df.snr_db[i] / 10)
     widths = FrequencySplit().plan(RADIO).loc_bandwidth_hz[1:]
@@ -35,8 +35,10 @@ def brute_force(df, i, target=None, budget=None):
     per_hz = best_pilot_capacity(1.0, np.arange(201), **link)[0]
     tau, width = np.meshgrid(taus, widths, indexing="ij")
     cap = (20e6 - width) * per_hz[200] + width * per_hz[200 - tau]
+    share = width / 20e6 if epre == "equal" else 1.0
     crb = crb_position(df.distance_m[i], np.deg2rad(df.theta_deg[i]), width, tau, n_antennas=8,
-                       snr=snr, wavelength_m=RADIO.wavelength_m)
+                       snr=snr * share, wavelength_m=RADIO.wavelength_m, bound=bound,
+                       height_diff_m=height_m)
     if target is not None:
         ok = crb <= target**2
         if not ok.any():
@@ -76,3 +78,21 @@ def test_fewer_shapes_never_beat_all_shapes():
                        scheme_params={"hybrid": {"n_shapes": 200}})
     coarse = ip.evaluate(SITES, X, Y, schemes=["hybrid"], target_error_m=0.3)
     assert (coarse.hybrid_capacity_bps <= full.hybrid_capacity_bps * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("bound,epre", [("achievable", "paper"), ("paper", "equal"),
+                                        ("achievable", "equal")])
+def test_the_runs_bound_and_energy_convention_reach_the_block_search(bound, epre):
+    sites = SITES.assign(height_m=25.0)
+    for target in (0.3, 2.0):
+        df = ip.evaluate(sites, X, Y, schemes=["hybrid", "time", "frequency"],
+                         target_error_m=target, scheme_params={"hybrid": {"n_shapes": 200}},
+                         bound=bound, epre=epre, ue_height_m=1.5)
+        for i in range(X.size):
+            cap, err = brute_force(df, i, target=target, bound=bound, epre=epre, height_m=23.5)
+            assert df.hybrid_capacity_bps[i] == pytest.approx(cap, rel=1e-9)
+    df = ip.evaluate(sites, X, Y, schemes=["hybrid"], max_capacity_loss=0.1, bound=bound,
+                     epre=epre, scheme_params={"hybrid": {"n_shapes": 200}}, ue_height_m=1.5)
+    for i in range(X.size):
+        cap, err = brute_force(df, i, budget=0.1, bound=bound, epre=epre, height_m=23.5)
+        assert df.hybrid_error_m[i] == pytest.approx(err, rel=1e-9)
