@@ -70,6 +70,21 @@ def test_tabulated_path_loss_runs_in_the_kernel_as_in_numpy():
     assert np.all(np.diff(far) > 0)
 
 
+def test_a_falling_table_widens_the_pruning_margin_and_pruning_stays_exact():
+    fs = free_space(RADIO.carrier_hz)
+    model = PathLossModel.tabulated("step", lambda d: fs.path_loss_db(d) - 6.0 * (d > 300.0),
+                                    min_distance_m=1.0, max_distance_m=1e5,
+                                    nodes_per_decade=100)
+    step = 10 ** (1 / 100)                       # one node spacing at 300 m
+    assert model.drop_db() == pytest.approx(6.0 - 20 * np.log10(step), rel=1e-9)
+    rng = np.random.default_rng(12)
+    sites = random_sites(rng, 40)
+    x, y = random_points(rng, 4000)
+    a = evaluate(sites, x, y, propagation=model, prune=True, schemes=[])
+    b = evaluate(sites, x, y, propagation=model, prune=False, schemes=[])
+    pd.testing.assert_frame_equal(a, b)
+
+
 def test_whole_band_positioning_is_the_same_under_both_energy_conventions():
     """epre only changes a positioning signal that occupies part of the band: the time
     split's results are bit-identical."""

@@ -169,10 +169,18 @@ class PathLossModel:
 
         Each term rises with distance (slopes are >= 0), so the maximum of the terms can
         only fall where the set of terms changes; at each edge the jump is the loss just
-        there minus its limit from the left. TR 38.901's LOS models, for instance, fall by
-        a fraction of a dB at their breakpoint. Cell pruning widens its bounds by this much
-        so that it stays exact. [dB]
+        there minus its limit from the left (TR 38.901's UMa and UMi LOS losses are
+        continuous at their breakpoint: 0 up to rounding). A tabulated model falls where
+        consecutive nodes fall, beyond the minimum distance. Cell pruning widens its bounds
+        by this much so that it stays exact. [dB]
         """
+        if self.table is not None:
+            values = np.asarray(self.table.loss_db)
+            nodes = self.table.log10_start_m + self.table.log10_step * np.arange(values.size)
+            first = max(int(np.searchsorted(nodes, np.log10(self.min_distance_m),
+                                            side="right")) - 1, 0)
+            steps = np.diff(values[first:])
+            return float(-steps[steps < 0].sum())
         edges = {t.min_distance_m for t in self.terms} | {t.max_distance_m for t in self.terms}
         total = 0.0
         for e in sorted(x for x in edges if np.isfinite(x) and x > self.min_distance_m):
