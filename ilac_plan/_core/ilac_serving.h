@@ -308,18 +308,16 @@ static double ilac_wrap(double a)
     return a;
 }
 
-/* Smallest and largest |angle off broadside| over the directions from a cell to a box
- * the cell is outside of: the directions form an interval whose ends are corners. */
-static void ilac_angle_range(double cx, double cy, double ux, double uy,
-                             const double bx[4], const double by[4],
-                             double *min_abs, double *max_abs)
+/* Smallest and largest |angle| of the vectors (px[k], py[k]) and the convex quadrilateral
+ * they span, which must not contain the origin: the angles form an interval whose ends
+ * are corners. */
+static void ilac_angle_range(const double px[4], const double py[4], double *min_abs,
+                             double *max_abs)
 {
     const double pi = 3.14159265358979323846;
     double a[4];
-    for (int k = 0; k < 4; ++k) {
-        double dx = bx[k] - cx, dy = by[k] - cy;
-        a[k] = atan2(dx * uy - dy * ux, dx * ux + dy * uy);
-    }
+    for (int k = 0; k < 4; ++k)
+        a[k] = atan2(py[k], px[k]);
     double lo = 0.0, hi = 0.0;
     for (int k = 1; k < 4; ++k) {
         double d = ilac_wrap(a[k] - a[0]);
@@ -332,6 +330,69 @@ static void ilac_angle_range(double cx, double cy, double ux, double uy,
     *min_abs = (lo <= 0.0 && hi >= 0.0) ? 0.0 : (wl < wh ? wl : wh);
     int has_pi = (lo <= pi && hi >= pi) || (lo <= -pi && hi >= -pi);
     *max_abs = has_pi ? pi : (wl > wh ? wl : wh);
+}
+
+/* Bounds of the antenna attenuation of cell c over the points of a box (corners bx, by),
+ * from the range of the local azimuth and of the local elevation there. The box maps
+ * affinely onto the antenna's (x', y') plane, so the azimuth's range comes from the
+ * corners unless the antenna's axis (x' = y' = 0) meets the box; sin(elevation) =
+ * (fwd sin(tilt) + dz cos(tilt)) / r, with fwd linear (extremes at corners) and r between
+ * the box's nearest and farthest 3-D distances. */
+static void ilac_attenuation_bounds(const ilac_cells *cells, int c, const double bx[4],
+                                    const double by[4], double near2, double far2,
+                                    double *att_best, double *att_worst)
+{
+    const double pi = 3.14159265358979323846;
+    const double cx = cells->x[c], cy = cells->y[c], ux = cells->ux[c], uy = cells->uy[c];
+    const double am = cells->a_max;
+    const int three_d = cells->pattern == ILAC_3GPP;
+    const double ct = three_d ? cells->cos_tilt[c] : 1.0;
+    const double st = three_d ? cells->sin_tilt[c] : 0.0;
+    const double dz = three_d ? cells->dz[c] : 0.0;
+    double px[4], py[4], fmin = INFINITY, fmax = -INFINITY;
+    for (int k = 0; k < 4; ++k) {
+        double dx = bx[k] - cx, dy = by[k] - cy, fwd = dx * ux + dy * uy;
+        fmin = fwd < fmin ? fwd : fmin;
+        fmax = fwd > fmax ? fwd : fmax;
+        px[k] = fwd * ct - dz * st;
+        py[k] = dx * uy - dy * ux;
+    }
+    /* where the axis crosses the UEs' plane: fwd = dz tan(tilt), across = 0 */
+    double f0 = ct > 0.0 ? dz * st / ct : 0.0;
+    double zx = cx + f0 * ux, zy = cy + f0 * uy;
+    double amin = 0.0, amax = pi;
+    if (!(zx >= bx[0] && zx <= bx[1] && zy >= by[0] && zy <= by[2]))
+        ilac_angle_range(px, py, &amin, &amax);
+    double ah_best = cells->k_pattern * amin * amin, ah_worst = cells->k_pattern * amax * amax;
+    ah_best = ah_best < am ? ah_best : am;
+    ah_worst = ah_worst < am ? ah_worst : am;
+    if (!three_d) {
+        *att_best = ah_best;
+        *att_worst = ah_worst;
+        return;
+    }
+    double lo = -1.0, hi = 1.0, rn = sqrt(near2), rf = sqrt(far2);
+    if (rn > 0.0) {
+        double n0 = fmin * st + dz * ct, n1 = fmax * st + dz * ct;
+        double q[4] = {n0 / rn, n0 / rf, n1 / rn, n1 / rf};
+        lo = q[0];
+        hi = q[0];
+        for (int k = 1; k < 4; ++k) {
+            lo = q[k] < lo ? q[k] : lo;
+            hi = q[k] > hi ? q[k] : hi;
+        }
+        lo = lo < -1.0 ? -1.0 : lo;
+        hi = hi > 1.0 ? 1.0 : hi;
+    }
+    double vlo = asin(lo) + cells->etilt[c], vhi = asin(hi) + cells->etilt[c];
+    double vmin2 = (vlo <= 0.0 && vhi >= 0.0) ? 0.0
+        : (fabs(vlo) < fabs(vhi) ? vlo * vlo : vhi * vhi);
+    double vmax2 = vlo * vlo > vhi * vhi ? vlo * vlo : vhi * vhi;
+    double av_best = cells->k_vertical * vmin2, av_worst = cells->k_vertical * vmax2;
+    av_best = av_best < cells->sla_v ? av_best : cells->sla_v;
+    av_worst = av_worst < cells->sla_v ? av_worst : cells->sla_v;
+    *att_best = ah_best + av_best < am ? ah_best + av_best : am;
+    *att_worst = ah_worst + av_worst < am ? ah_worst + av_worst : am;
 }
 
 static double ilac_pathloss_at(const ilac_pathloss *pl, double d2)
@@ -360,39 +421,8 @@ static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
         double near2 = ex * ex + ey * ey + cells->dh2[c];
         double far2 = fx * fx + fy * fy + cells->dh2[c];
         double att_best = 0.0, att_worst = 0.0;
-        if (cells->pattern == ILAC_3GPP && cells->sin_tilt[c] != 0.0) {
-            att_worst = cells->a_max;   /* tilted frame: only the pattern's range is used */
-        } else if (cells->pattern) {
-            if (ex == 0.0 && ey == 0.0) {
-                att_worst = cells->a_max;
-            } else {
-                double amin, amax;
-                ilac_angle_range(cx, cy, cells->ux[c], cells->uy[c], bx, by, &amin, &amax);
-                att_best = cells->k_pattern * amin * amin;
-                att_best = att_best < cells->a_max ? att_best : cells->a_max;
-                att_worst = cells->k_pattern * amax * amax;
-                att_worst = att_worst < cells->a_max ? att_worst : cells->a_max;
-            }
-            if (cells->pattern == ILAC_3GPP) {
-                /* untilted: the elevation atan2(dz, rho) is monotone in the horizontal
-                 * distance rho, so the vertical term's extremes are at the box's
-                 * nearest and farthest distances (or 0 where the peak is inside) */
-                double dz = cells->dz[c], et = cells->etilt[c];
-                double v0 = atan2(dz, sqrt(ex * ex + ey * ey)) + et;
-                double v1 = atan2(dz, sqrt(fx * fx + fy * fy)) + et;
-                double vlo = v0 < v1 ? v0 : v1, vhi = v0 < v1 ? v1 : v0;
-                double vmin2 = (vlo <= 0.0 && vhi >= 0.0) ? 0.0
-                    : (fabs(vlo) < fabs(vhi) ? vlo * vlo : vhi * vhi);
-                double vmax2 = vlo * vlo > vhi * vhi ? vlo * vlo : vhi * vhi;
-                double av_best = cells->k_vertical * vmin2, av_worst = cells->k_vertical * vmax2;
-                av_best = av_best < cells->sla_v ? av_best : cells->sla_v;
-                av_worst = av_worst < cells->sla_v ? av_worst : cells->sla_v;
-                att_best += av_best;
-                att_best = att_best < cells->a_max ? att_best : cells->a_max;
-                att_worst += av_worst;
-                att_worst = att_worst < cells->a_max ? att_worst : cells->a_max;
-            }
-        }
+        if (cells->pattern)
+            ilac_attenuation_bounds(cells, c, bx, by, near2, far2, &att_best, &att_worst);
         best[c] = cells->eirp[c] - ilac_pathloss_at(pl, near2) - att_best;
         double worst = cells->eirp[c] - ilac_pathloss_at(pl, far2) - att_worst;
         floor_worst = worst > floor_worst ? worst : floor_worst;
