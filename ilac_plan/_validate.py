@@ -19,6 +19,44 @@ def _range_text(low, high, low_open, high_open, integer):
     return f"{kind} " + " and ".join(parts) if parts else f"a finite {kind[2:].strip()}"
 
 
+def short_repr(value, limit=60):
+    """``repr(value)`` cut to ``limit`` characters (errors never echo large inputs)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+#: numpy kinds that are numbers (unsigned and signed integers, floats).
+_NUMERIC_KINDS = "uif"
+
+
+def _as_float_array(name, value):
+    """``value`` as float64, refusing what only looks numeric: booleans, complex numbers,
+    dates and durations, strings, ragged nestings."""
+    if isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name} must be a number, not a boolean; got {value!r}")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number or a regular array of numbers; got "
+                             f"{short_repr(value)}") from None
+    kind = raw.dtype.kind
+    if kind in _NUMERIC_KINDS:
+        return raw.astype(np.float64, copy=False)
+    what = {"b": "booleans", "c": "complex numbers", "M": "dates", "m": "durations",
+            "U": "text", "S": "bytes", "V": "records"}.get(kind)
+    if what is not None:
+        raise ParameterError(f"{name} must be numeric, not {what}; got {short_repr(value)}")
+    try:   # an object array: numbers of mixed Python types are fine, anything else is not
+        flat = raw.ravel()
+        if any(isinstance(v, (bool, np.bool_, complex, np.complexfloating, str, bytes))
+               or v is None for v in flat[:100_000]):
+            raise TypeError
+        return np.asarray(raw, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name} must be a number or a regular array of numbers; got "
+                             f"{short_repr(value)}") from None
+
+
 def check_array(name, value, *, low=None, high=None, low_open=False, high_open=False,
                 integer=False, allow_inf=False, unit="", labels=None):
     """Return ``value`` as a float64 array after checking it lies in a range.
@@ -49,10 +87,7 @@ def check_array(name, value, *, low=None, high=None, low_open=False, high_open=F
         If any element is NaN, infinite (unless allowed), not whole (if required) or
         outside the range.
     """
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name} must be numeric; got {value!r}") from None
+    arr = _as_float_array(name, value)
     expected = _range_text(low, high, low_open, high_open, integer)
     suffix = f" {unit}" if unit else ""
     bad = np.isnan(arr)
@@ -89,7 +124,12 @@ def check_scalar(name, value, **limits):
 
 def check_choice(name, value, choices):
     """Check that ``value`` is one of ``choices`` and return it."""
-    if value not in choices:
+    try:
+        ok = isinstance(value, str) and value in choices if all(
+            isinstance(c, str) for c in choices) else value in choices
+    except TypeError:            # an unhashable or incomparable value
+        ok = False
+    if not ok:
         allowed = ", ".join(repr(c) for c in choices)
-        raise ParameterError(f"{name} must be one of {allowed}; got {value!r}")
+        raise ParameterError(f"{name} must be one of {allowed}; got {short_repr(value)}")
     return value
