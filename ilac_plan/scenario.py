@@ -66,12 +66,13 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: a TOML true is not a number, 2.5 is not a count, "5" is not a length
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class HexagonalLayout(_Section):
     isd_m: float = Field(500.0, gt=0, le=1e5)
-    origin_lonlat_deg: tuple[float, float] | None = None
+    origin_lonlat_deg: list[float] | None = Field(None, min_length=2, max_length=2)
     rings: int = Field(2, ge=0, le=20)
     sectors: int = Field(3, ge=1, le=12)
     n_antennas: int = Field(8, ge=1, le=65536)
@@ -83,7 +84,7 @@ class HexagonalLayout(_Section):
 
 class PoissonLayout(_Section):
     density_per_km2: float = Field(gt=0, le=1e5)
-    bounds_m: tuple[float, float, float, float]
+    bounds_m: list[float] = Field(min_length=4, max_length=4)
     sectors: int = Field(3, ge=1, le=12)
     seed: int | None = None
     n_antennas: int = Field(8, ge=1, le=65536)
@@ -267,7 +268,7 @@ def load_scenario(path):
 DEFAULT_SCENARIO = {
     "name": "ilac_plan default: 19 three-sector sites, 500 m ISD, paper radio",
     "crs": "EPSG:32633",
-    "sites": {"hexagonal": {"origin_lonlat_deg": (13.4132, 52.5219)}},
+    "sites": {"hexagonal": {"origin_lonlat_deg": [13.4132, 52.5219]}},
 }
 
 

@@ -62,6 +62,8 @@ class Parameter:
         Allowed values, for a non-numeric parameter.
     description : str
         One line.
+    integer : bool, default False
+        A count: whole numbers only.
     """
 
     name: str
@@ -71,13 +73,16 @@ class Parameter:
     high: float | None = None
     choices: tuple | None = None
     description: str = ""
+    integer: bool = False
 
     def validate(self, value, owner=""):
         """Return ``value`` checked against the range or choices."""
         label = f"{owner}.{self.name}" if owner else self.name
         if self.choices is not None:
             return check_choice(label, value, self.choices)
-        return check_scalar(label, value, low=self.low, high=self.high, unit=self.unit)
+        value = check_scalar(label, value, low=self.low, high=self.high, unit=self.unit,
+                             integer=self.integer)
+        return int(value) if self.integer else value
 
     def to_dict(self):
         return {"name": self.name, "default": self.default, "unit": self.unit,

@@ -39,7 +39,7 @@ class HybridBlock(Scheme):
 
     name = "hybrid"
     description = "Joint time-frequency positioning block (tau_L symbols x B_L band), best shape"
-    parameters = (Parameter("n_shapes", 24, low=2, high=100000,
+    parameters = (Parameter("n_shapes", 24, low=2, high=100000, integer=True,
                             description="symbol counts tried, log-spaced from 1 to tau_T"),)
 
     def evaluate(self, link, objective, radio, *, n_shapes):
