@@ -58,6 +58,8 @@ PRUNE_MIN_CELLS = 24
 PRUNE_MARGIN_DB = 1e-9
 #: Largest coordinate magnitude accepted. [m]
 MAX_COORDINATE_M = 1e8
+#: Largest position-error target accepted (beyond it every scheme meets it anyway). [m]
+MAX_TARGET_ERROR_M = 1e6
 
 
 def _column(sites, name, default=None, **rng):
@@ -146,14 +148,12 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
 
 
 def _points(x_m, y_m):
-    x = np.asarray(x_m)
-    y = np.asarray(y_m)
+    bound = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
+    x = check_array("x_m", x_m, **bound)
+    y = check_array("y_m", y_m, **bound)
     if x.shape != y.shape:
         raise ParameterError(f"x_m and y_m must have the same shape; got {x.shape} and {y.shape}")
-    bound = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
-    x = np.ascontiguousarray(check_array("x_m", x.ravel(), **bound))
-    y = np.ascontiguousarray(check_array("y_m", y.ravel(), **bound))
-    return x, y
+    return np.ascontiguousarray(x.ravel()), np.ascontiguousarray(y.ravel())
 
 
 def _schemes(schemes, scheme_params):
@@ -180,7 +180,7 @@ def _objective(target_error_m, max_capacity_loss):
         return Objective("budget", f)
     target = 1.0 if target_error_m is None else target_error_m
     return Objective("target", check_scalar("target_error_m", target, low=0.0,
-                                                 low_open=True, unit="m"))
+                                            low_open=True, high=MAX_TARGET_ERROR_M, unit="m"))
 
 
 def _propagation(propagation, propagation_params, radio):

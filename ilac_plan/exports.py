@@ -58,7 +58,7 @@ FORMATS = {
     "png": (("map.png",), True),
 }
 DEFAULT_FORMATS = tuple(k for k, (_, default) in FORMATS.items() if default)
-ALWAYS = ("manifest.json", "scenario.toml", "sites.csv")
+ALWAYS = ("manifest.json", "scenario.toml", "sites.csv", "plan_sites.csv")
 OUTPUT_FILES = tuple(f for files, _ in FORMATS.values() for f in files) + ALWAYS
 
 #: Fixed colours of the schemes most plans use; other names get a colour from their name.
@@ -530,11 +530,10 @@ def _drop_none(obj):
     return obj
 
 
-def scenario_document(inputs, folder, notes):
-    """The scenario that rebuilds ``inputs`` (writes ``sites.csv`` when the sites were a
-    table given in Python); None when it cannot be written."""
-    if inputs.scenario is not None:
-        return dict(inputs.scenario)
+def scenario_document(inputs, folder, notes, formats=None, sites_name="sites.csv"):
+    """The scenario that rebuilds ``inputs``, self-contained: it writes the validated site
+    table as ``sites_name`` beside it and holds the planning area (exclusions removed) as
+    WKT, so that it names no file outside its folder; None when it cannot be written."""
     if not isinstance(inputs.propagation, str):
         notes.append("no scenario.toml: the propagation model is a Python object, not a "
                      "registered name")
@@ -543,9 +542,9 @@ def scenario_document(inputs, folder, notes):
 
     sites = inputs.sites.drop(columns=[c for c in ("lon_deg", "lat_deg") if c in
                                        inputs.sites.columns])
-    sites.to_csv(Path(folder) / "sites.csv", index=False, float_format="%.17g")
+    sites.to_csv(Path(folder) / sites_name, index=False, float_format="%.17g")
     doc = {"name": inputs.name, "crs": inputs.crs, "radio": inputs.radio.to_dict(),
-           "sites": {"file": "sites.csv"},
+           "sites": {"file": sites_name},
            "area": {"wkt": shapely.to_wkt(inputs.area, rounding_precision=-1, trim=True)},
            "grid": {"resolution_m": inputs.grid.resolution_m, "max_points": inputs.max_points,
                     "tile_px": inputs.tile_px},
@@ -560,6 +559,8 @@ def scenario_document(inputs, folder, notes):
                            "dl_prs": inputs.dl_prs}}
     if inputs.wrap_around:
         doc["sites"]["wrap_around"] = dict(inputs.wrap_around)
+    if formats is not None:
+        doc["output"] = {"formats": list(formats)}
     return doc
 
 
@@ -573,7 +574,7 @@ def write_scenario(doc, path):
 
 # -- all outputs ---------------------------------------------------------------------------
 def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
-                   progress=False):
+                   progress=False, sites_name="sites.csv"):
     """Write every output of a run into ``folder``; return ``(files, notes)``.
 
     ``rasters``: a callable ``rasters(best_scheme_free)`` that writes the GeoTIFFs into
@@ -609,12 +610,12 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
         files.append("map.png")
 
     def meta():
-        doc = scenario_document(inputs, folder, notes)
+        doc = scenario_document(inputs, folder, notes, formats, sites_name)
         if doc is not None:
             write_scenario(doc, folder / "scenario.toml")
             files.append("scenario.toml")
-            if (folder / "sites.csv").exists():
-                files.append("sites.csv")
+            if (folder / sites_name).exists():
+                files.append(sites_name)
         files.append("manifest.json")
         text = json.dumps(manifest(inputs, products, files, notes, streamed), indent=2,
                           default=_json_default, allow_nan=False)

@@ -337,6 +337,10 @@ class PlanInputs:
                     "area: no site lies in or near the planning area (are the area and the "
                     "sites in the same coordinates?)")
         grid = GridSpec.covering(area.bounds, res, opt["max_points"])
+        shapely.prepare(area)
+        if not _some_pixel_centre_inside(area, grid):
+            raise ParameterError(f"area: no pixel centre falls inside the area at resolution_m "
+                                 f"{grid.resolution_m:g} m (use a finer resolution)")
         tile_px = int(check_array("tile_px", opt["tile_px"], low=16, high=1 << 14,
                                   integer=True))
         wrap = opt["wrap_around"]
@@ -452,6 +456,24 @@ class PlanInputs:
             "area_m2": float(self.area.area),
             "sources": [dict(s) for s in self.sources],
         }
+
+
+def _some_pixel_centre_inside(area, grid, chunk_rows=256):
+    """Whether any pixel centre of ``grid`` lies in ``area`` (prepared): the pixels next to
+    a point of the area first, then the whole grid by bands of rows (thin areas)."""
+    p = area.representative_point()
+    row, col = grid.pixel_of(p.x, p.y)
+    rows = np.clip(np.arange(row - 1, row + 2), 0, grid.ny - 1)
+    cols = np.clip(np.arange(col - 1, col + 2), 0, grid.nx - 1)
+    r, c = np.meshgrid(rows, cols, indexing="ij")
+    if shapely.contains_xy(area, *grid.centres(r, c)).any():
+        return True
+    for r0 in range(0, grid.ny, chunk_rows):
+        r, c = np.meshgrid(np.arange(r0, min(grid.ny, r0 + chunk_rows)), np.arange(grid.nx),
+                           indexing="ij")
+        if shapely.contains_xy(area, *grid.centres(r, c)).any():
+            return True
+    return False
 
 
 def file_source(role, path, crs=None):

@@ -70,6 +70,10 @@ def hexagonal_layout(isd_m=500.0, rings=2, sectors=3, *, n_antennas=8, power_dbm
                   height_m=height_m, gain_dbi=gain_dbi)
 
 
+#: Most sites a random layout may draw on average.
+MAX_LAYOUT_SITES = 1_000_000
+
+
 def wrap_shifts_m(isd_m, rings):
     """Offsets of the 3GPP wrap-around images of a hexagonal layout of ``rings`` rings.
 
@@ -143,12 +147,21 @@ def poisson_layout(density_per_km2, bounds_m, *, sectors=3, seed=None, n_antenna
     """
     density = check_scalar("density_per_km2", density_per_km2, low=0.0, low_open=True,
                                 high=1e5)
-    x0, y0, x1, y1 = (float(v) for v in bounds_m)
+    box = check_array("bounds_m", bounds_m, low=-1e8, high=1e8, unit="m")
+    if box.shape != (4,):
+        raise ParameterError(f"bounds_m must be (x_min, y_min, x_max, y_max); got shape "
+                             f"{box.shape}")
+    x0, y0, x1, y1 = (float(v) for v in box)
+    if seed is not None:
+        seed = int(check_scalar("seed", seed, low=0, high=2**63 - 1, integer=True))
     if not (x1 > x0 and y1 > y0):
         raise ParameterError("bounds_m must be (x_min, y_min, x_max, y_max) with max > min")
     sectors = int(check_array("sectors", sectors, low=1, high=12, integer=True))
     rng = np.random.default_rng(seed)
     mean = density * (x1 - x0) * (y1 - y0) / 1e6
+    if mean > MAX_LAYOUT_SITES:
+        raise ParameterError(f"density_per_km2: {mean:.3g} sites expected over bounds_m; at "
+                             f"most {MAX_LAYOUT_SITES:,} (a smaller density or area)")
     if mean < 0.01:
         raise ParameterError(f"density_per_km2: {mean:.3g} sites expected over bounds_m; at least "
                              "0.01 are needed (a larger density or area)")

@@ -305,8 +305,14 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
     chosen = parse_formats(formats)
     out = Path(out_dir).resolve()
     will_write = {f for k in chosen for f in FORMATS[k][0]} | {"manifest.json", "scenario.toml"}
-    if inputs.scenario is None:
-        will_write.add("sites.csv")
+    in_out = {Path(src["path"]).name for src in inputs.sources
+              if Path(src["path"]).parent == out}
+    # the scenario's own copy of the site table, under a name no input of this run has
+    sites_name = "sites.csv" if "sites.csv" not in in_out else "plan_sites.csv"
+    if sites_name in in_out:
+        raise ParameterError("--out: this run's inputs are named sites.csv and plan_sites.csv "
+                             "in the output folder; choose another output folder")
+    will_write.add(sites_name)
     for src in inputs.sources:        # refuse before planning, not after
         path = Path(src["path"])
         if path.parent == out and path.name in will_write:
@@ -328,7 +334,8 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
             result = PlanResult(inputs, sink.raster, sink.mask, products, products.plan_time_s)
             rasters = lambda free: write_rasters(result, stage, free)  # noqa: E731
         files, notes = write_products(inputs, products, stage, chosen, streamed=stream,
-                                      rasters=rasters, progress=progress)
+                                      rasters=rasters, progress=progress,
+                                      sites_name=sites_name)
         return products, notes
 
     inputs_files = [src["path"] for src in inputs.sources if src.get("path")]

@@ -13,6 +13,9 @@ from .model.linkbudget import (
     wavelength_m,
 )
 
+#: Most resource blocks in the band (each one a candidate frequency split).
+MAX_RESOURCE_BLOCKS = 100_000
+
 # name: (low, high, integer, unit) of every field; None means unbounded.
 _RANGES = {
     "carrier_hz": (1e6, 1e12, False, "Hz"),
@@ -95,6 +98,12 @@ class RadioParams:
             raise ParameterError("rb_bandwidth_hz must be <= bandwidth_hz")
         if self.subcarrier_spacing_hz > self.rb_bandwidth_hz:
             raise ParameterError("subcarrier_spacing_hz must be <= rb_bandwidth_hz")
+        if self.bandwidth_hz / self.rb_bandwidth_hz > MAX_RESOURCE_BLOCKS:
+            raise ParameterError(
+                f"rb_bandwidth_hz must be >= bandwidth_hz / {MAX_RESOURCE_BLOCKS:,} = "
+                f"{self.bandwidth_hz / MAX_RESOURCE_BLOCKS:g} Hz (at most "
+                f"{MAX_RESOURCE_BLOCKS:,} resource blocks, the candidate splits of a "
+                f"frequency split); got {self.rb_bandwidth_hz:g}")
 
     @property
     def wavelength_m(self):

@@ -98,7 +98,7 @@ class WrapAround(_Section):
 
 
 class SitesSection(_Section):
-    file: str | None = None
+    file: str | None = Field(None, min_length=1)
     column_map: dict[str, str] = {}
     encoding: str | None = None
     layer: str | None = None
@@ -117,7 +117,7 @@ class SitesSection(_Section):
 
 
 class AreaSection(_Section):
-    file: str | None = None
+    file: str | None = Field(None, min_length=1)
     layer: str | None = None
     wkt: str | None = None
     margin_m: float | None = Field(None, ge=0, le=1e6)
@@ -247,19 +247,52 @@ def load_scenario(path):
     path = Path(path)
     if not path.is_file():
         raise ParameterError(f"scenario: no such file {str(path)!r}")
+    if path.stat().st_size > MAX_SCENARIO_BYTES:
+        raise ParameterError(f"scenario {path.name}: larger than {MAX_SCENARIO_BYTES:,} bytes; "
+                             "not a scenario file")
     try:
         data = tomllib.loads(path.read_bytes().decode("utf-8"))      # TOML is UTF-8
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ParameterError(f"scenario {path.name}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ParameterError(f"scenario {path.name}: invalid TOML: nested too deeply") from None
     scenario = parse_scenario(data, path.name)
     base = path.parent.resolve()
     if scenario.sites.file:
-        scenario.sites.file = str((base / scenario.sites.file).resolve())
+        scenario.sites.file = _beside(base, scenario.sites.file, "sites.file", path.name)
     if scenario.area.file:
-        scenario.area.file = str((base / scenario.area.file).resolve())
-    scenario.area.exclusions = [str((base / e).resolve()) if is_file(str(base / e)) else e
-                                for e in scenario.area.exclusions]
+        scenario.area.file = _beside(base, scenario.area.file, "area.file", path.name)
+    scenario.area.exclusions = [
+        _beside(base, e, f"area.exclusions[{k}]", path.name) if _looks_like_path(e) else e
+        for k, e in enumerate(scenario.area.exclusions)]
     return scenario
+
+
+#: Largest scenario file read. [bytes]
+MAX_SCENARIO_BYTES = 1 << 20
+
+
+def _looks_like_path(text):
+    """A file name rather than inline WKT or GeoJSON."""
+    t = text.strip()
+    return bool(t) and not t.startswith(("{", "[")) and t.split("(", 1)[0].strip().upper() not in {
+        "POLYGON", "MULTIPOLYGON", "GEOMETRYCOLLECTION", "POINT", "LINESTRING"}
+
+
+def _beside(base, name, key, scenario_name):
+    """``name`` resolved in the scenario's folder; refused when it is absolute or leads
+    outside it (a scenario is data that may come from elsewhere: it names its own files)."""
+    candidate = Path(name)
+    if candidate.is_absolute() or candidate.drive:
+        raise ParameterError(f"scenario {scenario_name}: {key} must be a path relative to the "
+                             f"scenario's folder, not an absolute path (give the file with "
+                             f"--sites / --area / --exclude instead)")
+    resolved = (base / candidate).resolve()
+    if not resolved.is_relative_to(base):
+        raise ParameterError(f"scenario {scenario_name}: {key} leads outside the scenario's "
+                             f"folder; keep the files beside it or give them with --sites / "
+                             f"--area / --exclude")
+    return str(resolved)
 
 
 #: The built-in scenario of ``ilac-plan map``: the paper's radio on 19 three-sector sites

@@ -142,6 +142,8 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     if snr_db is None and distance_m is None:
         snr_db = (10.0, 20.0, 30.0)
     n_t = np.atleast_1d(check_array("n_antennas", n_antennas, low=1, high=65536, integer=True))
+    if n_t.ndim != 1:
+        raise ParameterError(f"n_antennas must be a number or a flat list; got shape {n_t.shape}")
     theta = check_scalar("theta_deg", theta_deg, low=-90, high=90, unit="deg")
     snr_dl, snr_ul, dist = link_geometry(radio, snr_db, distance_m)
 

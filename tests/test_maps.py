@@ -19,7 +19,8 @@ from ilac_plan.scenario import load_scenario
 
 OUTPUTS = ["best_scheme.tif", "best_scheme.tif.aux.xml", "cdf.csv", "cells.csv", "coverage.tif",
            "manifest.json", "map.png", "regions.geojson", "regions.gpkg", "scenario.toml",
-           "schemes.csv", "serving_cell.tif", "serving_cell.tif.aux.xml", "summary.csv"]
+           "schemes.csv", "serving_cell.tif", "serving_cell.tif.aux.xml", "sites.csv",
+           "summary.csv"]
 
 
 def run(*args):
@@ -223,7 +224,7 @@ def test_scenario_file(tmp_path):
     # no CRS: no GeoJSON (WGS 84 by definition), and the run says why
     assert sorted(os.listdir(tmp_path / "o")) == ["cdf.csv", "cells.csv", "manifest.json",
                                                  "regions.gpkg", "scenario.toml", "schemes.csv",
-                                                 "summary.csv"]
+                                                 "sites.csv", "summary.csv"]
     assert "no geojson written: the plan has no CRS" in res.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["inputs"]["objective"]["max_capacity_loss"] == 0.1
