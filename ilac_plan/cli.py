@@ -29,13 +29,29 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"{PROG}: warning: {' '.join(str(message).split())}", err=True)
 
 
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread like Ctrl-C."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated()
+
+
 class IlacGroup(click.Group):
     """Group whose errors are one line on stderr with exit code 2."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         import warnings
 
+        import os
+        import signal
+
         warnings.showwarning = _show_warning
+        previous = None
+        try:   # SIGTERM like Ctrl-C: finally blocks run, checkpoints stay, one line
+            previous = signal.signal(signal.SIGTERM, _terminate)
+        except ValueError:           # not the main thread (tests, embedding)
+            pass
         try:
             rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False,
                               **extra)
@@ -47,8 +63,20 @@ class IlacGroup(click.Group):
             _fail(exc)
         except OSError as exc:
             _fail(exc.strerror or exc)
-        except click.Abort:
-            _fail("aborted", 1)
+        except (click.Abort, KeyboardInterrupt) as exc:
+            code = 143 if isinstance(exc.__cause__ or exc, _Terminated) else 130
+            _fail("interrupted; finished tiles are kept in OUT/.ilac-checkpoints: the same "
+                  "command resumes", code)
+        except MemoryError:
+            _fail("out of memory (a coarser resolution_m, a smaller area or fewer cells)", 1)
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on demand
+            if os.environ.get("ILAC_PLAN_DEBUG"):
+                raise
+            _fail(f"internal error, please report it (ILAC_PLAN_DEBUG=1 shows the traceback): "
+                  f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", 1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
         code = rv if isinstance(rv, int) else 0
         if standalone_mode:
             sys.exit(code)
@@ -324,6 +352,12 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     from .planner import plan_to_folder
     from .scenario import default_scenario, load_scenario, parse_scenario, to_inputs
 
+    if not out_dir.strip():
+        raise click.BadParameter("must name a folder", param_hint="--out")
+    if engine == "dask" and scheduler is not None:
+        from .engine import check_scheduler
+
+        check_scheduler(scheduler)          # before anything is read or written
     base = load_scenario(scenario_path) if scenario_path else default_scenario()
     chosen = parse_formats(formats or base.output.formats)
     chosen = [f for f in chosen if not (no_geotiff and f == "tif")
@@ -408,7 +442,8 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
 @cli.command()
 @click.option("--trials", type=int, default=40000, show_default=True,
               help="Monte Carlo trials per communication case (positioning: trials/80).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Random seed (>= 0).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="JSON report to write.")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,

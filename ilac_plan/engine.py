@@ -14,12 +14,12 @@ is kept on purpose, so a 2-worker cluster uses 2 cores without oversubscription.
 """
 
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import io
 import itertools
 import json
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +31,6 @@ from .grid import Tile, make_tiles  # noqa: F401 - re-exported
 
 CHECKPOINT_DIR = ".ilac-checkpoints"
 ENGINES = ("local", "dask")
-#: Test hook: a file whose existence makes the next tile computation kill its process
-#: (and removes the file), to simulate a lost worker.
-CRASH_ONCE_ENV = "ILAC_PLAN_TEST_CRASH_ONCE"
 
 
 @dataclass(frozen=True)
@@ -89,10 +86,6 @@ def compute_tile(job, tile):
         (category code, -1 outside), and NaN-filled float32 arrays for ``snr_db`` and each
         ``<scheme>_capacity_bps``, ``_error_m``, ``_loc_share``.
     """
-    marker = os.environ.get(CRASH_ONCE_ENV)
-    if marker and os.path.exists(marker):
-        os.remove(marker)
-        os._exit(17)
     from .coverage import evaluate
 
     grid = job.grid
@@ -124,85 +117,176 @@ def compute_tile(job, tile):
     return out
 
 
-def _checksum(arrays):
-    """CRC-32 of every array's name, type, shape and bytes (damage and edits, not attacks:
-    the checkpoint folder is the user's own)."""
-    crc = 0
+def _key_folder():
+    """Where the per-user checkpoint key lives (never inside an output folder)."""
+    env = os.environ.get("ILAC_PLAN_KEY_DIR")
+    if env:
+        return Path(env)
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "ilac_plan"
+
+
+_MEMORY_KEY = os.urandom(32)
+
+
+def checkpoint_key():
+    """The secret that authenticates checkpoints: 32 random bytes in a per-user file
+    (mode 0600, created once), or a key of this process only when that file cannot be
+    kept (then a resumed run recomputes its tiles instead of trusting them)."""
+    folder = _key_folder()
+    path = folder / "checkpoint.key"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600)
+        except FileExistsError:
+            fd = None
+        if fd is not None:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(32))
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as fh:
+            key = fh.read(64)
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass
+    return _MEMORY_KEY
+
+
+def _digest(key, meta, arrays):
+    """HMAC-SHA256 of the tile's metadata and every array's name, type, shape and bytes."""
+    import hmac
+
+    mac = hmac.new(key, meta.encode(), hashlib.sha256)
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
-        crc = zlib.crc32(f"{name}|{a.dtype}|{a.shape}".encode(), crc)
-        crc = zlib.crc32(memoryview(a).cast("B"), crc)
-    return f"{crc:08x}"
+        mac.update(f"|{name}|{a.dtype.str}|{a.shape}|".encode())
+        mac.update(memoryview(a).cast("B"))
+    return mac.hexdigest()
+
+
+def tile_bands(schemes):
+    """The arrays of a computed tile and their types (what a checkpoint must hold)."""
+    bands = {"mask": np.dtype(bool), "serving_cell": np.dtype(np.int32),
+             "best_scheme": np.dtype(np.int16), "snr_db": np.dtype(np.float32)}
+    for s in schemes:
+        for suffix in ("_capacity_bps", "_error_m", "_loc_share"):
+            bands[s + suffix] = np.dtype(np.float32)
+    return bands
+
+
+def _exclusive_write(path, data):
+    """Write bytes to a fresh, uniquely named file beside ``path`` (O_EXCL | O_NOFOLLOW:
+    never through a planted link), then rename it to ``path``."""
+    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.part")
+    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
 
 
 class CheckpointStore:
     """Finished tiles as ``.npz`` files in ``<out>/.ilac-checkpoints``.
 
-    The folder records the job's key; a store made by another job is refused, and so is a
-    tile file whose checksum, job key or index does not match (altered or damaged).
+    The folder records the job's key; a store made by another job is refused. Every tile
+    is authenticated with an HMAC under a per-user key kept outside the output folder
+    (:func:`checkpoint_key`) and checked against the job key, its index and the name,
+    type and shape of every band: a tile that fails (edited, forged, damaged, truncated)
+    is deleted and recomputed, never trusted and never a traceback.
     """
 
-    def __init__(self, out_dir, job_key):
+    def __init__(self, out_dir, job_key, schemes=()):
         self.folder = Path(out_dir) / CHECKPOINT_DIR
         self.job_key = job_key
+        self.bands = tile_bands(schemes)
+        self.key = checkpoint_key()
+        self.rejected = 0
         stamp = self.folder / "job.json"
         try:
+            if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+                raise ParameterError(f"checkpoints: {str(self.folder)!r} is a link or a file, "
+                                     "not a folder of this run; remove it")
             self.folder.mkdir(parents=True, exist_ok=True)
+            found = None
+            if stamp.is_symlink():
+                raise ParameterError(f"checkpoints: {str(stamp)!r} is a link; remove the "
+                                     "folder to start afresh")
             if stamp.exists():
                 try:
-                    found = json.loads(stamp.read_text()).get("job_key")
-                except (ValueError, AttributeError):
-                    raise ParameterError(f"checkpoints in {str(self.folder)!r}: job.json is "
-                                         "damaged; remove that folder to start afresh") \
-                        from None
-                if found != job_key:
+                    doc = json.loads(stamp.read_text(encoding="utf-8"))
+                    found = doc.get("job_key") if isinstance(doc, dict) else None
+                except (ValueError, UnicodeDecodeError):
+                    found = None
+                if found is None:        # damaged: nothing in it can be trusted
+                    self._clear()
+                elif found != job_key:
                     raise ParameterError(
                         f"checkpoints in {str(self.folder)!r} are from a different scenario "
-                        f"(job {found}, this one {job_key}); remove that folder or choose "
-                        "another --out")
-            else:
-                tmp = stamp.with_suffix(".part")
-                tmp.write_text(json.dumps({"job_key": job_key}))
-                os.replace(tmp, stamp)
+                        f"(job {str(found)[:32]}, this one {job_key}); remove that folder or "
+                        "choose another --out")
+            if found is None:
+                _exclusive_write(stamp, json.dumps({"job_key": job_key}).encode())
         except OSError as exc:
             raise ParameterError(f"cannot write to output folder {str(Path(out_dir))!r}: "
                                  f"{exc.strerror or exc}") from None
+
+    def _clear(self):
+        for p in self.folder.iterdir():
+            if p.name.startswith(("tile_", ".tile_", "job.json", ".job.json")):
+                with contextlib.suppress(OSError):
+                    os.remove(p)
 
     def path(self, tile):
         return self.folder / f"tile_{tile.index:06d}.npz"
 
     def load(self, tile):
-        """The tile's arrays, or None when it has not been computed yet."""
+        """The tile's arrays, or None when it is to be computed (absent or not verified)."""
+        import hmac
+
         path = self.path(tile)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return None
+        arrays = None
         try:
+            if path.is_symlink():
+                raise ValueError("a link")
             with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["__meta__"]))
-                arrays = {k: data[k] for k in data.files if k != "__meta__"}
-        except Exception as exc:  # noqa: BLE001 - zip, json, numpy format errors
-            raise ParameterError(f"checkpoint {path.name} is damaged ({type(exc).__name__}); "
-                                 "delete it to recompute that tile") from None
-        if meta.get("job_key") != self.job_key or meta.get("tile") != tile.index \
-                or meta.get("crc32") != _checksum(arrays) \
-                or any(a.shape != (tile.nrows, tile.ncols) for a in arrays.values()):
-            raise ParameterError(f"checkpoint {path.name} does not match this run (altered, "
-                                 "damaged or from another scenario); delete it to recompute")
+                meta = str(data["__meta__"])
+                mac = str(data["__hmac__"])
+                arrays = {k: data[k] for k in data.files if k not in ("__meta__", "__hmac__")}
+            want = json.dumps({"job_key": self.job_key, "tile": tile.index})
+            shape = (tile.nrows, tile.ncols)
+            ok = (meta == want and hmac.compare_digest(mac, _digest(self.key, meta, arrays))
+                  and set(arrays) == set(self.bands)
+                  and all(a.shape == shape and a.dtype == self.bands[k]
+                          for k, a in arrays.items()))
+        except Exception:  # noqa: BLE001 - zip, npy, key and format errors alike
+            ok = False
+        if not ok:
+            self.rejected += 1
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            return None
         return arrays
 
     def save(self, tile, arrays):
-        meta = json.dumps({"job_key": self.job_key, "tile": tile.index,
-                           "crc32": _checksum(arrays)})
-        path = self.path(tile)
-        tmp = path.with_name(path.name + ".part")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, __meta__=np.array(meta), **arrays)   # fast; zlib would dominate
-        os.replace(tmp, path)
+        meta = json.dumps({"job_key": self.job_key, "tile": tile.index})
+        buf = io.BytesIO()
+        np.savez(buf, __meta__=np.array(meta),
+                 __hmac__=np.array(_digest(self.key, meta, arrays)), **arrays)
+        _exclusive_write(self.path(tile), buf.getbuffer())
 
     def remove(self):
         import shutil
 
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if not self.folder.is_symlink():
+            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def run_tiles(job, tiles, *, derive=None, engine="local", n_workers=None, scheduler=None,
@@ -284,6 +368,35 @@ def _run_local(job, tiles, derive, n_workers, _scheduler, store):
 
 def _remote_task(job, tile, derive):
     return _task(job, tile, derive, None)
+
+
+def check_scheduler(address, timeout_s=5.0):
+    """Refuse a Dask scheduler address that is malformed or does not answer (a TCP
+    connection within ``timeout_s``), before a run creates anything.
+
+    Raises
+    ------
+    ParameterError
+        One line naming ``--scheduler``.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    text = str(address).strip()
+    try:
+        parts = urlsplit(text if "://" in text else f"tcp://{text}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise ParameterError(f"--scheduler {text!r}: expected tcp://HOST:PORT") from None
+    if parts.scheme not in ("tcp", "tls") or not host or port is None:
+        raise ParameterError(f"--scheduler {text!r}: expected tcp://HOST:PORT")
+    if parts.scheme == "tcp":
+        try:
+            socket.create_connection((host, port), timeout=timeout_s).close()
+        except OSError as exc:
+            raise ParameterError(f"--scheduler {text!r}: cannot connect: "
+                                 f"{exc.strerror or exc}") from None
+    return text
 
 
 def _run_dask(job, tiles, derive, n_workers, scheduler, store):

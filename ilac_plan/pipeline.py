@@ -185,7 +185,8 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
                   resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step,
                   tile_px=inputs.tile_px)
     tiles = make_tiles(grid, inputs.tile_px)
-    store = CheckpointStore(checkpoint_dir, job.key()) if checkpoint_dir is not None else None
+    store = CheckpointStore(checkpoint_dir, job.key(), inputs.schemes) \
+        if checkpoint_dir is not None else None
     site_ids = inputs.sites["site_id"] if "site_id" in inputs.sites.columns else None
     stats = PlanStats(inputs.schemes, inputs.sites["cell_id"], site_ids,
                       grid.resolution_m ** 2)
