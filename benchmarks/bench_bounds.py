@@ -12,22 +12,13 @@ replaces (399 kernel cells). Times are the best of ``--repeats`` runs.
 """
 
 import argparse
-import time
 
 import numpy as np
 import pandas as pd
+from bench_kernel import best_time     # benchmarks/ is on the path when run as a script
 
 import ilac_plan as ip
 from ilac_plan.layouts import hexagonal_layout, wrap_around, wrap_shifts_m
-
-
-def best_time(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def scenario(n_points, n_cells, seed=0):

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import kernel
 from ._core import _coverage
-from ._validate import check_array, check_scalar
+from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 from .model.antenna import (
     ANTENNAS,
@@ -39,7 +39,6 @@ from .model.propagation import PathLossModel
 from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
 from .schemes import EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
-from ._validate import check_choice
 
 DEFAULT_SCHEMES = ("time", "frequency")
 #: Rows of the kernel's plan_data, in its order.

@@ -39,7 +39,7 @@ class TileJob:
 
     grid: object                 # planner.GridSpec
     area_wkb: bytes              # the planning area minus exclusions
-    cells: object                # site table, with wrap-around copies if any
+    cells: object                # site table (wrap-around images are evaluate options)
     options: dict                # keyword arguments of ilac_plan.evaluate
     n_threads: int = 1
     n_sites: int = 0             # rows of the site table (serving cells are its rows)
@@ -103,10 +103,7 @@ def compute_tile(job, tile):
     df = evaluate(job.cells, x[inside] if inside.any() else np.empty(0),
                   y[inside] if inside.any() else np.empty(0), n_threads=job.n_threads,
                   **job.options)
-    serving = df["serving_cell"].to_numpy()
-    if "source_row" in job.cells.columns:
-        serving = job.cells["source_row"].to_numpy()[serving] if serving.size else serving
-    out["serving_cell"][inside] = serving
+    out["serving_cell"][inside] = df["serving_cell"].to_numpy()
     out["snr_db"][inside] = df["snr_db"].to_numpy()
     out["best_scheme"][inside] = df["best_scheme"].cat.codes.to_numpy()
     for col in df.columns:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import check_array, check_scalar
+from ._validate import check_array, check_choice, check_scalar
 from .errors import ParameterError
 from .grid import GridSpec
 from .radio import RadioParams
@@ -180,8 +180,6 @@ class PlanInputs:
     ----------
     sites : pandas.DataFrame
         The validated site table in the working CRS's metres.
-    cells : pandas.DataFrame
-        The cells the kernel evaluates (``sites``; wrap-around images are offsets).
     area : shapely geometry
         The planning area minus exclusions. [m]
     grid : GridSpec
@@ -216,7 +214,6 @@ class PlanInputs:
     """
 
     sites: pd.DataFrame
-    cells: pd.DataFrame
     area: object
     grid: GridSpec
     crs: str | None
@@ -344,7 +341,6 @@ class PlanInputs:
         tile_px = int(check_array("tile_px", opt["tile_px"], low=16, high=1 << 14,
                                   integer=True))
         wrap = opt["wrap_around"]
-        cells = sites
         if wrap:
             if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
                 raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
@@ -380,10 +376,8 @@ class PlanInputs:
                                  unit="m")
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])
-        from ._validate import check_choice
-
         inputs = cls(
-            sites=sites, cells=cells, area=area, grid=grid, crs=crs, schemes=names,
+            sites=sites, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
             propagation_params=pp, interference=bool(opt["interference"]),
@@ -393,7 +387,7 @@ class PlanInputs:
             max_points=int(check_array("max_points", opt["max_points"], low=1, integer=True)),
             name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
         # the whole chain once on one point, before anything is allocated
-        evaluate(cells, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])],
+        evaluate(sites, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])],
                  n_threads=1, **inputs.evaluate_options())
         shapely.prepare(area)
         return inputs

@@ -181,7 +181,7 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
                                   or isinstance(n_workers, bool) or n_workers < 1):
         raise ParameterError(f"n_workers must be an integer >= 1; got {n_workers!r}")
     step = preview_step(grid)
-    job = TileJob(grid, shapely.to_wkb(inputs.area), inputs.cells, inputs.evaluate_options(),
+    job = TileJob(grid, shapely.to_wkb(inputs.area), inputs.sites, inputs.evaluate_options(),
                   resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step,
                   tile_px=inputs.tile_px)
     tiles = make_tiles(grid, inputs.tile_px)

@@ -21,7 +21,7 @@ from ilac_plan.model.antenna import antenna_attenuation_db
 from ilac_plan.model.crb import crb_position, flat_rms_bandwidth_hz, rms_bandwidth_hz
 from ilac_plan.model.losses import frequency_crb_loss_closed_form
 from ilac_plan.hookspecs import hookimpl
-from ilac_plan.schemes import ResourcePlan, Scheme, SchemeResult, TimeSplit
+from ilac_plan.schemes import ResourcePlan, Scheme, SchemeResult
 from ilac_plan.testing import registered
 
 RADIO = ip.RadioParams()
@@ -297,4 +297,3 @@ def test_bound_options_are_checked():
                      (dict(wrap_shifts_m=[[1.0, 0.0]]), "wrap_shifts_m")):
         with pytest.raises(ParameterError, match=text):
             evaluate(sites, [10.0], [10.0], **kw)
-    assert TimeSplit().kind == "plan"

@@ -454,24 +454,14 @@ def crb_position(distance_m, theta_rad, loc_bandwidth_hz, n_loc_symbols, *, n_an
         toa = crb_toa(loc_bandwidth_hz, n_antennas=n_antennas, snr=snr,
                       n_loc_symbols=n_loc_symbols, varsigma=varsigma)
         return _times(r**2, aoa) + SPEED_OF_LIGHT_M_S**2 * toa
-    check_choice("loc_direction", loc_direction, LOC_DIRECTIONS)
-    h = check_array("height_diff_m", height_diff_m, unit="m")
-    if np.any(np.abs(h) > r * (1 + 1e-12)):
-        raise ParameterError("height_diff_m must not exceed distance_m in magnitude")
-    cos = _cos_broadside(theta_rad)
-    theta = np.asarray(theta_rad, np.float64)
-    rho = np.sqrt(np.maximum(r**2 - h**2, 0.0))
-    g_r, g_u = fix_factors(rho * cos, rho * np.sin(theta), h)
-    crb_u = crb_aoa(0.0, n_antennas=n_antennas, snr=snr, n_loc_symbols=n_loc_symbols,
-                    wavelength_m=wavelength_m, spacing_m=spacing_m, bound=bound)
-    crb_t = crb_toa(loc_bandwidth_hz, n_antennas=n_antennas, snr=snr,
-                    n_loc_symbols=n_loc_symbols, bound=bound,
-                    subcarrier_spacing_hz=subcarrier_spacing_hz,
-                    rms_bandwidth_hz=rms_bandwidth_hz)
-    if loc_direction == "downlink":
-        f_a, f_t = downlink_factors(n_antennas, dl_prs)
-        crb_u, crb_t = crb_u / f_a, crb_t / f_t
-    return _times(g_u, crb_u) + _times(g_r, SPEED_OF_LIGHT_M_S**2 * crb_t)
+    a, c = crb_terms(r, theta_rad, n_antennas=n_antennas, snr=snr, wavelength_m=wavelength_m,
+                     spacing_m=spacing_m, bound=bound, height_diff_m=height_diff_m,
+                     loc_direction=loc_direction, dl_prs=dl_prs)
+    tau_l = check_array("n_loc_symbols", n_loc_symbols, low=0.0, unit="symbols")
+    beta2 = delay_mean_square_bandwidth_hz2(
+        loc_bandwidth_hz, bound=bound, subcarrier_spacing_hz=subcarrier_spacing_hz,
+        rms_bandwidth_hz=rms_bandwidth_hz)
+    return _safe_div(a, tau_l) + _safe_div(_times(c, _safe_div(1.0, beta2)), tau_l)
 
 
 def crb_terms(distance_m, theta_rad, *, n_antennas, snr, wavelength_m, spacing_m=None,
