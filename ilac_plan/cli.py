@@ -4,7 +4,11 @@ Errors in the input are reported as one line on stderr with exit code 2, never a
 traceback.
 """
 
+import contextlib
+import io
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -12,7 +16,7 @@ import numpy as np
 
 from . import __version__
 from ._io import write_csv
-from .errors import ParameterError
+from .errors import OutputError, ParameterError
 from .plugins import PluginError
 from .radio import RadioParams
 
@@ -29,6 +33,51 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"{PROG}: warning: {' '.join(str(message).split())}", err=True)
 
 
+#: What C libraries print straight to the process's stderr that the one-line error
+#: already says (libtiff on a full disk: "_tiffWriteProc: No space left on device.").
+_C_NOISE = ("No space left on device", "Disk quota exceeded")
+
+
+@contextlib.contextmanager
+def _c_stderr_filtered():
+    """Lines C libraries write to file descriptor 2 go to a temporary file, while
+    Python's ``sys.stderr`` keeps the terminal; afterwards, lines other than known noise
+    are repeated as one-line warnings, unless the command failed (its one-line error
+    says what went wrong). A no-op when stderr is not a real file (tests)."""
+    try:
+        sys.stderr.flush()
+        if sys.stderr.fileno() != 2:
+            raise ValueError
+        saved = os.dup(2)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        yield
+        return
+    capture = tempfile.TemporaryFile()
+    python_stderr = sys.stderr
+    sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=getattr(python_stderr, "encoding", None) or "utf-8",
+                      errors="backslashreplace")
+    os.dup2(capture.fileno(), 2)
+    failed = False
+    try:
+        yield
+    except BaseException:
+        failed = True               # the one-line error says what went wrong
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr.close()
+        sys.stderr = python_stderr
+        capture.seek(0)
+        text = capture.read(1 << 16).decode("utf-8", "replace")
+        capture.close()
+        for line in [] if failed else text.splitlines():
+            if line.strip() and not any(n in line for n in _C_NOISE):
+                click.echo(f"{PROG}: warning: {' '.join(line.split())}", err=True)
+
+
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread like Ctrl-C."""
 
@@ -41,10 +90,8 @@ class IlacGroup(click.Group):
     """Group whose errors are one line on stderr with exit code 2."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        import warnings
-
-        import os
         import signal
+        import warnings
 
         warnings.showwarning = _show_warning
         previous = None
@@ -53,14 +100,17 @@ class IlacGroup(click.Group):
         except ValueError:           # not the main thread (tests, embedding)
             pass
         try:
-            rv = super().main(args, prog_name or PROG, complete_var, standalone_mode=False,
-                              **extra)
+            with _c_stderr_filtered():
+                rv = super().main(args, prog_name or PROG, complete_var,
+                                  standalone_mode=False, **extra)
         except click.ClickException as exc:
             _fail(exc.format_message())
         except ParameterError as exc:
             _fail(exc)
         except PluginError as exc:
             _fail(exc)
+        except OutputError as exc:
+            _fail(exc, 1)
         except OSError as exc:
             _fail(exc.strerror or exc)
         except (click.Abort, KeyboardInterrupt) as exc:

@@ -9,6 +9,19 @@ class ParameterError(ValueError):
     """
 
 
+class OutputError(OSError):
+    """An output could not be written (disk full, permissions, a file system that refuses
+    renames). The message is one line; the output folder is left as it was before the
+    run."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return self.message
+
+
 class IlacWarning(UserWarning):
     """Something in the input was taken in a way the user should know about (a column
     not used, ids made up, a quantity not modelled). The command line prints it as one

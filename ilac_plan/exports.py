@@ -32,8 +32,6 @@ import datetime as _dt
 import json
 import math
 import os
-import shutil
-import tempfile
 import warnings
 import zlib
 from pathlib import Path
@@ -652,55 +650,15 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
     return files, notes
 
 
-def _previous_outputs(out):
-    """The files the last run wrote into ``out`` (from its manifest), if any."""
-    try:
-        files = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("files")
-    except (OSError, ValueError, AttributeError):
-        return set()
-    return {f for f in files if isinstance(f, str) and f in OUTPUT_FILES} \
-        if isinstance(files, list) else set()
+def staged(out_dir, fill, protect=(), names=()):
+    """Run ``fill(stage)`` in a staging folder inside ``out_dir``, then swap its files in
+    as a whole (see :mod:`ilac_plan._outdir`: one run per folder, links refused, the
+    previous set kept until every rename succeeded, what dead runs left cleaned up).
 
-
-def staged(out_dir, fill, protect=()):
-    """Run ``fill(stage)`` in a hidden folder inside ``out_dir``, then move its files in.
-
-    ``out_dir`` is created if needed (and removed again on failure if it was created
-    here, unless it holds checkpoints to resume from). Files the previous run wrote
-    (its manifest's list) that this run did not write are removed; never a file in
-    ``protect`` (the run's inputs).
+    ``names``: the files the run will write (checked for links before anything is
+    created). Files the previous run wrote (its manifest's list) that this run did not
+    write are removed; never a file in ``protect`` (the run's inputs).
     """
-    out = Path(out_dir)
-    created = False
-    try:
-        if not out.exists():
-            out.mkdir(parents=True)
-            created = True
-        elif not out.is_dir():
-            raise ParameterError(f"--out {str(out)!r} exists and is a file, not a folder")
-        stage = Path(tempfile.mkdtemp(prefix=".ilac-partial-", dir=out))
-    except OSError as exc:
-        raise ParameterError(f"cannot write to output folder {str(out)!r}: "
-                             f"{exc.strerror or exc}") from None
-    protected = {Path(p).resolve() for p in protect}
-    try:
-        result = fill(stage)
-        names = sorted(n for n in os.listdir(stage) if not n.startswith("."))
-        previous = _previous_outputs(out)
-        for name in names:
-            if (out / name).resolve() in protected:
-                raise ParameterError(f"--out: this run would overwrite its own input "
-                                     f"{str(out / name)!r}; choose another output folder")
-        for name in names:
-            os.replace(stage / name, out / name)
-        for stale in previous - set(names):     # not written this time: not the old one
-            if (out / stale).resolve() not in protected:
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(out / stale)
-        return names, result
-    except BaseException:
-        if created and not (out / ".ilac-checkpoints").is_dir():
-            shutil.rmtree(out, ignore_errors=True)
-        raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    from ._outdir import output_folder_run
+
+    return output_folder_run(out_dir, fill, names=names, protect=protect)

@@ -7,6 +7,7 @@ folder, in memory or streamed tile by tile (bounded memory): the two share the
 statistics, regions and writers, so their files agree.
 """
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -156,7 +157,7 @@ class PlanResult:
                                   rasters=lambda free: write_rasters(self, stage, free),
                                   progress=progress)
 
-        names, (_, notes) = staged(out_dir, fill,
+        names, (_, notes) = staged(out_dir, fill, names=_output_names(chosen),
                                    protect=[s["path"] for s in self.inputs.sources])
         return names
 
@@ -215,6 +216,13 @@ class PlanResult:
             write_png(self.products.preview, self.grid, self.sites, self.inputs, tmp)
 
 
+def _output_names(chosen):
+    """Every file name a run with the format keys ``chosen`` may write."""
+    from .exports import ALWAYS, FORMATS
+
+    return {f for k in chosen for f in FORMATS[k][0]} | set(ALWAYS)
+
+
 def _inputs(sites, area, options):
     if isinstance(sites, PlanInputs):
         if area is not None or options:
@@ -265,8 +273,14 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
     inputs = _inputs(sites, area, options)
     t0 = time.perf_counter()
     sink = MemorySink(inputs)
-    products = execute(inputs, sink, n_threads=n_threads, engine=engine, n_workers=n_workers,
-                       scheduler=scheduler, checkpoint_dir=checkpoint_dir, progress=progress)
+    with contextlib.ExitStack() as stack:
+        if checkpoint_dir is not None:      # one run at a time on a checkpoint folder
+            from ._outdir import locked
+
+            stack.enter_context(locked(checkpoint_dir))
+        products = execute(inputs, sink, n_threads=n_threads, engine=engine,
+                           n_workers=n_workers, scheduler=scheduler,
+                           checkpoint_dir=checkpoint_dir, progress=progress)
     return PlanResult(inputs, sink.raster, sink.mask, products, time.perf_counter() - t0,
                       products.checkpoints)
 
@@ -298,13 +312,12 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
     from pathlib import Path
 
     from .errors import ParameterError
-    from .exports import (FORMATS, RasterWriter, parse_formats, staged, write_products,
-                          write_rasters)
+    from .exports import RasterWriter, parse_formats, staged, write_products, write_rasters
     from .pipeline import MemorySink, RasterFileSink, execute
 
     chosen = parse_formats(formats)
     out = Path(out_dir).resolve()
-    will_write = {f for k in chosen for f in FORMATS[k][0]} | {"manifest.json", "scenario.toml"}
+    will_write = _output_names(chosen)
     in_out = {Path(src["path"]).name for src in inputs.sources
               if Path(src["path"]).parent == out}
     # the scenario's own copy of the site table, under a name no input of this run has
@@ -312,7 +325,7 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
     if sites_name in in_out:
         raise ParameterError("--out: this run's inputs are named sites.csv and plan_sites.csv "
                              "in the output folder; choose another output folder")
-    will_write.add(sites_name)
+    will_write -= {"sites.csv", "plan_sites.csv"} - {sites_name}
     for src in inputs.sources:        # refuse before planning, not after
         path = Path(src["path"])
         if path.parent == out and path.name in will_write:
@@ -339,5 +352,5 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
         return products, notes
 
     inputs_files = [src["path"] for src in inputs.sources if src.get("path")]
-    names, (products, notes) = staged(out_dir, fill, protect=inputs_files)
+    names, (products, notes) = staged(out_dir, fill, protect=inputs_files, names=will_write)
     return names, products, notes
