@@ -375,9 +375,13 @@ def _prefetch_imports():
               help="Outputs: a list (tif gpkg geojson kml fgb parquet cells summary cdf png, "
                    "or all) or changes to the default set (+kml -png). Default: tif gpkg "
                    "geojson cells summary cdf png.")
-@click.option("--stream/--in-memory", default=True, show_default=True,
+@click.option("--stream/--in-memory", default=None,
               help="Write the rasters tile by tile as they are computed (bounded memory), or "
-                   "keep them in memory and write them at the end (same files).")
+                   "keep them in memory and write them at the end (same files). Default: in "
+                   "memory when the estimate is within --max-memory-gb, else streamed.")
+@click.option("--max-memory-gb", type=float, default=None,
+              help="Memory bound of the run [GiB] (default 2): --in-memory above it is "
+                   "refused, and the default switches to streaming.")
 @click.option("--keep-checkpoints", is_flag=True,
               help="Keep OUT/.ilac-checkpoints after a successful run.")
 @click.option("--no-geotiff", is_flag=True, help="Same as --formats -tif.")
@@ -388,7 +392,7 @@ def _prefetch_imports():
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss,
                 schemes, propagation, antenna, bound, epre, dl_prs, crs, max_points, n_threads, engine, scheduler, n_workers,
-                tile_px, formats, stream, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
+                tile_px, formats, stream, max_memory_gb, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
 
     Writes into OUT: coverage.tif, best_scheme.tif and serving_cell.tif (Cloud-Optimized
@@ -476,8 +480,8 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     _prefetch_imports()
     written, products, notes = plan_to_folder(
         inputs, out_dir, formats=chosen, stream=stream, progress=not quiet,
-        n_threads=n_threads, engine=engine, n_workers=n_workers, scheduler=scheduler,
-        checkpoint_dir=out_dir)
+        max_memory_gb=max_memory_gb, n_threads=n_threads, engine=engine, n_workers=n_workers,
+        scheduler=scheduler, checkpoint_dir=out_dir)
     if products.checkpoints is not None and not keep_checkpoints:
         products.checkpoints.remove()
     for note in notes:

@@ -10,6 +10,7 @@ never fails half-way because of its inputs.
 """
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,21 @@ DEFAULTS = {
     "tile_px": 512,
     "name": "",
 }
+
+
+#: The documented memory bound of a run [bytes]: a plan whose in-memory rasters would
+#: exceed it is streamed to disk tile by tile (``ilac-plan map``, ``plan_to_folder``), or
+#: refused by :func:`ilac_plan.plan`, which keeps its rasters by nature, unless raised
+#: with ``max_memory_gb``.
+MEMORY_BUDGET_BYTES = 2 * 2**30
+#: What a run holds whatever its grid [bytes]: interpreter, libraries, the preview
+#: rasters (at most 2000 x 2000 pixels) and the statistics (measured: 0.46 GiB).
+MEMORY_BASE_BYTES = 640 * 2**20
+#: Working memory of a tile being computed, per pixel [bytes] (the kernel's per-point
+#: arrays and the DataFrame of ``evaluate``, float64 per column, with headroom).
+TILE_BYTES_PER_PX = 192
+#: At most this many tiles a run (each a task, and a checkpoint file).
+MAX_TILES = 200_000
 
 
 def sha256_of(path):
@@ -340,6 +356,11 @@ class PlanInputs:
                                  f"{grid.resolution_m:g} m (use a finer resolution)")
         tile_px = int(check_array("tile_px", opt["tile_px"], low=16, high=1 << 14,
                                   integer=True))
+        n_tiles = math.ceil(grid.nx / tile_px) * math.ceil(grid.ny / tile_px)
+        if n_tiles > MAX_TILES:
+            raise ParameterError(f"tile_px {tile_px} cuts the {grid.nx:,} x {grid.ny:,} grid "
+                                 f"into {n_tiles:,} tiles; at most {MAX_TILES:,} (a larger "
+                                 "tile_px or a coarser resolution_m)")
         wrap = opt["wrap_around"]
         if wrap:
             if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
@@ -386,11 +407,46 @@ class PlanInputs:
             ue_height_m=ue_height, wrap_around=wrap, tile_px=tile_px,
             max_points=int(check_array("max_points", opt["max_points"], low=1, integer=True)),
             name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
+        if inputs.memory_bytes(streamed=True) > MEMORY_BUDGET_BYTES:
+            raise ParameterError(
+                f"tile_px {tile_px}: a tile needs about "
+                f"{inputs.memory_bytes(streamed=True) / 2**30:.1f} GiB while it is computed, "
+                f"above the {MEMORY_BUDGET_BYTES / 2**30:g} GiB bound (a smaller tile_px)")
         # the whole chain once on one point, before anything is allocated
         evaluate(sites, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])],
                  n_threads=1, **inputs.evaluate_options())
         shapely.prepare(area)
         return inputs
+
+    def memory_bytes(self, streamed, n_workers=None):
+        """An upper estimate of the run's peak memory [bytes].
+
+        Parameters
+        ----------
+        streamed : bool
+            True when the rasters go to disk tile by tile; False when they are kept in
+            memory (a :class:`~ilac_plan.planner.PlanResult`).
+        n_workers : int, optional
+            Local tile threads (default: the CPU count); ``n_workers + 1`` tiles are in
+            flight at a time.
+        """
+        import os
+
+        n_px = self.grid.nx * self.grid.ny
+        in_flight = min(math.ceil(self.grid.nx / self.tile_px)
+                        * math.ceil(self.grid.ny / self.tile_px),
+                        (n_workers or os.cpu_count() or 1) + 1)
+        tile = in_flight * min(self.tile_px ** 2, n_px) * TILE_BYTES_PER_PX
+        # a kept plan: mask, serving cell, best scheme and SNR, three float32 rasters per
+        # scheme, and a quarter more for the copies the writers make of a band at a time
+        # (measured: 33 B/pixel above a streamed run with two schemes, 2.7e7 pixels)
+        kept = 0 if streamed else n_px * (11 + 12 * len(self.schemes)) * 5 // 4
+        return MEMORY_BASE_BYTES + tile + kept
+
+    def staging_bytes(self):
+        """The uncompressed staging GeoTIFFs of a streamed run [bytes] (disk space)."""
+        per_px = 4 * (1 + 3 * len(self.schemes)) + 1 + 4
+        return self.grid.nx * self.grid.ny * per_px
 
     def evaluate_options(self):
         """The :func:`ilac_plan.evaluate` keywords of this plan (without ``n_threads``)."""

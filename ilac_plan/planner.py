@@ -216,6 +216,26 @@ class PlanResult:
             write_png(self.products.preview, self.grid, self.sites, self.inputs, tmp)
 
 
+def _check_disk(out, need):
+    """Refuse a run whose rasters cannot fit on the output folder's file system."""
+    import shutil
+
+    from .errors import ParameterError
+
+    folder = out
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    if need > free:
+        raise ParameterError(
+            f"--out: this run writes about {need / 2**30:.2f} GiB of rasters (uncompressed "
+            f"while staged) and {free / 2**30:.2f} GiB are free there (a coarser "
+            "resolution_m, a smaller area, or another --out)")
+
+
 def _output_names(chosen):
     """Every file name a run with the format keys ``chosen`` may write."""
     from .exports import ALWAYS, FORMATS
@@ -234,8 +254,26 @@ def _inputs(sites, area, options):
     return PlanInputs.build(sites, area, **options)
 
 
+def memory_budget_bytes(max_memory_gb=None):
+    """The memory bound of a run [bytes]: ``max_memory_gb`` [GiB], default
+    :data:`ilac_plan.inputs.MEMORY_BUDGET_BYTES`."""
+    from ._validate import check_scalar
+    from .inputs import MEMORY_BUDGET_BYTES
+
+    if max_memory_gb is None:
+        return MEMORY_BUDGET_BYTES
+    return check_scalar("max_memory_gb", max_memory_gb, low=0.1, high=1e5, unit="GiB") * 2**30
+
+
+def _local_workers(engine, n_workers):
+    """Tile threads of this process (the Dask engine computes tiles elsewhere)."""
+    if engine == "dask":
+        return 1
+    return n_workers if isinstance(n_workers, int) and n_workers >= 1 else None
+
+
 def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, scheduler=None,
-         checkpoint_dir=None, progress=False, **options):
+         checkpoint_dir=None, progress=False, max_memory_gb=None, **options):
     """Plan a coverage area: evaluate every pixel inside it and keep the rasters.
 
     Parameters
@@ -259,6 +297,10 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
         Keep finished tiles in ``<checkpoint_dir>/.ilac-checkpoints`` and resume from them.
     progress : bool, default False
         A tqdm progress bar over tiles.
+    max_memory_gb : float, optional
+        Refuse a plan whose rasters would need more memory than this [GiB] (estimated
+        by :meth:`PlanInputs.memory_bytes` before anything is allocated; default 2).
+        Larger plans are written to a folder in bounded memory by :func:`plan_to_folder`.
     **options
         The plan options of :meth:`PlanInputs.build` (``resolution_m``,
         ``target_error_m``, ``schemes``, ``radio``, ...; defaults in
@@ -270,7 +312,18 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
     """
     from .pipeline import MemorySink, execute
 
+    from .errors import ParameterError
+
     inputs = _inputs(sites, area, options)
+    budget = memory_budget_bytes(max_memory_gb)
+    need = inputs.memory_bytes(streamed=False, n_workers=_local_workers(engine, n_workers))
+    if need > budget:
+        g = inputs.grid
+        raise ParameterError(
+            f"plan: keeping the rasters of the {g.nx:,} x {g.ny:,} grid in memory needs about "
+            f"{need / 2**30:.1f} GiB, above max_memory_gb {budget / 2**30:g}; write the plan "
+            "to a folder (plan_to_folder or ilac-plan map, streamed in bounded memory), use "
+            "a coarser resolution_m, or raise max_memory_gb")
     t0 = time.perf_counter()
     sink = MemorySink(inputs)
     with contextlib.ExitStack() as stack:
@@ -285,7 +338,8 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
                       products.checkpoints)
 
 
-def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False, **engine):
+def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False,
+                   max_memory_gb=None, **engine):
     """Plan ``inputs`` and write the outputs into ``out_dir`` (all or nothing).
 
     Parameters
@@ -294,10 +348,13 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
     out_dir : str or os.PathLike
     formats : sequence of str, optional
         Output format keys (default set if None; see :mod:`ilac_plan.exports`).
-    stream : bool, default True
+    stream : bool, optional
         Write the rasters tile by tile as they are computed, in bounded memory; False
         keeps them in memory first (a :class:`PlanResult`) and writes them from there.
-        Both give the same files.
+        Both give the same files. Default: in memory when the estimate
+        (:meth:`PlanInputs.memory_bytes`) is within ``max_memory_gb``, else streamed.
+    max_memory_gb : float, optional
+        The memory bound [GiB] (default 2): ``stream=False`` above it is refused.
     **engine
         ``n_threads``, ``engine``, ``n_workers``, ``scheduler``, ``checkpoint_dir``.
 
@@ -317,6 +374,19 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=True, progress=False
 
     chosen = parse_formats(formats)
     out = Path(out_dir).resolve()
+    budget = memory_budget_bytes(max_memory_gb)
+    workers = _local_workers(engine.get("engine", "local"), engine.get("n_workers"))
+    in_memory = inputs.memory_bytes(streamed=False, n_workers=workers)
+    if stream is None:
+        stream = in_memory > budget
+    elif not stream and in_memory > budget:
+        raise ParameterError(
+            f"--in-memory: the rasters of the {inputs.grid.nx:,} x {inputs.grid.ny:,} grid "
+            f"need about {in_memory / 2**30:.1f} GiB, above --max-memory-gb "
+            f"{budget / 2**30:g}; drop --in-memory (a streamed run stays within the bound) "
+            "or raise --max-memory-gb")
+    _check_disk(out, inputs.staging_bytes() if "tif" in chosen
+                else inputs.grid.nx * inputs.grid.ny)
     will_write = _output_names(chosen)
     in_out = {Path(src["path"]).name for src in inputs.sources
               if Path(src["path"]).parent == out}

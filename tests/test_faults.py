@@ -292,3 +292,55 @@ def test_api_checkpoint_folder_is_locked(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_streaming_is_chosen_by_the_memory_estimate(tmp_path):
+    import dataclasses
+
+    from ilac_plan.grid import GridSpec
+    from ilac_plan.scenario import default_scenario, to_inputs
+
+    res = CliRunner().invoke(cli, _args(tmp_path / "a"))
+    assert res.exit_code == 0
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["streamed"] is False
+    g = manifest["inputs"]["grid"]
+    inputs = dataclasses.replace(to_inputs(default_scenario()), tile_px=g["tile_px"],
+                                 grid=GridSpec(g["x0_m"], g["y1_m"], g["resolution_m"],
+                                               g["nx"], g["ny"]))
+    base = inputs.memory_bytes(streamed=True)
+    kept = inputs.memory_bytes(streamed=False)
+    assert base < kept
+    # a bound between the two estimates: the same run is streamed
+    gb = f"{(base + kept) / 2 / 2**30:.4f}"
+    res = CliRunner().invoke(cli, _args(tmp_path / "b", "--max-memory-gb", gb))
+    assert res.exit_code == 0
+    assert json.loads((tmp_path / "b" / "manifest.json").read_text())["streamed"] is True
+    res = CliRunner().invoke(cli, _args(tmp_path / "c", "--max-memory-gb", gb, "--in-memory"))
+    assert res.exit_code == 2 and "--in-memory" in res.stderr and "GiB" in res.stderr
+    assert not (tmp_path / "c").exists()
+
+
+def test_work_caps_refuse_before_anything_is_allocated(tmp_path):
+    import ilac_plan as ip
+
+    sites = ip.hexagonal_layout(isd_m=400.0, rings=1)
+    with pytest.raises(ValueError, match="in memory needs about .* GiB, above max_memory_gb"):
+        ip.plan(sites, resolution_m=0.1, max_points=10**9)
+    with pytest.raises(ValueError, match="tiles; at most 200,000"):
+        ip.plan(sites, resolution_m=0.1, max_points=10**9, tile_px=16)
+    with pytest.raises(ValueError, match="tile_px 16384: a tile needs about"):
+        ip.plan(sites, resolution_m=0.1, max_points=10**10, tile_px=16384)
+    r = ip.plan(sites, resolution_m=50.0, max_memory_gb=0.8)
+    assert r.n_points > 0
+
+
+def test_a_disk_too_small_for_the_rasters_is_refused_first(tmp_path, monkeypatch):
+    import collections
+    import shutil as sh
+
+    usage = collections.namedtuple("usage", "total used free")
+    monkeypatch.setattr(sh, "disk_usage", lambda p: usage(10**6, 10**6 - 1000, 1000))
+    res = CliRunner().invoke(cli, _args(tmp_path / "o"))
+    assert res.exit_code == 2 and "GiB are free there" in res.stderr
+    assert not (tmp_path / "o").exists()
