@@ -442,7 +442,7 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
             data["sites"]["layer"] = sites_layer
     if area:
         data["area"] = {**data["area"], "file": str(Path(area).resolve())
-                        if Path(area).exists() else area, "wkt": None}
+                        if Path(area).exists() else area, "wkt": None, "margin_m": None}
     if area_layer:
         data["area"]["layer"] = area_layer
     for path in excludes:

@@ -16,6 +16,10 @@ from .model.linkbudget import (
 #: Most resource blocks in the band (each one a candidate frequency split).
 MAX_RESOURCE_BLOCKS = 100_000
 
+#: Widest antenna element spacing [m]: a few metres already makes a (non-physical)
+#: array kilometres long at 256 elements; 1e300 m overflows the bound.
+MAX_SPACING_M = 10.0
+
 # name: (low, high, integer, unit) of every field; None means unbounded.
 _RANGES = {
     "carrier_hz": (1e6, 1e12, False, "Hz"),
@@ -93,7 +97,8 @@ class RadioParams:
             object.__setattr__(self, name, int(value) if integer else value)
         if self.spacing_m is not None:
             object.__setattr__(self, "spacing_m", check_scalar(
-                "spacing_m", self.spacing_m, low=0.0, low_open=True, unit="m"))
+                "spacing_m", self.spacing_m, low=0.0, low_open=True, high=MAX_SPACING_M,
+                unit="m"))
         if self.rb_bandwidth_hz > self.bandwidth_hz:
             raise ParameterError("rb_bandwidth_hz must be <= bandwidth_hz")
         if self.subcarrier_spacing_hz > self.rb_bandwidth_hz:

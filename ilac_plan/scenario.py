@@ -123,6 +123,16 @@ class AreaSection(_Section):
     margin_m: float | None = Field(None, ge=0, le=1e6)
     exclusions: list[str] = []
 
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [k for k in ("file", "wkt") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError("give the area as a file or as wkt, not both")
+        if self.margin_m is not None and given:
+            raise ValueError("margin_m grows the default area around the sites; it does "
+                             "not apply to an area given as a file or wkt")
+        return self
+
 
 class GridSection(_Section):
     resolution_m: float = Field(DEFAULTS["resolution_m"], gt=0, le=1e5)

@@ -221,6 +221,12 @@ def normalise_columns(df, column_map=None):
         ``{original header: new name}`` for every column that was renamed.
     """
     column_map = dict(column_map or {})
+    names = [str(c) for c in df.columns]
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ParameterError(f"sites: column {name!r} appears twice; keep one")
+        seen.add(name)
     known = set(NUMERIC) | set(TEXT)
     for old, new in column_map.items():
         if new not in known and new != DROP:
@@ -287,6 +293,26 @@ def _shown(value):
     if pd.isna(value) or str(value).strip() == "":
         return "empty"
     return repr(value) if isinstance(value, str) else f"{value:g}"
+
+
+#: Sites whose x_m/y_m all fit in lon/lat ranges and span at most this many metres are
+#: taken for degrees given as metres (no network has two cells 2 m apart everywhere).
+DEGREE_LIKE_SPAN_M = 2.0
+
+
+def _refuse_degrees_as_metres(out, where):
+    """Refuse x_m/y_m columns that hold longitudes and latitudes."""
+    if "x_m" not in out.columns or "y_m" not in out.columns:
+        return
+    x, y = out["x_m"].to_numpy(float), out["y_m"].to_numpy(float)
+    if len(np.unique(np.column_stack([x, y]), axis=0)) < 2:
+        return
+    span = max(np.ptp(x), np.ptp(y))
+    if np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90) and span <= DEGREE_LIKE_SPAN_M:
+        raise ParameterError(
+            f"sites{where}: x_m/y_m span only {span:.3g} m and lie within lon/lat ranges: "
+            "they look like degrees; name the columns lon_deg/lat_deg (read_sites projects "
+            "them to metres) or give metres")
 
 
 def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=None,
@@ -412,6 +438,7 @@ def validate_sites(df, source="", *, decimal_comma=False, line_offset=2, warn=No
         head = "sites: " if n == 1 else f"sites{where}: {n}{'+' if n >= MAX_PROBLEMS else ''} " \
             "problems: "
         raise ParameterError(head + "; ".join(shown))
+    _refuse_degrees_as_metres(out, where)
     unused = [str(c) for c in out.columns if c not in NUMERIC and c not in TEXT
               and c not in ("source_row",)]
     if warn:

@@ -389,3 +389,28 @@ def test_title_rows_and_excel_sep_lines_before_the_header(tmp_path):
                   ["A", 0, 0, 90, 8, 20], ["B", 400, 0, 270, 8, 20]]).to_excel(
         tmp_path / "t.xlsx", index=False, header=False)
     assert list(ip.read_sites(tmp_path / "t.xlsx").cell_id) == ["A", "B"]
+
+
+def test_silent_nonsense_is_refused(tmp_path):
+    sites = ip.hexagonal_layout(isd_m=400.0, rings=1)
+    dup = sites.copy()
+    dup.insert(1, "x2", dup["x_m"])
+    dup.columns = ["x_m" if c == "x2" else c for c in dup.columns]
+    with pytest.raises(ValueError, match="column 'x_m' appears twice"):
+        ip.plan(dup, resolution_m=50.0)
+    degrees = sites.copy()
+    degrees["x_m"] = 13.4 + degrees["x_m"] / 1e5
+    degrees["y_m"] = 52.5 + degrees["y_m"] / 1e5
+    with pytest.raises(ValueError, match="look like degrees"):
+        ip.plan(degrees, resolution_m=0.001)
+    # an indoor layout a few metres across is metres, not degrees
+    small = sites.copy()
+    small[["x_m", "y_m"]] = sites[["x_m", "y_m"]] / 100.0
+    assert ip.plan(small, resolution_m=1.0).n_points > 0
+    with pytest.raises(ValueError, match=r"spacing_m must be a number > 0 and <= 10 m"):
+        ip.RadioParams(spacing_m=1e300)
+    toml = tmp_path / "s.toml"
+    toml.write_text('[area]\nwkt = "POLYGON((0 0, 1 0, 1 1, 0 0))"\nfile = "a.wkt"\n')
+    res = _cli("--scenario", str(toml), "--out", str(tmp_path / "o"))
+    assert res.exit_code == 2 and "as a file or as wkt, not both" in res.stderr
+    assert not (tmp_path / "o").exists()
