@@ -24,7 +24,8 @@ import pandas as pd
 
 from . import kernel
 from ._core import _coverage
-from ._validate import check_array, check_choice, check_scalar
+from ._validate import check_array, check_choice
+from .limits import LIMITS, check_limit
 from .errors import ParameterError
 from .model.antenna import (
     ANTENNAS,
@@ -56,9 +57,14 @@ PRUNE_MIN_CELLS = 24
 #: model's total downward jump (see PathLossModel.drop_db). [dB]
 PRUNE_MARGIN_DB = 1e-9
 #: Largest coordinate magnitude accepted. [m]
-MAX_COORDINATE_M = 1e8
-#: Largest position-error target accepted (beyond it every scheme meets it anyway). [m]
-MAX_TARGET_ERROR_M = 1e6
+MAX_COORDINATE_M = LIMITS["x_m"].high
+
+
+def _limits(name):
+    """The range keywords of ``check_array`` for ``name``, from the shared table."""
+    lim = LIMITS[name]
+    return dict(low=lim.low, high=lim.high, integer=lim.integer, unit=lim.unit,
+                low_open=lim.low_open)
 
 
 def _column(sites, name, default=None, **rng):
@@ -107,26 +113,26 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         if name not in sites.columns:
             raise ParameterError(
                 f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
-    coord = dict(low=-MAX_COORDINATE_M, high=MAX_COORDINATE_M, unit="m")
-    x = _column(sites, "x_m", **coord)
-    y = _column(sites, "y_m", **coord)
-    az = np.deg2rad(_column(sites, "azimuth_deg", low=0.0, high=360.0, unit="deg"))
-    n_ant = _column(sites, "n_antennas", low=1, high=65536, integer=True)
-    power = _column(sites, "power_dbm", low=-np.inf, high=100.0, allow_inf=True, unit="dBm")
+    x = _column(sites, "x_m", **_limits("x_m"))
+    y = _column(sites, "y_m", **_limits("y_m"))
+    az = np.deg2rad(_column(sites, "azimuth_deg", **_limits("azimuth_deg")))
+    n_ant = _column(sites, "n_antennas", **_limits("n_antennas"))
+    # a switched-off cell (-inf dBm) is allowed
+    power = _column(sites, "power_dbm", **{**_limits("power_dbm"), "low": -np.inf},
+                    allow_inf=True)
     if np.any(np.isposinf(power)):
-        raise ParameterError("sites.power_dbm must be <= 100 dBm; got inf")
-    spacing = _column(sites, "spacing_m", radio.antenna_spacing_m, low=0.0, low_open=True,
-                      high=1e3, unit="m")
-    ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, low=-100.0, high=100.0,
-                       unit="dBm")
+        raise ParameterError(f"sites.power_dbm must be <= {LIMITS['power_dbm'].high:g} dBm; "
+                             "got inf")
+    spacing = _column(sites, "spacing_m", radio.antenna_spacing_m, **_limits("spacing_m"))
+    ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, **_limits("ue_power_dbm"))
     antenna = check_choice("antenna", antenna, ANTENNAS)
     default_gain = ELEMENT_GAIN_DBI if antenna == "3gpp" else radio.gnb_gain_db
-    gain = _column(sites, "gain_dbi", default_gain, low=-50.0, high=100.0, unit="dBi")
-    height = _column(sites, "height_m", 0.0, low=-1e4, high=1e5, unit="m")
-    tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, low=-90.0, high=90.0, unit="deg"))
-    etilt = np.deg2rad(_column(sites, "electrical_tilt_deg", 0.0, low=-90.0, high=90.0,
-                               unit="deg"))
-    ue_h = check_scalar("ue_height_m", ue_height_m, low=-1e4, high=1e5, unit="m")
+    gain = _column(sites, "gain_dbi", default_gain, **_limits("gain_dbi"))
+    height = _column(sites, "height_m", 0.0, **_limits("height_m"))
+    tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, **_limits("tilt_deg")))
+    etilt = np.deg2rad(_column(sites, "electrical_tilt_deg", 0.0,
+                               **_limits("electrical_tilt_deg")))
+    ue_h = check_limit("ue_height_m", ue_height_m)
     ang = angle_information(n_ant, spacing, radio.wavelength_m, check_bound(bound))
     delay = 8.0 * np.pi**2 * n_ant
     if bound == "paper":   # the receive array's bound in both directions, as printed
@@ -175,11 +181,10 @@ def _objective(target_error_m, max_capacity_loss):
     if target_error_m is not None and max_capacity_loss is not None:
         raise ParameterError("give target_error_m or max_capacity_loss, not both")
     if max_capacity_loss is not None:
-        f = check_scalar("max_capacity_loss", max_capacity_loss, low=0.0, high=1.0)
+        f = check_limit("max_capacity_loss", max_capacity_loss)
         return Objective("budget", f)
     target = 1.0 if target_error_m is None else target_error_m
-    return Objective("target", check_scalar("target_error_m", target, low=0.0,
-                                            low_open=True, high=MAX_TARGET_ERROR_M, unit="m"))
+    return Objective("target", check_limit("target_error_m", target))
 
 
 def _propagation(propagation, propagation_params, radio):

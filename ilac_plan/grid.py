@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_array, check_scalar
+from .limits import check_limit
 from .errors import ParameterError
 
 
@@ -44,9 +44,8 @@ class GridSpec:
         ParameterError
             When the grid would have more than ``max_points`` pixels.
         """
-        res = check_scalar("resolution_m", resolution_m, low=0.0, low_open=True,
-                           high=1e5, unit="m")
-        limit = int(check_array("max_points", max_points, low=1, integer=True))
+        res = check_limit("resolution_m", resolution_m)
+        limit = check_limit("max_points", max_points)
         xmin, ymin, xmax, ymax = bounds
         nx = max(1, math.ceil((xmax - xmin) / res))
         ny = max(1, math.ceil((ymax - ymin) / res))

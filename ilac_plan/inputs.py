@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import check_array, check_choice, check_scalar
+from ._validate import check_choice
+from .limits import check_limit
 from .errors import ParameterError
 from .grid import GridSpec
 from .radio import RadioParams
@@ -341,8 +342,7 @@ class PlanInputs:
             area = area.difference(read_area(ex, name=f"exclusion {k + 1}", crs=crs))
         if area.is_empty or not area.area > 0:
             raise ParameterError("area: nothing is left to plan once the exclusions are removed")
-        res = check_scalar("resolution_m", opt["resolution_m"], low=0.0, low_open=True,
-                           high=1e5, unit="m")
+        res = check_limit("resolution_m", opt["resolution_m"])
         xy = np.column_stack([sites["x_m"], sites["y_m"]])
         if not shapely.intersects(area, shapely.multipoints(xy)):
             if not shapely.contains_xy(area.buffer(10 * res), xy[:, 0], xy[:, 1]).any():
@@ -354,8 +354,7 @@ class PlanInputs:
         if not _some_pixel_centre_inside(area, grid):
             raise ParameterError(f"area: no pixel centre falls inside the area at resolution_m "
                                  f"{grid.resolution_m:g} m (use a finer resolution)")
-        tile_px = int(check_array("tile_px", opt["tile_px"], low=16, high=1 << 14,
-                                  integer=True))
+        tile_px = check_limit("tile_px", opt["tile_px"])
         n_tiles = math.ceil(grid.nx / tile_px) * math.ceil(grid.ny / tile_px)
         if n_tiles > MAX_TILES:
             raise ParameterError(f"tile_px {tile_px} cuts the {grid.nx:,} x {grid.ny:,} grid "
@@ -365,10 +364,8 @@ class PlanInputs:
         if wrap:
             if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
                 raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
-            wrap = {"isd_m": check_scalar("wrap_around.isd_m", wrap["isd_m"], low=1.0,
-                                          high=1e6, unit="m"),
-                    "rings": int(check_array("wrap_around.rings", wrap["rings"], low=0,
-                                             high=50, integer=True))}
+            wrap = {"isd_m": check_limit("wrap_around.isd_m", wrap["isd_m"]),
+                    "rings": check_limit("wrap_around.rings", wrap["rings"])}
         else:
             wrap = None
         names = opt["schemes"]
@@ -393,8 +390,7 @@ class PlanInputs:
             pp = resolve_params(registry.model(propagation), pp)
         elif pp:
             raise ParameterError("propagation_params apply to a registered model name only")
-        ue_height = check_scalar("ue_height_m", opt["ue_height_m"], low=-1e4, high=1e5,
-                                 unit="m")
+        ue_height = check_limit("ue_height_m", opt["ue_height_m"])
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])
         inputs = cls(
@@ -405,7 +401,7 @@ class PlanInputs:
             antenna=antenna, bound=check_bound(opt["bound"]),
             epre=check_choice("epre", opt["epre"], EPRE), dl_prs=check_dl_prs(opt["dl_prs"]),
             ue_height_m=ue_height, wrap_around=wrap, tile_px=tile_px,
-            max_points=int(check_array("max_points", opt["max_points"], low=1, integer=True)),
+            max_points=check_limit("max_points", opt["max_points"]),
             name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
         if inputs.memory_bytes(streamed=True) > MEMORY_BUDGET_BYTES:
             raise ParameterError(

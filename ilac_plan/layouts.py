@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from ._validate import check_array, check_scalar
 from .errors import ParameterError
+from .limits import check_limit
 
 
 def _cells(site_x, site_y, sectors, first_azimuth_deg, **columns):
@@ -30,8 +30,8 @@ def hex_site_positions(isd_m, rings):
     x_m, y_m : ndarray
         Site positions [m], the centre site at the origin.
     """
-    isd = check_scalar("isd_m", isd_m, low=1.0, high=1e6, unit="m")
-    rings = int(check_array("rings", rings, low=0, high=50, integer=True))
+    isd = check_limit("isd_m", isd_m)
+    rings = check_limit("rings", rings)
     # axial coordinates (q, r) with |q|, |r|, |q + r| <= rings
     pts = [(q, r) for q in range(-rings, rings + 1) for r in range(-rings, rings + 1)
            if abs(q + r) <= rings]
@@ -64,7 +64,7 @@ def hexagonal_layout(isd_m=500.0, rings=2, sectors=3, *, n_antennas=8, power_dbm
     pandas.DataFrame
         A site table in metres, centred on (0, 0).
     """
-    sectors = int(check_array("sectors", sectors, low=1, high=12, integer=True))
+    sectors = check_limit("sectors", sectors)
     x, y = hex_site_positions(isd_m, rings)
     return _cells(x, y, sectors, first_azimuth_deg, n_antennas=n_antennas, power_dbm=power_dbm,
                   height_m=height_m, gain_dbi=gain_dbi)
@@ -86,8 +86,8 @@ def wrap_shifts_m(isd_m, rings):
     ndarray of shape (7, 2)
         ``(dx, dy)`` of each image; row 0 is ``(0, 0)``. [m]
     """
-    isd = check_scalar("isd_m", isd_m, low=1.0, unit="m")
-    n = int(check_array("rings", rings, low=0, high=100, integer=True))
+    isd = check_limit("isd_m", isd_m)
+    n = check_limit("rings", rings)
     # centres of the 6 neighbouring clusters of a (2n+1)-diameter hexagonal cluster
     a = np.array([(n + 1) * isd + n * isd / 2.0, (np.sqrt(3.0) / 2.0) * n * isd])
     shifts = [np.zeros(2)]
@@ -145,18 +145,17 @@ def poisson_layout(density_per_km2, bounds_m, *, sectors=3, seed=None, n_antenna
     pandas.DataFrame
         A site table (at least one site is drawn; a draw of zero is redrawn).
     """
-    density = check_scalar("density_per_km2", density_per_km2, low=0.0, low_open=True,
-                                high=1e5)
-    box = check_array("bounds_m", bounds_m, low=-1e8, high=1e8, unit="m")
+    density = check_limit("density_per_km2", density_per_km2)
+    box = check_limit("bounds_m", bounds_m, array=True)
     if box.shape != (4,):
         raise ParameterError(f"bounds_m must be (x_min, y_min, x_max, y_max); got shape "
                              f"{box.shape}")
     x0, y0, x1, y1 = (float(v) for v in box)
     if seed is not None:
-        seed = int(check_scalar("seed", seed, low=0, high=2**63 - 1, integer=True))
+        seed = check_limit("seed", seed)
     if not (x1 > x0 and y1 > y0):
         raise ParameterError("bounds_m must be (x_min, y_min, x_max, y_max) with max > min")
-    sectors = int(check_array("sectors", sectors, low=1, high=12, integer=True))
+    sectors = check_limit("sectors", sectors)
     rng = np.random.default_rng(seed)
     mean = density * (x1 - x0) * (y1 - y0) / 1e6
     if mean > MAX_LAYOUT_SITES:

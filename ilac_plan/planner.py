@@ -257,12 +257,12 @@ def _inputs(sites, area, options):
 def memory_budget_bytes(max_memory_gb=None):
     """The memory bound of a run [bytes]: ``max_memory_gb`` [GiB], default
     :data:`ilac_plan.inputs.MEMORY_BUDGET_BYTES`."""
-    from ._validate import check_scalar
     from .inputs import MEMORY_BUDGET_BYTES
+    from .limits import check_limit
 
     if max_memory_gb is None:
         return MEMORY_BUDGET_BYTES
-    return check_scalar("max_memory_gb", max_memory_gb, low=0.1, high=1e5, unit="GiB") * 2**30
+    return check_limit("max_memory_gb", max_memory_gb) * 2**30
 
 
 def _local_workers(engine, n_workers):

@@ -4,7 +4,7 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from ._validate import check_scalar
+from .limits import check_limit
 from .errors import ParameterError
 from .model.linkbudget import (
     THERMAL_NOISE_PSD_DBM_HZ,
@@ -16,25 +16,11 @@ from .model.linkbudget import (
 #: Most resource blocks in the band (each one a candidate frequency split).
 MAX_RESOURCE_BLOCKS = 100_000
 
-#: Widest antenna element spacing [m]: a few metres already makes a (non-physical)
-#: array kilometres long at 256 elements; 1e300 m overflows the bound.
-MAX_SPACING_M = 10.0
-
-# name: (low, high, integer, unit) of every field; None means unbounded.
-_RANGES = {
-    "carrier_hz": (1e6, 1e12, False, "Hz"),
-    "bandwidth_hz": (1e3, 1e11, False, "Hz"),
-    "rb_bandwidth_hz": (1.0, 1e11, False, "Hz"),
-    "subcarrier_spacing_hz": (1e3, 1e7, False, "Hz"),
-    "n_symbols": (1, 1_000_000, True, "symbols"),
-    "varsigma": (0.0, 1e6, False, ""),
-    "gnb_power_dbm": (-100.0, 100.0, False, "dBm"),
-    "ue_power_dbm": (-100.0, 100.0, False, "dBm"),
-    "gnb_gain_db": (-50.0, 100.0, False, "dB"),
-    "ue_gain_db": (-50.0, 100.0, False, "dB"),
-    "noise_psd_dbm_hz": (-250.0, 0.0, False, "dBm/Hz"),
-    "noise_figure_db": (0.0, 50.0, False, "dB"),
-}
+#: The fields checked against :data:`ilac_plan.limits.LIMITS` (``spacing_m`` too, when
+#: given).
+_CHECKED = ("carrier_hz", "bandwidth_hz", "rb_bandwidth_hz", "subcarrier_spacing_hz",
+            "n_symbols", "varsigma", "gnb_power_dbm", "ue_power_dbm", "gnb_gain_db",
+            "ue_gain_db", "noise_psd_dbm_hz", "noise_figure_db")
 
 
 @dataclass(frozen=True)
@@ -91,14 +77,10 @@ class RadioParams:
     spacing_m: float | None = None
 
     def __post_init__(self):
-        for name, (low, high, integer, unit) in _RANGES.items():
-            value = check_scalar(name, getattr(self, name), low=low, high=high,
-                                      integer=integer, unit=unit)
-            object.__setattr__(self, name, int(value) if integer else value)
+        for name in _CHECKED:
+            object.__setattr__(self, name, check_limit(name, getattr(self, name)))
         if self.spacing_m is not None:
-            object.__setattr__(self, "spacing_m", check_scalar(
-                "spacing_m", self.spacing_m, low=0.0, low_open=True, high=MAX_SPACING_M,
-                unit="m"))
+            object.__setattr__(self, "spacing_m", check_limit("spacing_m", self.spacing_m))
         if self.rb_bandwidth_hz > self.bandwidth_hz:
             raise ParameterError("rb_bandwidth_hz must be <= bandwidth_hz")
         if self.subcarrier_spacing_hz > self.rb_bandwidth_hz:

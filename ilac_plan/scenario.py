@@ -57,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .area import is_file
 from .errors import ParameterError
 from .inputs import DEFAULTS
+from .limits import limit_field
 from .radio import RadioParams
 
 try:
@@ -71,30 +72,30 @@ class _Section(BaseModel):
 
 
 class HexagonalLayout(_Section):
-    isd_m: float = Field(500.0, gt=0, le=1e5)
+    isd_m: float = limit_field("isd_m", 500.0)
     origin_lonlat_deg: list[float] | None = Field(None, min_length=2, max_length=2)
-    rings: int = Field(2, ge=0, le=20)
-    sectors: int = Field(3, ge=1, le=12)
-    n_antennas: int = Field(8, ge=1, le=65536)
-    power_dbm: float = Field(13.0, ge=-100, le=100)
-    height_m: float = Field(25.0, ge=-1e4, le=1e5)
-    gain_dbi: float = Field(0.0, ge=-50, le=100)
+    rings: int = limit_field("rings", 2)
+    sectors: int = limit_field("sectors", 3)
+    n_antennas: int = limit_field("n_antennas", 8)
+    power_dbm: float = limit_field("power_dbm", 13.0)
+    height_m: float = limit_field("height_m", 25.0)
+    gain_dbi: float = limit_field("gain_dbi", 0.0)
     wrap_around: bool = False
 
 
 class PoissonLayout(_Section):
-    density_per_km2: float = Field(gt=0, le=1e5)
+    density_per_km2: float = limit_field("density_per_km2")
     bounds_m: list[float] = Field(min_length=4, max_length=4)
-    sectors: int = Field(3, ge=1, le=12)
-    seed: int | None = None
-    n_antennas: int = Field(8, ge=1, le=65536)
-    power_dbm: float = Field(13.0, ge=-100, le=100)
-    height_m: float = Field(25.0, ge=-1e4, le=1e5)
+    sectors: int = limit_field("sectors", 3)
+    seed: int | None = limit_field("seed", None)
+    n_antennas: int = limit_field("n_antennas", 8)
+    power_dbm: float = limit_field("power_dbm", 13.0)
+    height_m: float = limit_field("height_m", 25.0)
 
 
 class WrapAround(_Section):
-    isd_m: float = Field(gt=0, le=1e6)
-    rings: int = Field(ge=0, le=50)
+    isd_m: float = limit_field("isd_m")
+    rings: int = limit_field("rings")
 
 
 class SitesSection(_Section):
@@ -120,7 +121,7 @@ class AreaSection(_Section):
     file: str | None = Field(None, min_length=1)
     layer: str | None = None
     wkt: str | None = None
-    margin_m: float | None = Field(None, ge=0, le=1e6)
+    margin_m: float | None = limit_field("margin_m", None)
     exclusions: list[str] = []
 
     @model_validator(mode="after")
@@ -135,9 +136,9 @@ class AreaSection(_Section):
 
 
 class GridSection(_Section):
-    resolution_m: float = Field(DEFAULTS["resolution_m"], gt=0, le=1e5)
-    max_points: int = Field(DEFAULTS["max_points"], ge=1)
-    tile_px: int = Field(DEFAULTS["tile_px"], ge=16, le=16384)
+    resolution_m: float = limit_field("resolution_m", DEFAULTS["resolution_m"])
+    max_points: int = limit_field("max_points", DEFAULTS["max_points"])
+    tile_px: int = limit_field("tile_px", DEFAULTS["tile_px"])
 
 
 DEFAULT_TARGET_ERROR_M = DEFAULTS["target_error_m"]
@@ -146,8 +147,8 @@ DEFAULT_TARGET_ERROR_M = DEFAULTS["target_error_m"]
 class ObjectiveSection(_Section):
     """A position-error target (default 5 cm) or a capacity-loss budget."""
 
-    target_error_m: float | None = Field(None, gt=0, le=1e6)
-    max_capacity_loss: float | None = Field(None, ge=0, le=1)
+    target_error_m: float | None = limit_field("target_error_m", None)
+    max_capacity_loss: float | None = limit_field("max_capacity_loss", None)
 
     @model_validator(mode="after")
     def _one_objective(self):
@@ -169,7 +170,7 @@ class PropagationSection(_Section):
     antenna: Literal["3gpp", "horizontal", "omni"] | None = None
     sector_pattern: bool | None = None
     interference: bool = DEFAULTS["interference"]
-    ue_height_m: float = Field(DEFAULTS["ue_height_m"], ge=-1e4, le=1e5)
+    ue_height_m: float = limit_field("ue_height_m", DEFAULTS["ue_height_m"])
 
 
 class PositioningSection(_Section):

@@ -35,18 +35,14 @@ import numpy as np
 import pandas as pd
 
 from .errors import IlacWarning, ParameterError
+from .limits import table_ranges
 
 #: Every column ilac_plan reads: name -> (low, high, integer).
-RANGES = {
-    "x_m": (-1e8, 1e8, False), "y_m": (-1e8, 1e8, False),
-    "lon_deg": (-180.0, 180.0, False), "lat_deg": (-90.0, 90.0, False),
-    "azimuth_deg": (0.0, 360.0, False), "n_antennas": (1, 65536, True),
-    "power_dbm": (-100.0, 100.0, False), "eirp_dbm": (-100.0, 150.0, False),
-    "spacing_m": (1e-4, 1e3, False), "ue_power_dbm": (-100.0, 100.0, False),
-    "gain_dbi": (-50.0, 100.0, False), "height_m": (-1e4, 1e5, False),
-    "tilt_deg": (-90.0, 90.0, False), "electrical_tilt_deg": (-90.0, 90.0, False),
-    "carrier_hz": (1e6, 1e12, False),
-}
+#: The numeric columns and their ranges, ``{column: (low, high, integer)}``, from the
+#: shared table :data:`ilac_plan.limits.LIMITS`.
+RANGES = table_ranges(("x_m", "y_m", "lon_deg", "lat_deg", "azimuth_deg", "n_antennas",
+                       "power_dbm", "eirp_dbm", "spacing_m", "ue_power_dbm", "gain_dbi",
+                       "height_m", "tilt_deg", "electrical_tilt_deg", "carrier_hz"))
 NUMERIC = tuple(RANGES)
 TEXT = ("cell_id", "site_id", "band")
 REQUIRED = ("azimuth_deg", "n_antennas")

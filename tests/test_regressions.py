@@ -407,7 +407,7 @@ def test_silent_nonsense_is_refused(tmp_path):
     small = sites.copy()
     small[["x_m", "y_m"]] = sites[["x_m", "y_m"]] / 100.0
     assert ip.plan(small, resolution_m=1.0).n_points > 0
-    with pytest.raises(ValueError, match=r"spacing_m must be a number > 0 and <= 10 m"):
+    with pytest.raises(ValueError, match=r"spacing_m must be a number >= 0.0001 and <= 10 m"):
         ip.RadioParams(spacing_m=1e300)
     toml = tmp_path / "s.toml"
     toml.write_text('[area]\nwkt = "POLYGON((0 0, 1 0, 1 1, 0 0))"\nfile = "a.wkt"\n')
