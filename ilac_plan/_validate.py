@@ -4,6 +4,10 @@ Every check raises :class:`ilac_plan.errors.ParameterError` with one line naming
 parameter, the allowed range and the first offending value.
 """
 
+import decimal
+import numbers
+import os
+
 import numpy as np
 
 from .errors import ParameterError
@@ -21,7 +25,10 @@ def _range_text(low, high, low_open, high_open, integer):
 
 def short_repr(value, limit=60):
     """``repr(value)`` cut to ``limit`` characters (errors never echo large inputs)."""
-    text = repr(value)
+    try:
+        text = " ".join(repr(value).split())
+    except Exception:  # noqa: BLE001 - a repr that fails is still named
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -36,7 +43,7 @@ def _as_float_array(name, value):
         raise ParameterError(f"{name} must be a number, not a boolean; got {value!r}")
     try:
         raw = np.asarray(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ParameterError(f"{name} must be a number or a regular array of numbers; got "
                              f"{short_repr(value)}") from None
     kind = raw.dtype.kind
@@ -46,15 +53,50 @@ def _as_float_array(name, value):
             "U": "text", "S": "bytes", "V": "records"}.get(kind)
     if what is not None:
         raise ParameterError(f"{name} must be numeric, not {what}; got {short_repr(value)}")
-    try:   # an object array: numbers of mixed Python types are fine, anything else is not
+    try:   # an object array: real numbers of mixed Python types are fine, nothing else
         flat = raw.ravel()
-        if any(isinstance(v, (bool, np.bool_, complex, np.complexfloating, str, bytes))
-               or v is None for v in flat[:100_000]):
+        if not all(_is_real(v) for v in flat[:100_000]):
             raise TypeError
-        return np.asarray(raw, dtype=np.float64)
-    except (TypeError, ValueError):
+        with np.errstate(over="raise"):
+            return np.asarray(raw, dtype=np.float64)
+    except OverflowError:
+        raise ParameterError(f"{name} must be a number within the float range; got "
+                             f"{short_repr(value)}") from None
+    except (TypeError, ValueError, FloatingPointError):
         raise ParameterError(f"{name} must be a number or a regular array of numbers; got "
                              f"{short_repr(value)}") from None
+
+
+def _is_real(v):
+    return (isinstance(v, (numbers.Real, decimal.Decimal))
+            and not isinstance(v, (bool, np.bool_)))
+
+
+def check_flag(name, value):
+    """A switch: ``True`` or ``False`` (numpy booleans too), nothing that only looks like
+    one (``0.0``, ``"no"``, ``None``, a date)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ParameterError(f"{name} must be True or False; got {short_repr(value)}")
+
+
+def check_names(name, value, *, allow_empty=False):
+    """One name or a list of names (strings) -> a tuple of str."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        if not value and not allow_empty:
+            raise ParameterError(f"{name} must name at least one")
+        return tuple(value)
+    raise ParameterError(f"{name} must be a name or a list of names (strings); got "
+                         f"{short_repr(value)}")
+
+
+def check_path(name, value):
+    """A file or folder name: ``str`` or ``os.PathLike``, not empty."""
+    if isinstance(value, (str, os.PathLike)) and os.fspath(value) != "":
+        return value
+    raise ParameterError(f"{name} must be a file or folder name; got {short_repr(value)}")
 
 
 def check_array(name, value, *, low=None, high=None, low_open=False, high_open=False,

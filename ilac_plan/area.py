@@ -103,8 +103,10 @@ def _read_layer(path, name, layer):
         else:
             import pyogrio
 
-            from .sites import _single_layer
+            from .sites import _single_layer, check_geojson
 
+            if suffix in (".geojson", ".json"):
+                check_geojson(path, name)
             layer = _single_layer(path, layer, "--area-layer")
             gdf = pyogrio.read_dataframe(path, layer=layer)
     except ImportError:
@@ -160,7 +162,16 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None, fram
         One line: a missing or unreadable file, an unknown format, a layer of lines or
         points, an empty layer, an invalid polygon, coordinates outside the CRS.
     """
-    if frame:
+    from ._validate import check_flag
+
+    if crs is not None:
+        from .inputs import check_projected_crs
+
+        crs = check_projected_crs(crs)
+    if layer is not None and not isinstance(layer, str):
+        raise ParameterError(f"{name}: layer must be a layer name (a string); got "
+                             f"{type(layer).__name__}")
+    if check_flag("frame", frame):
         import geopandas as gpd
 
         geom = read_area(source, name, to_metres, crs=crs, layer=layer)

@@ -284,6 +284,7 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
     if snr_db and distance_m:
         raise click.UsageError("give --snr-db or --distance-m, not both")
     radio = RadioParams(**radio_kwargs)
+    _check_folder(out, "--out")
     if plot or loss_plot:
         from .plotting import check_plot_path
 
@@ -308,6 +309,15 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
     write_csv(frame, out)
     if out != "-":
         click.echo(f"wrote {len(frame)} splits to {out}", err=True)
+
+
+def _check_folder(path, option):
+    """Refuse an output file whose folder does not exist, before any work."""
+    if path in (None, "-"):
+        return
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise click.BadParameter(f"no such folder {str(folder)!r}", param_hint=option)
 
 
 def _prefetch_imports():
@@ -494,8 +504,10 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
 
 
 @cli.command()
-@click.option("--trials", type=int, default=40000, show_default=True,
-              help="Monte Carlo trials per communication case (positioning: trials/80).")
+@click.option("--trials", type=click.IntRange(100, 200_000), default=40000,
+              show_default=True,
+              help="Monte Carlo trials per communication case (positioning: trials/80); "
+                   "100 to 200,000.")
 @click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
               help="Random seed (>= 0).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
@@ -517,8 +529,7 @@ def validate(trials, seed, out, plot):
     from .validation import plot_report
     from .validation import validate as run_validation
 
-    if trials < 100:
-        raise click.BadParameter("must be at least 100", param_hint="--trials")
+    _check_folder(out, "--out")
     if plot:
         from .plotting import check_plot_path
 
@@ -527,7 +538,11 @@ def validate(trials, seed, out, plot):
     with atomic_path(out) as tmp, open(tmp, "w") as fh:
         json.dump(report, fh, indent=1)
     if plot:
-        plot_report(report, plot)
+        try:
+            plot_report(report, plot)
+        except BaseException:        # both files or neither
+            Path(out).unlink(missing_ok=True)
+            raise
     comm = [c for c in report["cases"] if c["kind"] == "communication"]
     worst = max(abs(c["ratio"]["uatf_over_eq1"] - 1) for c in comm
                 if c["inputs"]["snr_db"] >= 0)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import kernel
 from ._core import _coverage
-from ._validate import check_array, check_choice
+from ._validate import check_array, check_choice, check_flag, check_names
 from .limits import LIMITS, check_limit
 from .errors import ParameterError
 from .model.antenna import (
@@ -73,10 +73,18 @@ def _column(sites, name, default=None, **rng):
             raise ParameterError(
                 f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
         return np.full(len(sites), float(default))
-    try:
-        values = pd.to_numeric(sites[name], errors="raise").to_numpy(dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ParameterError(f"sites.{name} must be numeric") from None
+    column = sites[name]
+    if isinstance(column, pd.DataFrame):
+        raise ParameterError(f"sites: column {name!r} appears twice; keep one")
+    if column.dtype.kind in "biufc" or column.dtype == object:
+        values = column.to_numpy()        # the dtype check below refuses bool and complex
+    else:
+        try:       # nullable or text numbers; dates and durations are refused
+            if column.dtype.kind in "mM":
+                raise TypeError
+            values = pd.to_numeric(column, errors="raise").to_numpy(dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ParameterError(f"sites.{name} must be numeric; got {column.dtype}") from None
     return check_array(f"sites.{name}", values, labels=list(sites.index), **rng)
 
 
@@ -163,8 +171,8 @@ def _points(x_m, y_m):
 
 def _schemes(schemes, scheme_params):
     """The registered scheme objects for ``schemes``, with their validated parameters."""
-    names = list(DEFAULT_SCHEMES) if schemes is None else (
-        [schemes] if isinstance(schemes, str) else list(schemes))
+    names = list(DEFAULT_SCHEMES) if schemes is None else list(check_names(
+        "schemes", schemes, allow_empty=True))
     if len(set(names)) != len(names):
         raise ParameterError("schemes must not repeat a name")
     scheme_params = dict(scheme_params or {})
@@ -406,6 +414,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     if not isinstance(radio, RadioParams):
         raise ParameterError("radio must be a RadioParams")
     antenna = resolve_antenna(antenna, sector_pattern)
+    interference = check_flag("interference", interference)
     bound = check_bound(bound)
     epre = check_choice("epre", epre, EPRE)
     dl_prs = check_dl_prs(dl_prs)
@@ -423,7 +432,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
-    prune = bool(prune) and not interference and shifts.shape[0] == 1
+    prune = check_flag("prune", prune) and not interference and shifts.shape[0] == 1
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
@@ -444,7 +453,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         bound == "achievable", radio.n_symbols, radio.noise_dbm,
         offset, plan_data, plan_uplink,
         _coverage.OBJECTIVE_TARGET if objective.kind == "target" else _coverage.OBJECTIVE_BUDGET,
-        value, bool(interference), prune, PRUNE_MARGIN_DB + 2.0 * model.drop_db(), BLOCK_SIZE,
+        value, interference, prune, PRUNE_MARGIN_DB + 2.0 * model.drop_db(), BLOCK_SIZE,
         threads,
         link["serving"], link["distance"], link["theta"], link["snr"], link["snr_ul"],
         plan_out["capacity_bps"], plan_out["error_m"], plan_out["loc_share"],

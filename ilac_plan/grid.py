@@ -47,8 +47,15 @@ class GridSpec:
         res = check_limit("resolution_m", resolution_m)
         limit = check_limit("max_points", max_points)
         xmin, ymin, xmax, ymax = bounds
-        nx = max(1, math.ceil((xmax - xmin) / res))
-        ny = max(1, math.ceil((ymax - ymin) / res))
+        fx, fy = (xmax - xmin) / res, (ymax - ymin) / res
+        if not (math.isfinite(fx) and math.isfinite(fy)) or fx * fy > limit:
+            need = fx * fy if math.isfinite(fx * fy) else math.inf
+            shown = f"{math.ceil(need):,}" if need < 1e15 else f"{need:.3g}"
+            raise ParameterError(
+                f"resolution_m {res:g} m needs {shown} grid points over the area; the limit "
+                f"is max_points = {limit:,} (coarser resolution or a larger max_points)")
+        nx = max(1, math.ceil(fx))
+        ny = max(1, math.ceil(fy))
         if nx * ny > limit:
             raise ParameterError(
                 f"resolution_m {res:g} m needs {nx * ny:,} grid points over the area; the limit "

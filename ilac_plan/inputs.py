@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import check_choice
+from ._validate import check_choice, check_flag, check_names, short_repr
 from .limits import check_limit
 from .errors import ParameterError
 from .grid import GridSpec
@@ -65,6 +65,15 @@ TILE_BYTES_PER_PX = 192
 MAX_TILES = 200_000
 
 
+def _name(value):
+    """The plan's name: a string (or None for none)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ParameterError(f"name must be a string; got {short_repr(value)}")
+    return " ".join(value.split())[:200]
+
+
 def sha256_of(path):
     """Hex sha256 of a file's bytes."""
     h = hashlib.sha256()
@@ -82,6 +91,9 @@ def check_projected_crs(crs, where="crs", near_lonlat=None):
     """
     if crs is None:
         return None
+    if not isinstance(crs, (str, int)) or isinstance(crs, bool):
+        raise ParameterError(f"{where} must be a CRS name such as 'EPSG:32633'; got "
+                             f"{short_repr(crs)}")
     try:
         from pyproj import CRS
     except ImportError:  # pragma: no cover - depends on the environment
@@ -90,7 +102,8 @@ def check_projected_crs(crs, where="crs", near_lonlat=None):
     try:
         parsed = CRS.from_user_input(crs)
     except Exception as exc:  # noqa: BLE001 - pyproj's CRSError and friends
-        raise ParameterError(f"{where}: cannot use {crs!r}: {' '.join(str(exc).split())}") \
+        raise ParameterError(f"{where}: cannot use {short_repr(crs)}: "
+                             f"{' '.join(str(exc).split())[:200]}") \
             from None
     if not parsed.is_projected:
         if near_lonlat is not None:
@@ -361,19 +374,16 @@ class PlanInputs:
                                  f"into {n_tiles:,} tiles; at most {MAX_TILES:,} (a larger "
                                  "tile_px or a coarser resolution_m)")
         wrap = opt["wrap_around"]
-        if wrap:
+        if wrap is not None and wrap is not False:
             if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
                 raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
             wrap = {"isd_m": check_limit("wrap_around.isd_m", wrap["isd_m"]),
                     "rings": check_limit("wrap_around.rings", wrap["rings"])}
         else:
             wrap = None
-        names = opt["schemes"]
-        names = (names,) if isinstance(names, str) else tuple(names)
+        names = check_names("schemes", opt["schemes"], allow_empty=True)
         if not names:
             raise ParameterError("schemes: a plan needs at least one allocation scheme")
-        if not all(isinstance(n, str) for n in names):
-            raise ParameterError("schemes must be a list of scheme names (strings)")
         sp = opt["scheme_params"] or {}
         if not isinstance(sp, dict) or not all(isinstance(v, dict) for v in sp.values()):
             raise ParameterError("scheme_params must be {scheme name: {parameter: value}}")
@@ -397,12 +407,12 @@ class PlanInputs:
             sites=sites, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
-            propagation_params=pp, interference=bool(opt["interference"]),
+            propagation_params=pp, interference=check_flag("interference", opt["interference"]),
             antenna=antenna, bound=check_bound(opt["bound"]),
             epre=check_choice("epre", opt["epre"], EPRE), dl_prs=check_dl_prs(opt["dl_prs"]),
             ue_height_m=ue_height, wrap_around=wrap, tile_px=tile_px,
             max_points=check_limit("max_points", opt["max_points"]),
-            name=str(opt["name"] or ""), sources=tuple(sources), scenario=scenario)
+            name=_name(opt["name"]), sources=tuple(sources), scenario=scenario)
         if inputs.memory_bytes(streamed=True) > MEMORY_BUDGET_BYTES:
             raise ParameterError(
                 f"tile_px {tile_px}: a tile needs about "

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from . import _core
-from ._validate import check_array
+from ._validate import check_array, short_repr
 from .errors import ParameterError
 from .model.capacity import _check_link, unit_scale
 from .model.crb import _cos_broadside
@@ -35,10 +35,13 @@ def resolve_n_threads(n_threads=None):
     ParameterError
         If ``n_threads`` is 0, below -1 or not an integer.
     """
+    if n_threads is not None and (isinstance(n_threads, (bool, np.bool_))
+                                  or not isinstance(n_threads, (int, np.integer))):
+        raise ParameterError(f"n_threads must be a positive integer or -1 (all); got "
+                             f"{short_repr(n_threads)}")
     if n_threads is None or n_threads == -1:
         return max(1, _core.max_threads()) if _core.openmp_enabled() else 1
-    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) \
-            or n_threads < 1:
+    if n_threads < 1:
         raise ParameterError(f"n_threads must be a positive integer or -1 (all); got {n_threads!r}")
     cpus = os.cpu_count() or 1
     return int(min(n_threads, 8 * cpus)) if _core.openmp_enabled() else 1

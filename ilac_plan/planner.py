@@ -314,6 +314,11 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
 
     from .errors import ParameterError
 
+    from ._validate import check_flag, check_path
+
+    if checkpoint_dir is not None:
+        check_path("checkpoint_dir", checkpoint_dir)
+    check_flag("progress", progress)
     inputs = _inputs(sites, area, options)
     budget = memory_budget_bytes(max_memory_gb)
     need = inputs.memory_bytes(streamed=False, n_workers=_local_workers(engine, n_workers))

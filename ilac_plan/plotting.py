@@ -49,8 +49,15 @@ def _panels(frame, draw, xlabel, ylabel, path, legend_loc, subtitle=None):
 
 
 def check_plot_path(path):
-    """Return the image format of ``path`` (png, pdf or svg) or raise ParameterError."""
-    return _format(path)
+    """Return the image format of ``path`` (png, pdf or svg) or raise ParameterError
+    (also when its folder does not exist: refused before any work)."""
+    import os
+
+    fmt = _format(path)
+    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
+    if not os.path.isdir(folder):
+        raise ParameterError(f"plot file {os.fspath(path)!r}: no such folder {folder!r}")
+    return fmt
 
 
 def _format(path):

@@ -271,10 +271,21 @@ def normalise_columns(df, column_map=None):
 
 
 def _numbers(series, decimal_comma=False):
-    """A column as float64, and whether each value was empty."""
+    """A column as float64 (NaN where a value is not a real number: booleans, complex
+    numbers, dates, durations, lists are not), and whether each value was empty."""
+    kind = series.dtype.kind
+    if kind in "bcmM":
+        return np.full(len(series), np.nan), series.isna().to_numpy()
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return values, np.isnan(values)
+    if kind == "O":         # mixed Python objects: real numbers and text only
+        real = np.array([isinstance(v, (int, float, np.integer, np.floating))
+                         and not isinstance(v, (bool, np.bool_)) for v in series], bool)
+        text = np.array([isinstance(v, str) for v in series], bool)
+        keep = real | text | series.isna().to_numpy()
+        if not keep.all():
+            series = series.where(keep, other="not a number")
     text = series.astype("string").str.strip()
     empty = (text.isna() | (text == "")).to_numpy()
     if decimal_comma:          # 1.234,5 -> 1234.5 (a dot is a thousands separator there)
@@ -286,9 +297,20 @@ def _numbers(series, decimal_comma=False):
 
 
 def _shown(value):
-    if pd.isna(value) or str(value).strip() == "":
-        return "empty"
-    return repr(value) if isinstance(value, str) else f"{value:g}"
+    from ._validate import short_repr
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    try:
+        if value is None or (np.ndim(value) == 0 and pd.isna(value)) \
+                or str(value).strip() == "":
+            return "empty"
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, (int, float, np.integer, np.floating)) \
+            and not isinstance(value, (bool, np.bool_)):
+        return f"{value:g}"
+    return short_repr(value, 40)
 
 
 #: Sites whose x_m/y_m all fit in lon/lat ranges and span at most this many metres are
@@ -579,6 +601,36 @@ def to_lonlat(crs):
 
 
 # -- reading files ------------------------------------------------------------------------
+#: GeoJSON files larger than this are handed to GDAL without the feature check below.
+GEOJSON_CHECK_BYTES = 64 * 2**20
+
+
+def check_geojson(path, name):
+    """Refuse a GeoJSON file GDAL would read only in part: a ``features`` member that is
+    not a list, or an entry of it that is not a Feature (GDAL drops those silently)."""
+    import json
+
+    if path.stat().st_size > GEOJSON_CHECK_BYTES:
+        return
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ParameterError(f"{name}: {path.name} is not valid GeoJSON (not JSON text)") \
+            from None
+    if not isinstance(doc, dict):
+        raise ParameterError(f"{name}: {path.name} is not GeoJSON (expected an object with "
+                             "a type)")
+    if doc.get("type") == "FeatureCollection":
+        feats = doc.get("features")
+        if not isinstance(feats, list):
+            raise ParameterError(f"{name}: {path.name}: 'features' must be a list of "
+                                 "Features")
+        for k, f in enumerate(feats):
+            if not (isinstance(f, dict) and f.get("type") == "Feature"):
+                raise ParameterError(f"{name}: {path.name}: feature {k + 1} is not a GeoJSON "
+                                     f"Feature (got {type(f).__name__})")
+
+
 OGR_SUFFIXES = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".kmz", ".gml",
                 ".sqlite", ".tab", ".mif")
 
@@ -682,6 +734,8 @@ def read_table(path, *, encoding=None, layer=None):
         except ImportError:
             raise ParameterError(f"{suffix} site layers need pyogrio and geopandas: pip "
                                  "install 'ilac-plan[geo]'") from None
+        if suffix in (".geojson", ".json"):
+            check_geojson(path, "sites")
         layer = _single_layer(path, layer, "--sites-layer")
         try:
             gdf = pyogrio.read_dataframe(path, layer=layer)
@@ -868,6 +922,14 @@ def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
     if path is None or not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
         raise ParameterError(f"sites: expected a file path; got {type(path).__name__}")
     path = Path(path)
+    for label, value in (("encoding", encoding), ("layer", layer), ("crs", crs)):
+        if value is not None and not isinstance(value, str):
+            raise ParameterError(f"sites: {label} must be a string; got "
+                                 f"{type(value).__name__}")
+    if column_map is not None and not (isinstance(column_map, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in column_map.items())):
+        raise ParameterError("sites: column_map must be {header: column} (strings); got "
+                             f"{type(column_map).__name__}")
     if not path.is_file():
         raise ParameterError(f"sites: no such file {str(path)!r}")
     raw, info = read_table(path, encoding=encoding, layer=layer)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernel
-from ._validate import check_array, check_choice, check_scalar
+from ._validate import check_array, check_choice, check_flag, check_names, check_scalar
 from .errors import ParameterError
 from .model.capacity import capacity_closed_form
 from .model.crb import check_bound, check_dl_prs, crb_position
@@ -76,11 +76,17 @@ def link_geometry(radio, snr_db=None, distance_m=None):
         raise ParameterError("give exactly one of snr_db and distance_m")
     if snr_db is not None:
         snr_db = np.atleast_1d(check_array("snr_db", snr_db, low=-50, high=100, unit="dB"))
+        if snr_db.ndim > 1:
+            raise ParameterError(f"snr_db must be a number or a flat list; got shape "
+                                 f"{snr_db.shape}")
         beta = 10.0 ** (snr_db / 10.0) / radio.rho_dl
         distance = distance_for_path_gain_m(beta, radio.carrier_hz)
     else:
         distance = np.atleast_1d(check_array("distance_m", distance_m, low=0.0, low_open=True,
                                              unit="m"))
+        if distance.ndim > 1:
+            raise ParameterError(f"distance_m must be a number or a flat list; got shape "
+                                 f"{distance.shape}")
         beta = free_space_path_gain(distance, radio.carrier_hz)
     return radio.rho_dl * beta, radio.rho_ul * beta, distance
 
@@ -134,9 +140,8 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     radio = RadioParams() if radio is None else radio
     if not isinstance(radio, RadioParams):
         raise ParameterError("radio must be a RadioParams")
-    schemes = list(schemes) if not isinstance(schemes, str) else [schemes]
-    if not schemes:
-        raise ParameterError("schemes must name at least one of 'time', 'frequency'")
+    schemes = list(check_names("schemes", schemes))
+    closed_form = check_flag("closed_form", closed_form)
     for s in schemes:
         check_choice("scheme", s, SCHEMES)
     if snr_db is None and distance_m is None:
