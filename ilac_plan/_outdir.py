@@ -398,10 +398,13 @@ def output_folder_run(out_dir, fill, *, names=(), protect=()):
 def locked(out_dir):
     """Hold ``out_dir``'s lock (created if missing) for a block: the API's checkpoints."""
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"checkpoint_dir {str(out)!r} exists and is a file, not a folder")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"cannot write to folder {str(out)!r}: {_describe(exc)}") from None
+        raise ParameterError(f"cannot write to folder {str(out)!r}: {_describe(exc)}") \
+            from None
     lock = FolderLock(out).acquire()
     try:
         clean_stale(out)

@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import kernel
 from ._core import _coverage
-from ._validate import check_array, check_choice, check_flag, check_names
+from ._validate import check_array, check_choice, check_flag, check_names, short_repr
 from .limits import LIMITS, check_limit
 from .errors import ParameterError
 from .model.antenna import (
@@ -169,13 +169,22 @@ def _points(x_m, y_m):
     return np.ascontiguousarray(x.ravel()), np.ascontiguousarray(y.ravel())
 
 
+def _mapping(name, value):
+    """``{}`` for None, a copy of a dict, else a one-line refusal."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ParameterError(f"{name} must be a dict; got {short_repr(value)}")
+    return dict(value)
+
+
 def _schemes(schemes, scheme_params):
     """The registered scheme objects for ``schemes``, with their validated parameters."""
     names = list(DEFAULT_SCHEMES) if schemes is None else list(check_names(
         "schemes", schemes, allow_empty=True))
     if len(set(names)) != len(names):
         raise ParameterError("schemes must not repeat a name")
-    scheme_params = dict(scheme_params or {})
+    scheme_params = _mapping("scheme_params", scheme_params)
     extra = sorted(set(scheme_params) - set(names))
     if extra:
         raise ParameterError(f"scheme_params names {extra[0]!r}, which is not in schemes")
@@ -196,6 +205,7 @@ def _objective(target_error_m, max_capacity_loss):
 
 
 def _propagation(propagation, propagation_params, radio):
+    propagation_params = _mapping("propagation_params", propagation_params) or None
     if isinstance(propagation, PathLossModel):
         if propagation_params:
             raise ParameterError("propagation_params apply to a registered model name only")
@@ -305,7 +315,8 @@ def resolve_antenna(antenna, sector_pattern, default="horizontal"):
     """The antenna model from ``antenna`` and the older ``sector_pattern`` switch."""
     if sector_pattern is not None:
         if not isinstance(sector_pattern, (bool, np.bool_)):
-            raise ParameterError(f"sector_pattern must be True or False; got {sector_pattern!r}")
+            raise ParameterError(f"sector_pattern must be True or False; got "
+                                 f"{short_repr(sector_pattern)}")
         legacy = "horizontal" if sector_pattern else "omni"
         if antenna is not None and check_choice("antenna", antenna, ANTENNAS) != legacy:
             raise ParameterError(f"antenna={antenna!r} contradicts sector_pattern="

@@ -384,7 +384,7 @@ class PlanInputs:
         names = check_names("schemes", opt["schemes"], allow_empty=True)
         if not names:
             raise ParameterError("schemes: a plan needs at least one allocation scheme")
-        sp = opt["scheme_params"] or {}
+        sp = {} if opt["scheme_params"] is None else opt["scheme_params"]
         if not isinstance(sp, dict) or not all(isinstance(v, dict) for v in sp.values()):
             raise ParameterError("scheme_params must be {scheme name: {parameter: value}}")
         registry = get_registry()
@@ -393,7 +393,7 @@ class PlanInputs:
             raise ParameterError(f"scheme_params names {extra[0]!r}, which is not in schemes")
         scheme_params = {n: resolve_params(registry.scheme(n), sp.get(n)) for n in names}
         propagation = opt["propagation"] if opt["propagation"] is not None else "free_space"
-        pp = opt["propagation_params"] or {}
+        pp = {} if opt["propagation_params"] is None else opt["propagation_params"]
         if not isinstance(pp, dict):
             raise ParameterError("propagation_params must be {parameter: value}")
         if isinstance(propagation, str):

@@ -35,7 +35,7 @@ def resolve_n_threads(n_threads=None):
     ParameterError
         If ``n_threads`` is 0, below -1 or not an integer.
     """
-    if n_threads is not None and (isinstance(n_threads, (bool, np.bool_))
+    if n_threads is not None and (isinstance(n_threads, (bool, np.bool_, np.timedelta64))
                                   or not isinstance(n_threads, (int, np.integer))):
         raise ParameterError(f"n_threads must be a positive integer or -1 (all); got "
                              f"{short_repr(n_threads)}")

@@ -179,7 +179,9 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
     grid = inputs.grid
     if n_workers is not None and (not isinstance(n_workers, (int, np.integer))
                                   or isinstance(n_workers, bool) or n_workers < 1):
-        raise ParameterError(f"n_workers must be an integer >= 1; got {n_workers!r}")
+        from ._validate import short_repr
+
+        raise ParameterError(f"n_workers must be an integer >= 1; got {short_repr(n_workers)}")
     step = preview_step(grid)
     job = TileJob(grid, shapely.to_wkb(inputs.area), inputs.sites, inputs.evaluate_options(),
                   resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step,
