@@ -205,7 +205,7 @@ def _hold_lock(folder):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import time; from ilac_plan._outdir import FolderLock;"
          f"FolderLock({str(folder)!r}).acquire(); print('locked', flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, text=True, cwd=folder)    # the installed package, not ./
     assert holder.stdout.readline().strip() == "locked"
     return holder
 
