@@ -43,7 +43,7 @@ CHECKPOINT_DIR = ".ilac-checkpoints"
 JOURNAL = "journal.json"
 COMMITTED = "committed"
 
-_held = {}                 # resolved folder -> [fd, count]: the lock is re-entrant in-process
+_held = {}      # resolved folder -> [fd, count, thread]: re-entrant in its own thread only
 _held_guard = threading.Lock()
 
 
@@ -116,9 +116,15 @@ class FolderLock:
     def acquire(self):
         import fcntl
 
+        self.fresh = False
         with _held_guard:
-            if self.key in _held:
-                _held[self.key][1] += 1
+            entry = _held.get(self.key)
+            if entry is not None:
+                if entry[2] != threading.get_ident():
+                    raise ParameterError(
+                        f"--out {str(self.folder)!r} is in use by another run in this "
+                        "process; wait for it to finish or choose another folder")
+                entry[1] += 1
                 return self
         path = self.folder / LOCK_NAME
         for _ in range(20):
@@ -146,10 +152,17 @@ class FolderLock:
             os.close(fd)
         else:
             raise OutputError(f"cannot lock output folder {str(self.folder)!r}")
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {socket.gethostname()}\n".encode())
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(path)
+            os.close(fd)
+            raise
         with _held_guard:
-            _held[self.key] = [fd, 1]
+            _held[self.key] = [fd, 1, threading.get_ident()]
+        self.fresh = True
         return self
 
     def release(self):
@@ -189,7 +202,11 @@ def _rollback(backup, out):
         doc = json.loads((backup / JOURNAL).read_text(encoding="utf-8"))
         names, fresh = list(doc["names"]), set(doc["fresh"])
     except (OSError, ValueError, KeyError, TypeError):
-        return                 # no journal: the swap had not started; nothing moved
+        # no readable journal: put back what was moved aside and is missing now
+        for entry in os.scandir(backup):
+            if entry.name not in (JOURNAL, COMMITTED) and not (out / entry.name).exists():
+                os.replace(entry.path, out / entry.name)
+        return
     for name in names:
         if not isinstance(name, str) or "/" in name or name.startswith("."):
             continue
@@ -213,7 +230,7 @@ def clean_stale(out):
             if name.startswith(BACKUP_PREFIX) and entry.is_dir(follow_symlinks=False):
                 if not (Path(entry.path) / COMMITTED).exists():
                     _rollback(Path(entry.path), Path(out))
-                shutil.rmtree(entry.path)
+                _remove_backup(Path(entry.path))
                 removed += 1
             elif name.startswith((STAGE_PREFIX, ".ilac-tif-")) \
                     and entry.is_dir(follow_symlinks=False):
@@ -234,6 +251,21 @@ def clean_stale(out):
     return removed
 
 
+def _remove_backup(backup):
+    """Delete a backup folder, its journal first: a deletion cut short never leaves a
+    journal without its ``committed`` mark (which would roll a finished swap back)."""
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(backup / JOURNAL)
+    shutil.rmtree(backup)
+
+
+def _write_synced(path, text):
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 @contextlib.contextmanager
 def _signals_held():
     """Defer SIGINT and SIGTERM while the block runs (main thread only): a signal that
@@ -243,7 +275,7 @@ def _signals_held():
         return
     arrived = []
     previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         try:
             previous[signum] = signal.signal(signum, lambda n, f: arrived.append((n, f)))
         except (ValueError, OSError):
@@ -252,7 +284,8 @@ def _signals_held():
         yield
     finally:
         for signum, handler in previous.items():
-            signal.signal(signum, handler)
+            if handler is not None:        # None: installed from C, not restorable
+                signal.signal(signum, handler)
         for signum, frame in arrived[:1]:
             handler = previous.get(signum)
             if callable(handler):
@@ -290,7 +323,8 @@ class OutputFolder:
                               f"{_describe(exc)}") from None
         try:
             self.lock = FolderLock(out).acquire()
-            clean_stale(out)
+            if self.lock.fresh:          # re-entered by this thread: nothing is stale
+                clean_stale(out)
             self.stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=out))
         except BaseException:
             self.close(ok=False)
@@ -328,8 +362,7 @@ class OutputFolder:
             try:
                 moving = names + stale
                 fresh = [n for n in moving if not (out / n).exists()]
-                (backup / JOURNAL).write_text(json.dumps({"names": moving, "fresh": fresh}),
-                                              encoding="utf-8")
+                _write_synced(backup / JOURNAL, json.dumps({"names": moving, "fresh": fresh}))
                 for name in moving:             # the previous set aside, then the new in
                     if (out / name).exists():
                         os.replace(out / name, backup / name)
@@ -346,7 +379,7 @@ class OutputFolder:
                     if (backup / COMMITTED).exists() or not any(
                             (backup / n).exists() for n in os.listdir(backup)
                             if n != JOURNAL):
-                        shutil.rmtree(backup)
+                        _remove_backup(backup)
         return names
 
     def close(self, ok):
@@ -356,9 +389,18 @@ class OutputFolder:
         if self.lock is not None:
             self.lock.release()
             self.lock = None
-        if not (ok or self.committed) and self.created is not None \
-                and not (self.out / CHECKPOINT_DIR).is_dir():
-            shutil.rmtree(self.created, ignore_errors=True)
+        if not (ok or self.committed) and self.created is not None:
+            # the folders this run created, from OUT up, while they are empty: never a
+            # file of another run (or the checkpoints to resume from)
+            folder = self.out
+            while True:
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
+                if folder == self.created or folder.parent == folder:
+                    break
+                folder = folder.parent
 
 
 def output_folder_run(out_dir, fill, *, names=(), protect=()):
@@ -368,10 +410,10 @@ def output_folder_run(out_dir, fill, *, names=(), protect=()):
     write that fails is one :class:`OutputError` line (the disk's free space when full).
     """
     folder = OutputFolder(out_dir, names, protect)
-    folder.open()
     ok = False
     try:
         try:
+            folder.open()
             result = fill(folder.stage)
             written = folder.commit()
         except (ParameterError, KeyboardInterrupt, MemoryError):
@@ -407,7 +449,8 @@ def locked(out_dir):
             from None
     lock = FolderLock(out).acquire()
     try:
-        clean_stale(out)
+        if lock.fresh:
+            clean_stale(out)
         yield out
     finally:
         lock.release()

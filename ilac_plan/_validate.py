@@ -84,6 +84,8 @@ def check_names(name, value, *, allow_empty=False):
     """One name or a list of names (strings) -> a tuple of str."""
     if isinstance(value, str):
         return (value,)
+    if isinstance(value, np.ndarray) and value.dtype.kind == "U" and value.ndim == 1:
+        value = [str(v) for v in value]
     if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
         if not value and not allow_empty:
             raise ParameterError(f"{name} must name at least one")

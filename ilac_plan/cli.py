@@ -42,8 +42,9 @@ _C_NOISE = ("No space left on device", "Disk quota exceeded")
 def _c_stderr_filtered():
     """Lines C libraries write to file descriptor 2 go to a temporary file, while
     Python's ``sys.stderr`` keeps the terminal; afterwards, lines other than known noise
-    are repeated as one-line warnings, unless the command failed (its one-line error
-    says what went wrong). A no-op when stderr is not a real file (tests)."""
+    are repeated as one-line warnings: all of them after a success, none after a refusal
+    or an interrupt (the one-line error says what went wrong), the last five after a
+    crash. A no-op when stderr is not a real file (tests)."""
     try:
         sys.stderr.flush()
         if sys.stderr.fileno() != 2:
@@ -54,28 +55,36 @@ def _c_stderr_filtered():
         return
     capture = tempfile.TemporaryFile()
     python_stderr = sys.stderr
-    sys.stderr = open(os.dup(saved), "w", buffering=1, encoding=getattr(python_stderr, "encoding", None) or "utf-8",
+    sys.stderr = open(os.dup(saved), "w", buffering=1,
+                      encoding=getattr(python_stderr, "encoding", None) or "utf-8",
                       errors="backslashreplace")
     os.dup2(capture.fileno(), 2)
-    failed = False
+    shown = None                    # None: every line; an int: the last so many
     try:
         yield
+    except (ParameterError, OutputError, KeyboardInterrupt, click.ClickException):
+        shown = 0                   # the one-line error says what went wrong
+        raise
     except BaseException:
-        failed = True               # the one-line error says what went wrong
+        shown = 5                   # a crash: what C printed may say why
         raise
     finally:
         with contextlib.suppress(Exception):
             sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
-        sys.stderr.close()
+        # the wrapper stays open (loggers created during the run hold it); fd 2 again
         sys.stderr = python_stderr
-        capture.seek(0)
-        text = capture.read(1 << 16).decode("utf-8", "replace")
+        size = capture.seek(0, os.SEEK_END)
+        capture.seek(max(0, size - (1 << 16)))
+        text = capture.read().decode("utf-8", "replace")
         capture.close()
-        for line in [] if failed else text.splitlines():
-            if line.strip() and not any(n in line for n in _C_NOISE):
-                click.echo(f"{PROG}: warning: {' '.join(line.split())}", err=True)
+        lines = [ln for ln in text.splitlines()
+                 if ln.strip() and not any(n in ln for n in _C_NOISE)]
+        if shown is not None:
+            lines = lines[len(lines) - shown:] if shown else []
+        for line in lines:
+            click.echo(f"{PROG}: warning: {' '.join(line.split())}", err=True)
 
 
 class _Terminated(KeyboardInterrupt):
@@ -493,7 +502,10 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
         max_memory_gb=max_memory_gb, n_threads=n_threads, engine=engine, n_workers=n_workers,
         scheduler=scheduler, checkpoint_dir=out_dir)
     if products.checkpoints is not None and not keep_checkpoints:
-        products.checkpoints.remove()
+        from ._outdir import locked
+
+        with locked(out_dir):            # not under a run that started meanwhile
+            products.checkpoints.remove()
     for note in notes:
         click.echo(f"{PROG}: note: {note}", err=True)
     if not quiet:
@@ -535,14 +547,10 @@ def validate(trials, seed, out, plot):
 
         check_plot_path(plot)
     report = run_validation(trials=trials, seed=seed)
+    if plot:                 # the plot first: a failed one leaves the previous report
+        plot_report(report, plot)
     with atomic_path(out) as tmp, open(tmp, "w") as fh:
         json.dump(report, fh, indent=1)
-    if plot:
-        try:
-            plot_report(report, plot)
-        except BaseException:        # both files or neither
-            Path(out).unlink(missing_ok=True)
-            raise
     comm = [c for c in report["cases"] if c["kind"] == "communication"]
     worst = max(abs(c["ratio"]["uatf_over_eq1"] - 1) for c in comm
                 if c["inputs"]["snr_db"] >= 0)

@@ -91,7 +91,8 @@ def check_projected_crs(crs, where="crs", near_lonlat=None):
     """
     if crs is None:
         return None
-    if not isinstance(crs, (str, int)) or isinstance(crs, bool):
+    if isinstance(crs, (bool, float)) or not (isinstance(crs, (str, int))
+                                              or hasattr(crs, "to_wkt")):
         raise ParameterError(f"{where} must be a CRS name such as 'EPSG:32633'; got "
                              f"{short_repr(crs)}")
     try:
@@ -374,7 +375,9 @@ class PlanInputs:
                                  f"into {n_tiles:,} tiles; at most {MAX_TILES:,} (a larger "
                                  "tile_px or a coarser resolution_m)")
         wrap = opt["wrap_around"]
-        if wrap is not None and wrap is not False:
+        if isinstance(wrap, np.ndarray):
+            raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
+        if wrap:
             if not isinstance(wrap, dict) or set(wrap) != {"isd_m", "rings"}:
                 raise ParameterError("wrap_around must be {'isd_m': ..., 'rings': ...}")
             wrap = {"isd_m": check_limit("wrap_around.isd_m", wrap["isd_m"]),
@@ -413,11 +416,6 @@ class PlanInputs:
             ue_height_m=ue_height, wrap_around=wrap, tile_px=tile_px,
             max_points=check_limit("max_points", opt["max_points"]),
             name=_name(opt["name"]), sources=tuple(sources), scenario=scenario)
-        if inputs.memory_bytes(streamed=True) > MEMORY_BUDGET_BYTES:
-            raise ParameterError(
-                f"tile_px {tile_px}: a tile needs about "
-                f"{inputs.memory_bytes(streamed=True) / 2**30:.1f} GiB while it is computed, "
-                f"above the {MEMORY_BUDGET_BYTES / 2**30:g} GiB bound (a smaller tile_px)")
         # the whole chain once on one point, before anything is allocated
         evaluate(sites, [float(sites["x_m"].iloc[0])], [float(sites["y_m"].iloc[0])],
                  n_threads=1, **inputs.evaluate_options())

@@ -272,6 +272,32 @@ def _local_workers(engine, n_workers):
     return n_workers if isinstance(n_workers, int) and n_workers >= 1 else None
 
 
+def _workers_within(inputs, budget, engine, n_workers):
+    """The local tile threads that keep the tiles in flight within the memory bound:
+    ``n_workers`` (default the CPU count), fewer when the tiles would not fit; refused
+    when even one tile thread would not."""
+    import os
+
+    from .errors import ParameterError
+    from .inputs import MEMORY_BASE_BYTES, TILE_BYTES_PER_PX
+
+    if engine == "dask":
+        return n_workers
+    wanted = _local_workers(engine, n_workers) or os.cpu_count() or 1
+    per_tile = min(inputs.tile_px ** 2, inputs.grid.nx * inputs.grid.ny) * TILE_BYTES_PER_PX
+    fit = int((budget - MEMORY_BASE_BYTES) // per_tile) - 1      # workers + 1 in flight
+    if fit < 1:
+        raise ParameterError(
+            f"tile_px {inputs.tile_px}: two tiles in flight need about "
+            f"{(MEMORY_BASE_BYTES + 2 * per_tile) / 2**30:.1f} GiB, above the "
+            f"{budget / 2**30:g} GiB bound (a smaller tile_px, or raise max_memory_gb)")
+    if n_workers is None:
+        return None if wanted <= fit else fit
+    if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
+        return n_workers                 # refused by the engine, with its message
+    return min(n_workers, fit)
+
+
 def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, scheduler=None,
          checkpoint_dir=None, progress=False, max_memory_gb=None, **options):
     """Plan a coverage area: evaluate every pixel inside it and keep the rasters.
@@ -321,6 +347,7 @@ def plan(sites, area=None, *, n_threads=None, engine="local", n_workers=None, sc
     check_flag("progress", progress)
     inputs = _inputs(sites, area, options)
     budget = memory_budget_bytes(max_memory_gb)
+    n_workers = _workers_within(inputs, budget, engine, n_workers)
     need = inputs.memory_bytes(streamed=False, n_workers=_local_workers(engine, n_workers))
     if need > budget:
         g = inputs.grid
@@ -380,6 +407,8 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
     chosen = parse_formats(formats)
     out = Path(out_dir).resolve()
     budget = memory_budget_bytes(max_memory_gb)
+    engine["n_workers"] = _workers_within(inputs, budget, engine.get("engine", "local"),
+                                          engine.get("n_workers"))
     workers = _local_workers(engine.get("engine", "local"), engine.get("n_workers"))
     in_memory = inputs.memory_bytes(streamed=False, n_workers=workers)
     if stream is None:
@@ -390,8 +419,13 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
             f"need about {in_memory / 2**30:.1f} GiB, above --max-memory-gb "
             f"{budget / 2**30:g}; drop --in-memory (a streamed run stays within the bound) "
             "or raise --max-memory-gb")
-    _check_disk(out, inputs.staging_bytes() if "tif" in chosen
-                else inputs.grid.nx * inputs.grid.ny)
+    # the staged rasters, and the checkpoints when they are kept in the output folder
+    n_px = inputs.grid.nx * inputs.grid.ny
+    need = inputs.staging_bytes() if "tif" in chosen else n_px
+    if engine.get("checkpoint_dir") is not None and \
+            Path(engine["checkpoint_dir"]).resolve() == out:
+        need += n_px * (11 + 12 * len(inputs.schemes))
+    _check_disk(out, need)
     will_write = _output_names(chosen)
     in_out = {Path(src["path"]).name for src in inputs.sources
               if Path(src["path"]).parent == out}

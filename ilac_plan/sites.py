@@ -280,8 +280,9 @@ def _numbers(series, decimal_comma=False):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return values, np.isnan(values)
     if kind == "O":         # mixed Python objects: real numbers and text only
-        real = np.array([isinstance(v, (int, float, np.integer, np.floating))
-                         and not isinstance(v, (bool, np.bool_)) for v in series], bool)
+        from ._validate import _is_real
+
+        real = np.array([_is_real(v) for v in series], bool)
         text = np.array([isinstance(v, str) for v in series], bool)
         keep = real | text | series.isna().to_numpy()
         if not keep.all():
@@ -313,7 +314,7 @@ def _shown(value):
     return short_repr(value, 40)
 
 
-#: Sites whose x_m/y_m all fit in lon/lat ranges and span at most this many metres are
+#: Sites whose x_m/y_m all fit in lon/lat ranges and span less than this many metres are
 #: taken for degrees given as metres (no network has two cells 2 m apart everywhere).
 DEGREE_LIKE_SPAN_M = 2.0
 
@@ -326,7 +327,7 @@ def _refuse_degrees_as_metres(out, where):
     if len(np.unique(np.column_stack([x, y]), axis=0)) < 2:
         return
     span = max(np.ptp(x), np.ptp(y))
-    if np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90) and span <= DEGREE_LIKE_SPAN_M:
+    if np.all(np.abs(x) <= 180) and np.all(np.abs(y) <= 90) and span < DEGREE_LIKE_SPAN_M:
         raise ParameterError(
             f"sites{where}: x_m/y_m span only {span:.3g} m and lie within lon/lat ranges: "
             "they look like degrees; name the columns lon_deg/lat_deg (read_sites projects "
@@ -922,7 +923,7 @@ def read_sites(path, crs=None, *, column_map=None, encoding=None, layer=None):
     if path is None or not isinstance(path, (str, Path)) and not hasattr(path, "__fspath__"):
         raise ParameterError(f"sites: expected a file path; got {type(path).__name__}")
     path = Path(path)
-    for label, value in (("encoding", encoding), ("layer", layer), ("crs", crs)):
+    for label, value in (("encoding", encoding), ("layer", layer)):
         if value is not None and not isinstance(value, str):
             raise ParameterError(f"sites: {label} must be a string; got "
                                  f"{type(value).__name__}")

@@ -329,7 +329,7 @@ def test_work_caps_refuse_before_anything_is_allocated(tmp_path):
         ip.plan(sites, resolution_m=0.1, max_points=10**9)
     with pytest.raises(ValueError, match="tiles; at most 200,000"):
         ip.plan(sites, resolution_m=0.1, max_points=10**9, tile_px=16)
-    with pytest.raises(ValueError, match="tile_px 16384: a tile needs about"):
+    with pytest.raises(ValueError, match="tile_px 16384: two tiles in flight need about"):
         ip.plan(sites, resolution_m=0.1, max_points=10**10, tile_px=16384)
     r = ip.plan(sites, resolution_m=50.0, max_memory_gb=0.8)
     assert r.n_points > 0
@@ -344,3 +344,54 @@ def test_a_disk_too_small_for_the_rasters_is_refused_first(tmp_path, monkeypatch
     res = CliRunner().invoke(cli, _args(tmp_path / "o"))
     assert res.exit_code == 2 and "GiB are free there" in res.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_failed_run_removes_only_the_empty_folders_it_created(tmp_path):
+    import ilac_plan._outdir as outdir
+
+    parent = tmp_path / "new"
+    done = parent / "b"
+
+    def fill_a(stage):
+        # meanwhile another run finishes beside it, in the parent this run created
+        assert outdir.output_folder_run(done, lambda s: (s / "summary.csv").write_text("b"))
+        raise OSError(5, "Input/output error")
+
+    with pytest.raises(OSError, match="Input/output error"):
+        outdir.output_folder_run(parent / "a", fill_a)
+    assert (done / "summary.csv").read_text() == "b"
+    assert not (parent / "a").exists()
+
+
+def test_the_lock_is_reentrant_in_its_own_thread_only(tmp_path):
+    import threading
+
+    errors = []
+    with FolderLock(tmp_path):
+        with FolderLock(tmp_path):              # the same thread nests
+            pass
+
+        def other():
+            try:
+                FolderLock(tmp_path).acquire()
+            except ValueError as exc:
+                errors.append(str(exc))
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert len(errors) == 1 and "in use by another run in this process" in errors[0]
+    assert ".ilac-lock" not in os.listdir(tmp_path)
+
+
+def test_tile_threads_are_capped_by_the_memory_bound(monkeypatch):
+    import ilac_plan as ip
+    from ilac_plan.inputs import PlanInputs
+    from ilac_plan.planner import _workers_within
+
+    inputs = PlanInputs.build(ip.hexagonal_layout(isd_m=500.0, rings=2), resolution_m=2.0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)         # a big machine
+    n = _workers_within(inputs, 2 * 2**30, "local", None)
+    assert 1 <= n < 64
+    assert inputs.memory_bytes(streamed=True, n_workers=n) <= 2 * 2**30
+    assert _workers_within(inputs, 2 * 2**30, "local", 2) == 2
