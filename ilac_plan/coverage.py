@@ -216,8 +216,13 @@ def _propagation(propagation, propagation_params, radio):
     return get_registry().model(name).path_loss_model(radio, propagation_params)
 
 
-def _compile_plans(plan_schemes, radio, bound="paper", epre="paper"):
-    """Concatenate the plans of plan-form schemes into the kernel's arrays."""
+def _compile_plans(plan_schemes, radio, bound="paper", epre="paper", interference=False):
+    """Concatenate the plans of plan-form schemes into the kernel's arrays.
+
+    With ``interference`` a plan that uses the uplink (uplink data, or uplink sounding)
+    is refused: only the downlink SINR counts the other cells, and an uplink left
+    interference-free would win every comparison.
+    """
     plans = []
     for name, scheme, params in plan_schemes:
         try:
@@ -225,6 +230,12 @@ def _compile_plans(plan_schemes, radio, bound="paper", epre="paper"):
             if not isinstance(plan, ResourcePlan):
                 raise TypeError(f"plan() returned {type(plan).__name__}, not a ResourcePlan")
             plan.validate(radio, name, epre)
+            if interference and (plan.loc_direction == "uplink"
+                                 or np.any(np.asarray(plan.dl_fraction) < 1.0)):
+                raise ParameterError(
+                    f"scheme {name!r} uses the uplink, whose interference is not modelled: "
+                    "interference=True counts other cells in the downlink SINR only; drop "
+                    "the scheme or the interference option")
             plans.append({**{a: getattr(plan, a) for a in KERNEL_PLAN_ROWS[:6]},
                           "loc_snr_gain": plan.loc_snr_gain(radio, epre),
                           "loc_beta2": plan.delay_beta2(radio, bound),
@@ -439,7 +450,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     model = _propagation(propagation, propagation_params, radio)
     threads = kernel.resolve_n_threads(n_threads)
     plan_schemes = [c for c in chosen if c[1].kind == "plan"]
-    offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre)
+    offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
+                                                    interference)
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS

@@ -68,3 +68,14 @@ def test_frequency_domain_parameter():
     with pytest.raises(ValueError, match="uplink.domain must be one of"):
         ip.evaluate(sites, [0.0], [200.0], schemes=["uplink"],
                     scheme_params={"uplink": {"domain": "code"}})
+
+
+def test_refused_with_interference_which_only_the_downlink_models():
+    sites = ip.hexagonal_layout(isd_m=400.0, rings=1)
+    with pytest.raises(ValueError, match="'uplink' uses the uplink, whose interference"):
+        ip.evaluate(sites, [10.0], [20.0], schemes=["time", "uplink"], interference=True)
+    with pytest.raises(ValueError, match="'tdd' uses the uplink"):
+        ip.evaluate(sites, [10.0], [20.0], schemes=["tdd"], interference=True)
+    ok = ip.evaluate(sites, [10.0], [20.0], schemes=["tdd"], interference=True,
+                     scheme_params={"tdd": {"dl_fraction": 1.0}})
+    assert ok.tdd_capacity_bps.iloc[0] > 0
