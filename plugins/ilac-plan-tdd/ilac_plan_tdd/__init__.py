@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from ilac_plan.errors import ParameterError
 from ilac_plan.hookspecs import hookimpl
 from ilac_plan.schemes import Parameter, ResourcePlan, Scheme
 
@@ -21,6 +22,13 @@ class TddSplit(Scheme):
     )
 
     def plan(self, radio, *, dl_fraction, take_from):
+        if (take_from == "downlink" and dl_fraction == 0.0) or \
+                (take_from == "uplink" and dl_fraction == 1.0):
+            raise ParameterError(
+                f"tdd: take_from {take_from!r} with dl_fraction {dl_fraction:g} takes the "
+                f"positioning symbols from a link with no symbols in the frame; use "
+                f"take_from {'uplink' if take_from == 'downlink' else 'downlink'!r} or "
+                "another dl_fraction")
         tau_t = radio.n_symbols
         k = np.arange(tau_t + 1, dtype=np.float64)
         comm = tau_t - k

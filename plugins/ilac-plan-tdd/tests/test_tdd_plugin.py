@@ -20,7 +20,8 @@ def test_registered_through_its_entry_point():
 
 
 @pytest.mark.parametrize("params", [{}, {"dl_fraction": 0.8, "take_from": "uplink"},
-                                    {"dl_fraction": 0.0}, {"dl_fraction": 1.0}])
+                                    {"dl_fraction": 0.0, "take_from": "uplink"},
+                                    {"dl_fraction": 1.0}])
 def test_conforms(params):
     assert_scheme_conforms(TddSplit(), params=params)
 
@@ -69,3 +70,12 @@ def test_full_downlink_tdd_is_the_time_split():
                      scheme_params={"tdd": {"dl_fraction": 1.0}})
     np.testing.assert_allclose(df.tdd_capacity_bps, df.time_capacity_bps, rtol=1e-12)
     np.testing.assert_allclose(df.tdd_error_m, df.time_error_m, rtol=1e-12)
+
+
+@pytest.mark.parametrize("params", [{"dl_fraction": 0.0}, {"dl_fraction": 1.0,
+                                                           "take_from": "uplink"}])
+def test_positioning_from_a_link_without_symbols_is_refused(params):
+    sites = ip.hexagonal_layout(isd_m=400.0, rings=0)
+    with pytest.raises(ValueError, match="takes the positioning symbols from a link with no "
+                                         "symbols"):
+        ip.evaluate(sites, [10.0], [20.0], schemes=["tdd"], scheme_params={"tdd": params})
