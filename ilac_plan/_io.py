@@ -1,4 +1,9 @@
-"""Atomic output files: write to a temporary name in the same folder, then rename."""
+"""Atomic output files: write to a temporary name in the same folder, then rename.
+
+Temporary names are ``.NAME.HEX.part[.EXT]``, created with ``O_EXCL | O_NOFOLLOW`` (never
+through a planted link, never shared by two writers); :mod:`ilac_plan._outdir` removes
+those a dead run left.
+"""
 
 import contextlib
 import os
@@ -18,17 +23,38 @@ def atomic_path(path):
         Final file name. Its folder must exist and be writable.
     """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    base = os.path.basename(path)
-    stem, suffix = os.path.splitext(base)
-    tmp = os.path.join(folder, f".{stem}.{secrets.token_hex(4)}.part{suffix}")
-    try:
-        # Mode 0o666 filtered by the umask, like any new file (mkstemp would give 0o600).
-        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", path) from None
+    tmp, fd = _create_temporary(path)
+    os.close(fd)
     try:
         yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def _create_temporary(path):
+    """A new temporary file beside ``path``: its name and an open write descriptor."""
+    folder = os.path.dirname(os.path.abspath(path))
+    stem, suffix = os.path.splitext(os.path.basename(path))
+    tmp = os.path.join(folder, f".{stem}.{secrets.token_hex(6)}.part{suffix}")
+    try:
+        # Mode 0o666 filtered by the umask, like any new file (mkstemp would give 0o600).
+        fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path}: {exc.strerror}", path) from None
+    return tmp, fd
+
+
+def write_bytes(path, data):
+    """Write ``data`` to ``path`` atomically, through the descriptor that created the
+    temporary file (nothing can swap a link in between)."""
+    path = os.fspath(path)
+    tmp, fd = _create_temporary(path)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -19,7 +19,8 @@
 
 A failure while writing is reported as :class:`~ilac_plan.errors.OutputError` (one line,
 with the free space when the disk is full); the folder is then as it was before the run,
-and removed if the run created it, unless it holds checkpoints to resume from.
+and the folders the run created are removed while they are empty (checkpoints to resume
+from keep them).
 """
 
 import contextlib
@@ -34,12 +35,12 @@ import tempfile
 import threading
 from pathlib import Path
 
+from .engine import CHECKPOINT_DIR
 from .errors import OutputError, ParameterError
 
 LOCK_NAME = ".ilac-lock"
 STAGE_PREFIX = ".ilac-partial-"
 BACKUP_PREFIX = ".ilac-old-"
-CHECKPOINT_DIR = ".ilac-checkpoints"
 JOURNAL = "journal.json"
 COMMITTED = "committed"
 
@@ -51,8 +52,8 @@ _TEMPORARY = re.compile(r"^\..+\.[0-9a-f]{8,12}\.part(\.[A-Za-z0-9]{1,8})?$")
 
 
 def _is_temporary(name):
-    """Names of the temporary files written by :mod:`ilac_plan` (``.NAME.HEX.part[.EXT]``,
-    from :func:`ilac_plan._io.atomic_path` and the checkpoint writer; never a user's)."""
+    """Names of the temporary files written by :mod:`ilac_plan._io`
+    (``.NAME.HEX.part[.EXT]``; never a user's)."""
     return bool(_TEMPORARY.match(name))
 
 

@@ -409,9 +409,10 @@ def _prefetch_imports():
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
-                excludes, resolution_m, target_error_m, max_capacity_loss,
-                schemes, propagation, antenna, bound, epre, dl_prs, crs, max_points, n_threads, engine, scheduler, n_workers,
-                tile_px, formats, stream, max_memory_gb, keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
+                excludes, resolution_m, target_error_m, max_capacity_loss, schemes,
+                propagation, antenna, bound, epre, dl_prs, crs, max_points, n_threads, engine,
+                scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
+                keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
 
     Writes into OUT: coverage.tif, best_scheme.tif and serving_cell.tif (Cloud-Optimized

@@ -25,7 +25,7 @@ import pandas as pd
 from . import kernel
 from ._core import _coverage
 from ._validate import check_array, check_choice, check_flag, check_names, short_repr
-from .limits import LIMITS, check_limit
+from .limits import LIMITS, check_limit, range_kwargs
 from .errors import ParameterError
 from .model.antenna import (
     ANTENNAS,
@@ -58,13 +58,6 @@ PRUNE_MIN_CELLS = 24
 PRUNE_MARGIN_DB = 1e-9
 #: Largest coordinate magnitude accepted. [m]
 MAX_COORDINATE_M = LIMITS["x_m"].high
-
-
-def _limits(name):
-    """The range keywords of ``check_array`` for ``name``, from the shared table."""
-    lim = LIMITS[name]
-    return dict(low=lim.low, high=lim.high, integer=lim.integer, unit=lim.unit,
-                low_open=lim.low_open)
 
 
 def _column(sites, name, default=None, **rng):
@@ -121,25 +114,25 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         if name not in sites.columns:
             raise ParameterError(
                 f"sites: missing column {name!r} (required: {', '.join(REQUIRED_SITE_COLUMNS)})")
-    x = _column(sites, "x_m", **_limits("x_m"))
-    y = _column(sites, "y_m", **_limits("y_m"))
-    az = np.deg2rad(_column(sites, "azimuth_deg", **_limits("azimuth_deg")))
-    n_ant = _column(sites, "n_antennas", **_limits("n_antennas"))
+    x = _column(sites, "x_m", **range_kwargs("x_m"))
+    y = _column(sites, "y_m", **range_kwargs("y_m"))
+    az = np.deg2rad(_column(sites, "azimuth_deg", **range_kwargs("azimuth_deg")))
+    n_ant = _column(sites, "n_antennas", **range_kwargs("n_antennas"))
     # a switched-off cell (-inf dBm) is allowed
-    power = _column(sites, "power_dbm", **{**_limits("power_dbm"), "low": -np.inf},
+    power = _column(sites, "power_dbm", **{**range_kwargs("power_dbm"), "low": -np.inf},
                     allow_inf=True)
     if np.any(np.isposinf(power)):
         raise ParameterError(f"sites.power_dbm must be <= {LIMITS['power_dbm'].high:g} dBm; "
                              "got inf")
-    spacing = _column(sites, "spacing_m", radio.antenna_spacing_m, **_limits("spacing_m"))
-    ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, **_limits("ue_power_dbm"))
+    spacing = _column(sites, "spacing_m", radio.antenna_spacing_m, **range_kwargs("spacing_m"))
+    ue_power = _column(sites, "ue_power_dbm", radio.ue_power_dbm, **range_kwargs("ue_power_dbm"))
     antenna = check_choice("antenna", antenna, ANTENNAS)
     default_gain = ELEMENT_GAIN_DBI if antenna == "3gpp" else radio.gnb_gain_db
-    gain = _column(sites, "gain_dbi", default_gain, **_limits("gain_dbi"))
-    height = _column(sites, "height_m", 0.0, **_limits("height_m"))
-    tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, **_limits("tilt_deg")))
+    gain = _column(sites, "gain_dbi", default_gain, **range_kwargs("gain_dbi"))
+    height = _column(sites, "height_m", 0.0, **range_kwargs("height_m"))
+    tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, **range_kwargs("tilt_deg")))
     etilt = np.deg2rad(_column(sites, "electrical_tilt_deg", 0.0,
-                               **_limits("electrical_tilt_deg")))
+                               **range_kwargs("electrical_tilt_deg")))
     ue_h = check_limit("ue_height_m", ue_height_m)
     ang = angle_information(n_ant, spacing, radio.wavelength_m, check_bound(bound))
     delay = 8.0 * np.pi**2 * n_ant

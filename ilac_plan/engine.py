@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from ._io import write_bytes
 from .errors import ParameterError
 from .grid import Tile, make_tiles  # noqa: F401 - re-exported
 
@@ -173,21 +174,6 @@ def tile_bands(schemes):
     return bands
 
 
-def _exclusive_write(path, data):
-    """Write bytes to a fresh, uniquely named file beside ``path`` (O_EXCL | O_NOFOLLOW:
-    never through a planted link), then rename it to ``path``."""
-    tmp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.part")
-    fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o644)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
-        raise
-
-
 class CheckpointStore:
     """Finished tiles as ``.npz`` files in ``<out>/.ilac-checkpoints``.
 
@@ -228,7 +214,7 @@ class CheckpointStore:
                         f"(job {str(found)[:32]}, this one {job_key}); remove that folder or "
                         "choose another --out")
             if found is None:
-                _exclusive_write(stamp, json.dumps({"job_key": job_key}).encode())
+                write_bytes(stamp, json.dumps({"job_key": job_key}).encode())
         except OSError as exc:
             raise ParameterError(f"cannot write to output folder {str(Path(out_dir))!r}: "
                                  f"{exc.strerror or exc}") from None
@@ -277,7 +263,7 @@ class CheckpointStore:
         buf = io.BytesIO()
         np.savez(buf, __meta__=np.array(meta),
                  __hmac__=np.array(_digest(self.key, meta, arrays)), **arrays)
-        _exclusive_write(self.path(tile), buf.getbuffer())
+        write_bytes(self.path(tile), buf.getbuffer())
 
     def remove(self):
         import shutil

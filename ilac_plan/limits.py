@@ -87,12 +87,18 @@ def check_limit(name, value, *, array=False):
         One line naming ``name`` and its range.
     """
     lim = _limit(name)
-    kw = dict(low=lim.low, high=lim.high, integer=lim.integer, unit=lim.unit,
-              low_open=lim.low_open)
+    kw = range_kwargs(name)
     if array:
         return check_array(name, value, **kw)
     out = check_scalar(name, value, **kw)
     return int(out) if lim.integer else out
+
+
+def range_kwargs(name):
+    """The range of ``name`` as keywords of :func:`ilac_plan._validate.check_array`."""
+    lim = _limit(name)
+    return dict(low=lim.low, high=lim.high, integer=lim.integer, unit=lim.unit,
+                low_open=lim.low_open)
 
 
 def limit_field(name, default=..., **extra):

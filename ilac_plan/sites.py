@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._validate import _is_real, short_repr
 from .errors import IlacWarning, ParameterError
 from .limits import table_ranges
 
@@ -280,8 +281,6 @@ def _numbers(series, decimal_comma=False):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         return values, np.isnan(values)
     if kind == "O":         # mixed Python objects: real numbers and text only
-        from ._validate import _is_real
-
         real = np.array([_is_real(v) for v in series], bool)
         text = np.array([isinstance(v, str) for v in series], bool)
         keep = real | text | series.isna().to_numpy()
@@ -298,8 +297,6 @@ def _numbers(series, decimal_comma=False):
 
 
 def _shown(value):
-    from ._validate import short_repr
-
     if isinstance(value, np.generic):
         value = value.item()
     try:
