@@ -111,7 +111,8 @@ def kernel_extensions():
             f"ilac_plan._core.{name}",
             [f"ilac_plan/_core/{name}.pyx"],
             include_dirs=[np.get_include(), "ilac_plan/_core"],
-            depends=["ilac_plan/_core/ilac_serving.h", "ilac_plan/_core/_model.pxd"],
+            depends=["ilac_plan/_core/ilac_serving.h", "ilac_plan/_core/ilac_kernel.h",
+                     "ilac_plan/_core/_model.pxd", "ilac_plan/_core/_coverage.pxd"],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         )
         for name in KERNEL_MODULES

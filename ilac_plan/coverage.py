@@ -42,15 +42,22 @@ from .radio import RadioParams
 from .schemes import EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
 
 DEFAULT_SCHEMES = ("time", "frequency")
-#: Rows of the kernel's plan_data, in its order.
-KERNEL_PLAN_ROWS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "dl_fraction",
-                    "comm_power_fraction", "loc_symbols", "loc_snr_gain", "loc_beta2")
+#: Rows of the kernel's plan data, in its order: ResourcePlan fields, then two it derives.
+KERNEL_PLAN_ROWS = _coverage.PLAN_ROWS
+#: The rows a ResourcePlan derives for the radio and the bound (the rest are its fields).
+DERIVED_PLAN_ROWS = ("loc_snr_gain", "loc_beta2")
 #: Kernel codes of the antenna models.
 ANTENNA_CODES = {"omni": 0, "horizontal": 1, "3gpp": 2}
 REQUIRED_SITE_COLUMNS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm")
 INFEASIBLE = "infeasible"
 #: Points per kernel block (one thread works on one block at a time).
 BLOCK_SIZE = 512
+#: Tiles per side of the tile order's super-tiles; a kernel group of at most
+#: TILE_GROUP**2 blocks is pruned once before its blocks are.
+TILE_GROUP = 4
+#: Largest spread of the linear search's weights, log10(w_max / w_min) of the finite
+#: cells: beyond it the search stays in dB (no underflow).
+LINEAR_MAX_DECADES = 290.0
 #: Below this many cells, pruning costs more than it saves.
 PRUNE_MIN_CELLS = 24
 #: Slack of the pruning bounds for the rounding of the SIMD loop, plus twice the path-loss
@@ -229,10 +236,12 @@ def _compile_plans(plan_schemes, radio, bound="paper", epre="paper", interferenc
                     f"scheme {name!r} uses the uplink, whose interference is not modelled: "
                     "interference=True counts other cells in the downlink SINR only; drop "
                     "the scheme or the interference option")
-            plans.append({**{a: getattr(plan, a) for a in KERNEL_PLAN_ROWS[:6]},
-                          "loc_snr_gain": plan.loc_snr_gain(radio, epre),
-                          "loc_beta2": plan.delay_beta2(radio, bound),
-                          "uplink": plan.loc_direction == "uplink"})
+            derived = {"loc_snr_gain": plan.loc_snr_gain(radio, epre),
+                       "loc_beta2": plan.delay_beta2(radio, bound)}
+            size = np.size(plan.loc_share)
+            plans.append({**{a: np.broadcast_to(np.asarray(
+                derived[a] if a in DERIVED_PLAN_ROWS else getattr(plan, a), np.float64), size)
+                for a in KERNEL_PLAN_ROWS}, "uplink": plan.loc_direction == "uplink"})
         except ParameterError:
             raise
         except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
@@ -295,7 +304,8 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
     """Order points tile by tile (square tiles of about ``points_per_tile`` points).
 
     Consecutive kernel blocks then cover compact 2-D tiles, whose bounding boxes let
-    the kernel prune distant cells. A counting sort on the kernel: the only memory it
+    the kernel prune distant cells; tiles come in super-tiles of ``TILE_GROUP`` x
+    ``TILE_GROUP``, the kernel's groups, pruned once before their blocks. A counting sort on the kernel: the only memory it
     takes is the permutation itself (4 bytes a point) and one counter per tile.
 
     Returns
@@ -311,7 +321,7 @@ def tile_order(x, y, points_per_tile=BLOCK_SIZE):
     nx = min(int(width / side) + 1, 1 << 15)
     ny = min(int(height / side) + 1, 1 << 15)
     order = np.empty(n, np.int32)
-    _coverage.tile_order_kernel(x, y, x0, y0, side, nx, ny, order)
+    _coverage.tile_order_kernel(x, y, x0, y0, side, nx, ny, TILE_GROUP, order)
     return order
 
 
@@ -338,6 +348,44 @@ def _shifts(wrap_shifts_m):
             or np.any(shifts[0] != 0.0):
         raise ParameterError("wrap_shifts_m must be 1 to 7 (dx, dy) rows, the first (0, 0)")
     return np.ascontiguousarray(shifts)
+
+
+def _linear_mode(cells, antenna, model, interference):
+    """The serving search's mode and weights: linear (no log per pair) for a one-term
+    model without a pattern, else in dB (see ilac_serving.h)."""
+    a0, a1, _, _, _, simple = model.kernel_terms()
+    table = model.kernel_table()[0]
+    eirp = cells["eirp_dbm"]
+    finite = eirp[np.isfinite(eirp)]
+    slope = float(a1[0])
+    if not (simple and table.size == 0 and antenna == "omni" and slope > 0.0
+            and finite.size and (finite.max() - finite.min()) / slope < LINEAR_MAX_DECADES):
+        return _coverage.LINEAR_OFF, None, slope
+    if interference:
+        if slope != 10.0:
+            return _coverage.LINEAR_OFF, None, slope
+        return _coverage.LINEAR_POWER, 10.0 ** ((eirp - a0[0]) / 10.0), slope
+    return _coverage.LINEAR_ORDER, 10.0 ** ((eirp - finite.max()) / slope), slope
+
+
+def _cell_table(cells, antenna, shifts, model, interference, margin_db):
+    """The kernel's CellTable for the arrays of :func:`cell_arrays`."""
+    linear, weights, slope = _linear_mode(cells, antenna, model, interference)
+    return _coverage.CellTable(
+        x=cells["x"], y=cells["y"], ux=cells["ux"], uy=cells["uy"], eirp_dbm=cells["eirp_dbm"],
+        dh2=cells["dh2"], dz=cells["dz"], cos_tilt=cells["cos_tilt"],
+        sin_tilt=cells["sin_tilt"], etilt=cells["etilt"], pattern=ANTENNA_CODES[antenna],
+        k_pattern=12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, a_max=FRONT_TO_BACK_DB,
+        k_vertical=12.0 / np.deg2rad(VERTICAL_BEAMWIDTH_DEG) ** 2, sla_v=SIDE_LOBE_DB,
+        shifts=shifts, linear=linear, weights=weights,
+        lin_margin=10.0 ** (-margin_db / slope) if linear else 1.0)
+
+
+def _path_loss(model):
+    """The kernel's PathLoss for a PathLossModel."""
+    a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
+    table, t0, inv_step = model.kernel_table()
+    return _coverage.PathLoss(a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step)
 
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
@@ -452,28 +500,31 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
+    names = [c[0] for c in chosen]
+    in_kernel_best = bool(names) and n_p == len(names)
     link = {"serving": np.empty(n, np.int32), "distance": np.empty(n), "theta": np.empty(n),
             "snr": np.empty(n), "snr_ul": np.empty(n)}
     plan_out = {"capacity_bps": np.empty((n_p, n)), "error_m": np.empty((n_p, n)),
                 "loc_share": np.empty((n_p, n)), "feasible": np.empty((n_p, n), np.int8)}
-    a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
-    table, t0, inv_step = model.kernel_table()
+    best = np.empty(n, np.int16) if in_kernel_best else None
     value = objective.crb_target_m2 if objective.kind == "target" else objective.value
+    margin_db = PRUNE_MARGIN_DB + 2.0 * model.drop_db()
+    n_blocks = -(-n // BLOCK_SIZE)
+    per_group = max(1, min(TILE_GROUP**2, n_blocks // (4 * threads))) if prune else 1
     _coverage.coverage_kernel(
-        x, y, order, cells["x"], cells["y"], cells["ux"], cells["uy"], cells["eirp_dbm"],
-        cells["dh2"], cells["dz"], cells["cos_tilt"], cells["sin_tilt"], cells["etilt"],
-        cells["n_antennas"], cells["information"], cells["ul_offset_db"],
-        a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step,
-        ANTENNA_CODES[antenna], 12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, FRONT_TO_BACK_DB,
-        12.0 / np.deg2rad(VERTICAL_BEAMWIDTH_DEG) ** 2, SIDE_LOBE_DB, shifts,
-        bound == "achievable", radio.n_symbols, radio.noise_dbm,
-        offset, plan_data, plan_uplink,
-        _coverage.OBJECTIVE_TARGET if objective.kind == "target" else _coverage.OBJECTIVE_BUDGET,
-        value, interference, prune, PRUNE_MARGIN_DB + 2.0 * model.drop_db(), BLOCK_SIZE,
-        threads,
-        link["serving"], link["distance"], link["theta"], link["snr"], link["snr_ul"],
-        plan_out["capacity_bps"], plan_out["error_m"], plan_out["loc_share"],
-        plan_out["feasible"])
+        x, y, order, _cell_table(cells, antenna, shifts, model, interference, margin_db),
+        _path_loss(model),
+        _coverage.RadioSpec(
+            n_symbols=radio.n_symbols, noise_dbm=radio.noise_dbm, interference=interference,
+            horizontal_fix=bound == "achievable", n_antennas=cells["n_antennas"],
+            information=cells["information"], ul_offset_db=cells["ul_offset_db"],
+            objective=(_coverage.OBJECTIVE_TARGET if objective.kind == "target"
+                       else _coverage.OBJECTIVE_BUDGET), objective_value=value),
+        _coverage.PlanTable(offset, plan_data, plan_uplink),
+        _coverage.Outputs(serving=link["serving"], distance_m=link["distance"],
+                          theta_deg=link["theta"], snr_db=link["snr"], snr_ul_db=link["snr_ul"],
+                          best=best, **plan_out),
+        prune, margin_db, BLOCK_SIZE, per_group, threads)
 
     results = {}
     for k, (name, _, _) in enumerate(plan_schemes):
@@ -492,17 +543,17 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
 
     columns = {"serving_cell": link["serving"], "distance_m": link["distance"],
                "theta_deg": link["theta"], "snr_db": link["snr"]}
-    names = [c[0] for c in chosen]
     for name in names:
         columns[f"{name}_capacity_bps"] = results[name]["capacity_bps"]
         columns[f"{name}_error_m"] = results[name]["error_m"]
         columns[f"{name}_loc_share"] = results[name]["loc_share"]
     if names:
-        best = best_scheme_codes(
-            np.stack([results[s]["capacity_bps"] for s in names]),
-            np.stack([results[s]["error_m"] for s in names]),
-            np.stack([results[s]["feasible"].astype(bool) for s in names]), objective)
-        codes_out = np.where(best < 0, len(names), best).astype(np.int16)
+        if not in_kernel_best:   # vectorized schemes: combined here
+            best = best_scheme_codes(
+                np.stack([results[s]["capacity_bps"] for s in names]),
+                np.stack([results[s]["error_m"] for s in names]),
+                np.stack([results[s]["feasible"].astype(bool) for s in names]), objective)
+        codes_out = np.where(best < 0, len(names), best).astype(np.int16, copy=False)
         columns["best_scheme"] = pd.Categorical.from_codes(codes_out, names + [INFEASIBLE])
     frame = pd.DataFrame(columns, copy=False)
     frame.attrs["crs"] = getattr(sites, "attrs", {}).get("crs")   # of the points' metres

@@ -4,25 +4,47 @@ import numpy.typing as npt
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int32]
 
-SCHEME_TIME: int
-SCHEME_FREQUENCY: int
 OBJECTIVE_TARGET: int
 OBJECTIVE_BUDGET: int
+LINEAR_OFF: int
+LINEAR_ORDER: int
+LINEAR_POWER: int
+PLAN_ROWS: tuple[str, ...]
+
+class PathLoss:
+    def __init__(self, a0: _F, a1: _F, lo2: _F, hi2: _F, floor2: float, simple: bool,
+                 table: _F, t0: float, inv_step: float) -> None: ...
+
+class CellTable:
+    n_cells: int
+    def __init__(self, *, x: _F, y: _F, ux: _F, uy: _F, eirp_dbm: _F, dh2: _F, dz: _F,
+                 cos_tilt: _F, sin_tilt: _F, etilt: _F, pattern: int, k_pattern: float,
+                 a_max: float, k_vertical: float, sla_v: float, shifts: _F,
+                 linear: int = ..., weights: _F | None = ..., lin_margin: float = ...) -> None: ...
+
+class RadioSpec:
+    n_cells: int
+    def __init__(self, *, n_symbols: int, noise_dbm: float, interference: bool,
+                 horizontal_fix: bool, n_antennas: _F, information: _F, ul_offset_db: _F,
+                 objective: int, objective_value: float) -> None: ...
+
+class PlanTable:
+    n_plans: int
+    def __init__(self, offset: npt.ArrayLike, data: _F, loc_uplink: npt.ArrayLike) -> None: ...
+
+class Outputs:
+    n_plans: int
+    def __init__(self, *, serving: _I, distance_m: _F, theta_deg: _F, snr_db: _F,
+                 snr_ul_db: _F, capacity_bps: _F, error_m: _F, loc_share: _F,
+                 feasible: npt.NDArray[np.int8],
+                 best: npt.NDArray[np.int16] | None = ...) -> None: ...
 
 def tile_order_kernel(
-    px: _F, py: _F, x0: float, y0: float, side: float, nx: int, ny: int, order: _I
+    px: _F, py: _F, x0: float, y0: float, side: float, nx: int, ny: int, group: int,
+    order: _I,
 ) -> None: ...
 def coverage_kernel(
-    px: _F, py: _F, order: _I,
-    cell_x: _F, cell_y: _F, cell_ux: _F, cell_uy: _F, cell_eirp_dbm: _F, cell_dh2: _F,
-    cell_n_antennas: _F, cell_spacing_m: _F, cell_ul_offset_db: _F,
-    pl_a0: _F, pl_a1: _F, pl_lo2: _F, pl_hi2: _F, pl_floor2: float, pl_simple: bool,
-    pattern: bool, k_pattern: float, a_max: float,
-    bandwidth_hz: float, rb_hz: float, n_rb: int, n_symbols: int, varsigma: float,
-    wavelength_m: float, noise_dbm: float,
-    schemes: _I, objective: int, objective_value: float,
-    interference: bool, prune: bool, prune_margin_db: float, block_size: int,
-    n_threads: int,
-    serving: _I, distance_m: _F, theta_deg: _F, snr_db: _F,
-    capacity_bps: _F, error_m: _F, loc_share: _F, best: npt.NDArray[np.int8],
+    px: _F, py: _F, order: _I, cells: CellTable, pathloss: PathLoss, radio: RadioSpec,
+    plans: PlanTable, out: Outputs, prune: bool, prune_margin_db: float, block_size: int,
+    blocks_per_group: int, n_threads: int,
 ) -> None: ...

@@ -93,23 +93,3 @@ cdef inline double crb_position_m2(double distance_m, double cos_theta, double l
         aoa = INFINITY
     return aoa + toa
 
-
-cdef inline double crb_from_information(double g_angle, double g_range, double angle_info,
-                                        double delay_info) noexcept nogil:
-    """CRB_L = g_angle / J_u + c^2 g_range / J_t, from the Fisher informations. [m^2]
-
-    J_u is the information on the ULA's spatial frequency, J_t on the delay [1/s^2];
-    g_angle = r^2/cos^2(theta) and g_range the geometry (1 in the paper's Eq. 7). A zero
-    information gives an infinite term, except that g_angle = 0 (a UE on the array)
-    removes the angle term.
-    """
-    cdef double c = 299792458.0  # speed of light [m/s]
-    cdef double toa = c * c * g_range / delay_info if delay_info > 0.0 else INFINITY
-    cdef double aoa
-    if g_angle == 0.0:
-        aoa = 0.0
-    elif angle_info > 0.0:
-        aoa = g_angle / angle_info
-    else:
-        aoa = INFINITY
-    return aoa + toa

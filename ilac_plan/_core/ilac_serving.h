@@ -62,7 +62,14 @@ typedef struct {
     double sla_v;                    /* vertical side-lobe level SLA_V [dB] */
     int n_shift;                     /* 1, or ILAC_MAX_SHIFTS images (wrap-around) */
     double shift_x[ILAC_MAX_SHIFTS], shift_y[ILAC_MAX_SHIFTS];   /* image offsets [m] */
+    int linear;                      /* ILAC_LINEAR_*: serving search without logs */
+    const double *w;                 /* linear weights (see ilac_serve_cell_linear) */
+    double lin_margin;               /* pruning margin as a factor on the linear bounds */
 } ilac_cells;
+
+#define ILAC_LINEAR_OFF 0            /* received power in dB (any model, any pattern) */
+#define ILAC_LINEAR_ORDER 1          /* compare w_c / d^2, w_c = 10^((EIRP_c - EIRP_max) / a1) */
+#define ILAC_LINEAR_POWER 2          /* free-space slope: w_c / d^2 is the power [mW] */
 
 #if defined(__GNUC__)
 #define ILAC_INLINE static inline __attribute__((always_inline))
@@ -81,6 +88,19 @@ typedef struct {
 ILAC_INLINE double ilac_from_bits(uint64_t b) { double d; memcpy(&d, &b, 8); return d; }
 ILAC_INLINE uint64_t ilac_to_bits(double d) { uint64_t b; memcpy(&b, &d, 8); return b; }
 
+/* x = 2^e (1 + f) with sqrt(1/2) <= 1 + f < sqrt(2), for a positive, normal, finite x;
+ * returns f. The exponent is made a double without an int64 -> double conversion (not in
+ * AVX2). */
+ILAC_INLINE double ilac_log_reduce(double x, double *e_out)
+{
+    uint64_t b = ilac_to_bits(x);
+    double e = ilac_from_bits(0x4330000000000000ULL | (b >> 52)) - 4503599627370496.0 - 1023.0;
+    double m = ilac_from_bits((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+    int big = m > 1.41421356237309504880;
+    *e_out = big ? e + 1.0 : e;
+    return (big ? 0.5 * m : m) - 1.0;
+}
+
 /* Natural log of a positive, normal, finite x (fdlibm e_log.c reduction and kernel). */
 ILAC_INLINE double ilac_log(double x)
 {
@@ -89,14 +109,7 @@ ILAC_INLINE double ilac_log(double x)
                  Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
                  Lg5 = 1.818357216161805012e-01, Lg6 = 1.531383769920937332e-01,
                  Lg7 = 1.479819860511658591e-01;
-    uint64_t b = ilac_to_bits(x);
-    /* exponent as a double without an int64 -> double conversion (not in AVX2) */
-    double e = ilac_from_bits(0x4330000000000000ULL | (b >> 52)) - 4503599627370496.0 - 1023.0;
-    double m = ilac_from_bits((b & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
-    int big = m > 1.41421356237309504880;
-    m = big ? 0.5 * m : m;
-    e = big ? e + 1.0 : e;
-    double f = m - 1.0;
+    double e, f = ilac_log_reduce(x, &e);
     double s = f / (2.0 + f), z = s * s, w = z * z;
     double t1 = w * (Lg2 + w * (Lg4 + w * Lg6));
     double t2 = z * (Lg1 + w * (Lg3 + w * (Lg5 + w * Lg7)));
@@ -183,32 +196,47 @@ ILAC_INLINE double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double l
 
 /* ---- antenna pattern ------------------------------------------------------------------ */
 
+/* The TR 38.901 element pattern (Table 7.3-1) from squared angles, the one definition used
+ * by the point loop and by the pruning bounds: horizontal min(12 (phi/phi_3dB)^2, A_m),
+ * vertical min(12 (theta/theta_3dB)^2, SLA_V), combined min(A_H + A_V, A_m). [dB] */
+ILAC_INLINE double ilac_pattern_h_db(const ilac_cells *cells, double phi2)
+{
+    double att = cells->k_pattern * phi2;
+    return att < cells->a_max ? att : cells->a_max;
+}
+
+ILAC_INLINE double ilac_pattern_v_db(const ilac_cells *cells, double theta2)
+{
+    double att = cells->k_vertical * theta2;
+    return att < cells->sla_v ? att : cells->sla_v;
+}
+
+ILAC_INLINE double ilac_pattern_db(const ilac_cells *cells, double a_h, double a_v)
+{
+    double att = a_h + a_v;
+    return att < cells->a_max ? att : cells->a_max;
+}
+
 /* Attenuation [dB] of cell c towards a UE at horizontal offset (fwd along the broadside,
  * crs = |across|) and height difference dz = UE - site (TR 38.901 Table 7.3-1; for the
  * 3-D pattern the direction is first rotated into the mechanically tilted frame). */
 ILAC_INLINE double ilac_attenuation_db(const ilac_cells *cells, int c, double fwd, double crs,
                                        const int pattern)
 {
-    const double kp = cells->k_pattern, am = cells->a_max;
     if (pattern == ILAC_HORIZONTAL) {
         double phi = ilac_angle(fwd, crs);
-        double att = kp * phi * phi;
-        return att < am ? att : am;
+        return ilac_pattern_h_db(cells, phi * phi);
     }
     if (pattern != ILAC_3GPP)
         return 0.0;
     const double ct = cells->cos_tilt[c], st = cells->sin_tilt[c], dz = cells->dz[c];
     double x = fwd * ct - dz * st, z = fwd * st + dz * ct;
     double phi = ilac_angle(x, crs);
-    double a_h = kp * phi * phi;
-    a_h = a_h < am ? a_h : am;
     double el = ilac_angle(sqrt(x * x + crs * crs), fabs(z));
     el = z < 0.0 ? -el : el;
     double v = el + cells->etilt[c];
-    double a_v = cells->k_vertical * v * v;
-    a_v = a_v < cells->sla_v ? a_v : cells->sla_v;
-    double att = a_h + a_v;
-    return att < am ? att : am;
+    return ilac_pattern_db(cells, ilac_pattern_h_db(cells, phi * phi),
+                           ilac_pattern_v_db(cells, v * v));
 }
 
 /* Offset from the nearest image of cell c to the point (wrap-around; the first of equals). */
@@ -228,6 +256,23 @@ ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, d
     *dy = by;
 }
 
+/* The compiled variants of the point loops: X(wrap, simple model, pattern code). */
+#define ILAC_FOR_VARIANTS(X) \
+    X(0, 0, 0) X(0, 0, 1) X(0, 0, 2) X(0, 1, 0) X(0, 1, 1) X(0, 1, 2) \
+    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2)
+
+/* Offset from cell c (its nearest image with wrap-around) to the point. */
+ILAC_INLINE void ilac_offset(const ilac_cells *cells, int c, double px, double py,
+                             const int wrap, double *dx, double *dy)
+{
+    if (wrap) {
+        ilac_nearest_image(cells, c, px, py, dx, dy);
+    } else {
+        *dx = px - cells->x[c];
+        *dy = py - cells->y[c];
+    }
+}
+
 /* ---- the block loop ---------------------------------------------------------------- */
 
 ILAC_INLINE void ilac_serve_cell(
@@ -239,19 +284,14 @@ ILAC_INLINE void ilac_serve_cell(
 {
     const double inv_ln10 = 0.43429448190325182765;
     const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
-    const double cx = cells->x[c], cy = cells->y[c], ux = cells->ux[c], uy = cells->uy[c];
+    const double ux = cells->ux[c], uy = cells->uy[c];
     const double eirp = cells->eirp[c], dh2 = cells->dh2[c], cd = (double)c;
     const double floor2 = pl->floor2;
     const double a0 = pl->a0[0], a1 = pl->a1[0];
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        if (wrap) {
-            ilac_nearest_image(cells, c, px[i], py[i], &dx, &dy);
-        } else {
-            dx = px[i] - cx;
-            dy = py[i] - cy;
-        }
+        ilac_offset(cells, c, px[i], py[i], wrap, &dx, &dy);
         double d2 = dx * dx + dy * dy + dh2;
         d2 = d2 > floor2 ? d2 : floor2;
         double l10 = ilac_log(d2) * inv_ln10;
@@ -270,14 +310,65 @@ ILAC_INLINE void ilac_serve_cell(
     }
 }
 
+/* The same search without a log per pair, for a one-term model (PL = a0 + a1 log10 d^2,
+ * a1 > 0) and no pattern: rx_c > rx_b exactly when w_c / d2_c > w_b / d2_b with
+ * w_c = 10^((EIRP_c - EIRP_max) / a1), compared as w_c d2_b > w_b d2_c (no division).
+ * best_w holds the best weight and best_d2 its squared distance (initial 0 and 1). With
+ * interference the slope must be free space's (a1 = 10 dB per decade of d^2): then
+ * w_c = 10^((EIRP_c - a0) / 10) and w_c / d2 is the received power [mW], kept in best_w. */
+ILAC_INLINE void ilac_serve_cell_linear(
+    const double *restrict px, const double *restrict py, int n,
+    const ilac_cells *cells, int c, const ilac_pathloss *pl,
+    double *restrict best_w, double *restrict best_idx, double *restrict best_d2,
+    double *restrict others, const int interference, const int wrap)
+{
+    const double w = cells->w[c];
+    const double dh2 = cells->dh2[c], cd = (double)c, floor2 = pl->floor2;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) {
+        double dx, dy;
+        ilac_offset(cells, c, px[i], py[i], wrap, &dx, &dy);
+        double d2 = dx * dx + dy * dy + dh2;
+        d2 = d2 > floor2 ? d2 : floor2;
+        int better;
+        if (interference) {
+            double lin = w / d2;
+            better = lin > best_w[i];
+            others[i] += better ? best_w[i] : lin;
+            best_w[i] = better ? lin : best_w[i];
+        } else {
+            better = w * best_d2[i] > best_w[i] * d2;
+            best_w[i] = better ? w : best_w[i];
+            best_d2[i] = better ? d2 : best_d2[i];
+        }
+        best_idx[i] = better ? cd : best_idx[i];
+    }
+}
+
 /* Best cell among cand[0..n_cand) for each of the n points (outputs initialised by the
- * caller: best_rx = -inf, best_idx = 0, best_lin = others = 0). */
+ * caller, see ilac_serve_init). */
 ILAC_CLONES static void ilac_serve_block(
     const double *px, const double *py, int n,
     const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others)
 {
     const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    if (cells->linear) {
+        const int code = wrap * 2 + (interference ? 1 : 0);
+        for (int j = 0; j < n_cand; ++j) {
+            switch (code) {
+            case 0: ilac_serve_cell_linear(px, py, n, cells, cand[j], pl, best_rx, best_idx,
+                                           best_lin, others, 0, 0); break;
+            case 1: ilac_serve_cell_linear(px, py, n, cells, cand[j], pl, best_rx, best_idx,
+                                           best_lin, others, 1, 0); break;
+            case 2: ilac_serve_cell_linear(px, py, n, cells, cand[j], pl, best_rx, best_idx,
+                                           best_lin, others, 0, 1); break;
+            default: ilac_serve_cell_linear(px, py, n, cells, cand[j], pl, best_rx, best_idx,
+                                            best_lin, others, 1, 1);
+            }
+        }
+        return;
+    }
     const int code = ((wrap * 2 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0);
 #define ILAC_SERVE(W, S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, \
                                                best_idx, best_lin, others, S, P, I, W)
@@ -286,16 +377,26 @@ ILAC_CLONES static void ilac_serve_block(
     /* constant flags: the compiler specialises (and vectorizes) each variant */
     for (int j = 0; j < n_cand; ++j) {
         switch (code) {
-        ILAC_CASES(0, 0, 0) ILAC_CASES(0, 0, 1) ILAC_CASES(0, 0, 2)
-        ILAC_CASES(0, 1, 0) ILAC_CASES(0, 1, 1) ILAC_CASES(0, 1, 2)
-        ILAC_CASES(1, 0, 0) ILAC_CASES(1, 0, 1) ILAC_CASES(1, 0, 2)
-        ILAC_CASES(1, 1, 0) ILAC_CASES(1, 1, 1) ILAC_CASES(1, 1, 2)
+        ILAC_FOR_VARIANTS(ILAC_CASES)
         default: break;
         }
     }
 #undef ILAC_CASES
 #undef ILAC_CASE
 #undef ILAC_SERVE
+}
+
+/* Initial state of the search for n points. */
+static void ilac_serve_init(const ilac_cells *cells, int interference, int n, double *best_rx,
+                            double *best_idx, double *best_lin, double *others)
+{
+    const int lin_order = cells->linear && !interference;
+    for (int i = 0; i < n; ++i) {
+        best_rx[i] = cells->linear ? 0.0 : -INFINITY;
+        best_idx[i] = 0.0;
+        best_lin[i] = lin_order ? 1.0 : 0.0;
+        others[i] = 0.0;
+    }
 }
 
 /* ---- exact pruning of cells for a block ---------------------------------------------- */
@@ -344,7 +445,6 @@ static void ilac_attenuation_bounds(const ilac_cells *cells, int c, const double
 {
     const double pi = 3.14159265358979323846;
     const double cx = cells->x[c], cy = cells->y[c], ux = cells->ux[c], uy = cells->uy[c];
-    const double am = cells->a_max;
     const int three_d = cells->pattern == ILAC_3GPP;
     const double ct = three_d ? cells->cos_tilt[c] : 1.0;
     const double st = three_d ? cells->sin_tilt[c] : 0.0;
@@ -363,9 +463,8 @@ static void ilac_attenuation_bounds(const ilac_cells *cells, int c, const double
     double amin = 0.0, amax = pi;
     if (!(zx >= bx[0] && zx <= bx[1] && zy >= by[0] && zy <= by[2]))
         ilac_angle_range(px, py, &amin, &amax);
-    double ah_best = cells->k_pattern * amin * amin, ah_worst = cells->k_pattern * amax * amax;
-    ah_best = ah_best < am ? ah_best : am;
-    ah_worst = ah_worst < am ? ah_worst : am;
+    double ah_best = ilac_pattern_h_db(cells, amin * amin);
+    double ah_worst = ilac_pattern_h_db(cells, amax * amax);
     if (!three_d) {
         *att_best = ah_best;
         *att_worst = ah_worst;
@@ -388,11 +487,8 @@ static void ilac_attenuation_bounds(const ilac_cells *cells, int c, const double
     double vmin2 = (vlo <= 0.0 && vhi >= 0.0) ? 0.0
         : (fabs(vlo) < fabs(vhi) ? vlo * vlo : vhi * vhi);
     double vmax2 = vlo * vlo > vhi * vhi ? vlo * vlo : vhi * vhi;
-    double av_best = cells->k_vertical * vmin2, av_worst = cells->k_vertical * vmax2;
-    av_best = av_best < cells->sla_v ? av_best : cells->sla_v;
-    av_worst = av_worst < cells->sla_v ? av_worst : cells->sla_v;
-    *att_best = ah_best + av_best < am ? ah_best + av_best : am;
-    *att_worst = ah_worst + av_worst < am ? ah_worst + av_worst : am;
+    *att_best = ilac_pattern_db(cells, ah_best, ilac_pattern_v_db(cells, vmin2));
+    *att_worst = ilac_pattern_db(cells, ah_worst, ilac_pattern_v_db(cells, vmax2));
 }
 
 static double ilac_pathloss_at(const ilac_pathloss *pl, double d2)
@@ -401,18 +497,21 @@ static double ilac_pathloss_at(const ilac_pathloss *pl, double d2)
     return ilac_pathloss_db(pl, d2, log10(d2));
 }
 
-/* Candidate cells for points inside [x0, x1] x [y0, y1]: every cell whose best case over
- * the box (nearest distance, smallest pattern loss) reaches the worst case of the best
- * cell (farthest distance, largest pattern loss), less a margin [dB] that covers the
- * rounding of the block loop. Path loss must not decrease with distance. Returns the
- * number of candidates written to cand (ascending cell index). best/worst: S scratch. */
+/* Candidate cells for points inside [x0, x1] x [y0, y1], among from[0..n_from) (NULL:
+ * every cell): every cell whose best case over the box (nearest distance, smallest
+ * pattern loss) reaches the worst case of the best cell (farthest distance, largest
+ * pattern loss), less a margin [dB] that covers the rounding of the block loop. Path loss
+ * must not decrease with distance. Returns the number of candidates written to cand
+ * (ascending cell index when from is). best: n_from scratch. */
 static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
                       double x0, double x1, double y0, double y1, double margin_db,
-                      double *best, int32_t *cand)
+                      const int32_t *from, int n_from, double *best, int32_t *cand)
 {
     const double bx[4] = {x0, x1, x1, x0}, by[4] = {y0, y0, y1, y1};
+    const double floor2 = pl->floor2;
     double floor_worst = -INFINITY;
-    for (int c = 0; c < cells->n_cells; ++c) {
+    for (int k = 0; k < n_from; ++k) {
+        int c = from ? from[k] : k;
         double cx = cells->x[c], cy = cells->y[c];
         double ex = cx < x0 ? x0 - cx : (cx > x1 ? cx - x1 : 0.0);
         double ey = cy < y0 ? y0 - cy : (cy > y1 ? cy - y1 : 0.0);
@@ -420,16 +519,26 @@ static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
         double fy = fabs(cy - y0) > fabs(cy - y1) ? fabs(cy - y0) : fabs(cy - y1);
         double near2 = ex * ex + ey * ey + cells->dh2[c];
         double far2 = fx * fx + fy * fy + cells->dh2[c];
-        double att_best = 0.0, att_worst = 0.0;
-        if (cells->pattern)
-            ilac_attenuation_bounds(cells, c, bx, by, near2, far2, &att_best, &att_worst);
-        best[c] = cells->eirp[c] - ilac_pathloss_at(pl, near2) - att_best;
-        double worst = cells->eirp[c] - ilac_pathloss_at(pl, far2) - att_worst;
+        double worst;
+        if (cells->linear) {         /* w / d^2 bounds: no log */
+            near2 = near2 > floor2 ? near2 : floor2;
+            far2 = far2 > floor2 ? far2 : floor2;
+            best[k] = cells->w[c] / near2;
+            worst = cells->w[c] / far2;
+        } else {
+            double att_best = 0.0, att_worst = 0.0;
+            if (cells->pattern)
+                ilac_attenuation_bounds(cells, c, bx, by, near2, far2, &att_best, &att_worst);
+            best[k] = cells->eirp[c] - ilac_pathloss_at(pl, near2) - att_best;
+            worst = cells->eirp[c] - ilac_pathloss_at(pl, far2) - att_worst;
+        }
         floor_worst = worst > floor_worst ? worst : floor_worst;
     }
+    double floor_keep = cells->linear ? floor_worst * cells->lin_margin
+                                      : floor_worst - margin_db;
     int n = 0;
-    for (int c = 0; c < cells->n_cells; ++c)
-        if (best[c] >= floor_worst - margin_db || best[c] != best[c]) cand[n++] = c;
+    for (int k = 0; k < n_from; ++k)
+        if (best[k] >= floor_keep || best[k] != best[k]) cand[n++] = from ? from[k] : k;
     return n;
 }
 

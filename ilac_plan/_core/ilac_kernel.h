@@ -1,0 +1,646 @@
+/*
+ * The coverage kernel after the serving search: link state, every plan-form scheme and
+ * the best scheme, for one block of points, SIMD over the points.
+ *
+ * Stages per block (ilac_run_group runs them for a group of blocks, pruning twice):
+ *
+ * 1. serving cell (ilac_serving.h): linear domain when the model allows it;
+ * 2. link state of the serving cell (ilac_link_block): distance, angle off broadside,
+ *    SNR or SINR, the uplink SNR and the geometry of the fix, with the branch-free
+ *    log, exp and atan of ilac_serving.h (a few ulp, against libm);
+ * 3. per plan (ilac_plan_block): the split by a bisection run in lockstep over the
+ *    block's points (every point needs the same number of steps), on the CRB (target)
+ *    or on the capacity (budget); the capacity is Eq. (1) at the best integer pilot
+ *    length, from the real optimum of Eq. (17) and a check of its two neighbours, the
+ *    few points whose optimum lies further walked to it one by one;
+ * 4. best scheme per point, written with the rest straight into the outputs.
+ *
+ * Every function here is checked against numpy references in tests/test_coverage.py.
+ */
+#ifndef ILAC_KERNEL_H
+#define ILAC_KERNEL_H
+
+#include <stdlib.h>
+
+#include "ilac_serving.h"
+
+/* ---- the typed interface -------------------------------------------------------------- */
+
+/* Rows of a plan, in the order of the kernel's plan_data (PLAN_ROWS in _coverage.pyx). */
+enum {
+    ILAC_ROW_LOC_SHARE,              /* fraction of the resource for positioning */
+    ILAC_ROW_COMM_BANDWIDTH_HZ,      /* bandwidth left for communication [Hz] */
+    ILAC_ROW_COMM_SYMBOLS,           /* tau_C: symbols for communication, pilots included */
+    ILAC_ROW_DL_FRACTION,            /* fraction of the data symbols sent downlink */
+    ILAC_ROW_COMM_POWER_FRACTION,    /* factor on the data SNR */
+    ILAC_ROW_LOC_SYMBOLS,            /* tau_L */
+    ILAC_ROW_LOC_SNR_GAIN,           /* factor on the SNR of the positioning signal */
+    ILAC_ROW_LOC_BETA2,              /* mean-square bandwidth of the delay information [Hz^2] */
+    ILAC_PLAN_ROWS
+};
+
+#define ILAC_DIR_MIXED 0             /* data both ways */
+#define ILAC_DIR_DOWNLINK 1          /* every candidate has dl_fraction 1 */
+#define ILAC_DIR_UPLINK 2            /* every candidate has dl_fraction 0 */
+
+typedef struct {
+    int n;                           /* candidates, >= 1 */
+    int loc_uplink;                  /* uplink sounding (else downlink PRS) */
+    int direction;                   /* ILAC_DIR_* of the data */
+    int steps;                       /* bisection steps: ceil(log2(n)) */
+    const double *row[ILAC_PLAN_ROWS];
+    /* per candidate 1 / (gain tau_L) and 1 / (gain tau_L beta^2) (inf where 0): the
+     * CRB is a u_j + b v_j with per-point a and b (ilac_crb_fast) */
+    const double *inv_e, *inv_eb;
+} ilac_plan;
+
+#define ILAC_OBJECTIVE_TARGET 0
+#define ILAC_OBJECTIVE_BUDGET 1
+
+typedef struct {
+    int n_symbols;                   /* symbols of the frame (N) */
+    double noise_dbm;                /* noise over the whole band [dBm] */
+    double noise_mw;                 /* the same [mW] */
+    int interference;                /* SINR with every other cell at full load */
+    int horizontal_fix;              /* achievable bound: horizontal fix, both heights */
+    const double *n_antennas;        /* N_T per cell */
+    const double *information;       /* (4, cells): ang_dl, ang_ul, del_dl, del_ul */
+    const double *ul_offset_db;      /* P_UE - P_gNB per cell [dB] */
+    int objective;                   /* ILAC_OBJECTIVE_* */
+    double objective_value;          /* target^2 [m^2] or the capacity-loss fraction */
+} ilac_radio;
+
+typedef struct {
+    int64_t n_total;                 /* points of the call (the stride of plan rows) */
+    int32_t *serving;
+    double *distance_m, *theta_deg, *snr_db, *snr_ul_db;
+    double *capacity_bps, *error_m, *loc_share;     /* (plans, n_total) */
+    int8_t *feasible;                               /* (plans, n_total) */
+    int16_t *best;                   /* best plan per point, -1 if none; NULL: not wanted */
+} ilac_outputs;
+
+/* Per-block link state of the serving cell (structure of arrays, block order). */
+typedef struct {
+    int32_t *cell;
+    double *r, *theta_deg, *snr_db, *snr_ul_db;
+    double *gamma, *snr_ul, *g_angle, *g_range;
+} ilac_link;
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+#define ILAC_LN2 0.69314718055994530942
+#define ILAC_INV_LN10 0.43429448190325182765
+#define ILAC_DB_TO_NAT 0.23025850929940456840     /* ln(10) / 10 */
+#define ILAC_C_M_S 299792458.0                     /* speed of light [m/s] */
+/* Relative slack of the objective tests (CRB <= target^2, capacity >= (1 - f) C), so that
+ * splits exactly on the boundary (common with round numbers) do not depend on rounding. */
+#define ILAC_OBJECTIVE_RTOL 1e-12
+/* Angles this close to end-fire count as end-fire (cos theta = 0). [rad] */
+#define ILAC_BROADSIDE_TOL 1e-12
+
+/* log(1 + x) for x >= 0, branch-free: log(u) - ((u - 1) - x) / u with u = 1 + x corrects
+ * the rounding of u (Goldberg 1991); exact x where u rounds to 1. */
+ILAC_INLINE double ilac_log1p(double x)
+{
+    double xc = x < 1e300 ? x : 1e300;
+    double u = 1.0 + xc;
+    double res = ilac_log(u) - ((u - 1.0) - xc) / u;
+    return u == 1.0 ? xc : res;
+}
+
+/* Natural log to about 1e-4, without a division: for starting points only. */
+ILAC_INLINE double ilac_log_rough(double x)
+{
+    double e, f = ilac_log_reduce(x, &e);    /* |f| <= 0.415: log(1 + f) by Taylor */
+    double p = f * (1.0 + f * (-0.5 + f * (1.0 / 3.0 + f * (-0.25 + f * (0.2 + f * (
+        -1.0 / 6.0 + f * (1.0 / 7.0 + f * (-0.125 + f * (1.0 / 9.0)))))))));
+    return e * 0.69314718055994530942 + p;
+}
+
+/* ---- stage 2: the link state ------------------------------------------------------------- */
+
+ILAC_INLINE void ilac_link_points(const double *restrict bx, const double *restrict by, int m,
+                                  const double *restrict best_idx,
+                                  const double *restrict others, const ilac_cells *cells,
+                                  const ilac_pathloss *pl, const ilac_radio *rd, ilac_link *lk,
+                                  const int simple, const int pattern, const int wrap)
+{
+    const double a0 = pl->a0[0], a1 = pl->a1[0], floor2 = pl->floor2;
+    const double noise_dbm = rd->noise_dbm, noise_mw = rd->noise_mw, pi = M_PI;
+    const int interference = rd->interference, hfix = rd->horizontal_fix;
+    int32_t *restrict cell = lk->cell;
+    double *restrict r_out = lk->r, *restrict th_out = lk->theta_deg;
+    double *restrict snr_out = lk->snr_db, *restrict snr_ul_out = lk->snr_ul_db;
+    double *restrict gamma_out = lk->gamma, *restrict sul_out = lk->snr_ul;
+    double *restrict ga_out = lk->g_angle, *restrict gr_out = lk->g_range;
+#pragma omp simd
+    for (int i = 0; i < m; ++i) {
+        int c = (int)best_idx[i];
+        double dx, dy;
+        ilac_offset(cells, c, bx[i], by[i], wrap, &dx, &dy);
+        double h2 = dx * dx + dy * dy, dh2 = cells->dh2[c], d2 = h2 + dh2;
+        double r = sqrt(d2);
+        double ux = cells->ux[c], uy = cells->uy[c];
+        double fwd = dx * ux + dy * uy, crs = dx * uy - dy * ux, acrs = fabs(crs);
+        double d2c = d2 > floor2 ? d2 : floor2;
+        double l10 = ilac_log(d2c) * ILAC_INV_LN10;
+        double rx = cells->eirp[c] - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2c, l10));
+        if (pattern)
+            rx -= ilac_attenuation_db(cells, c, fwd, acrs, pattern);
+        double snr = rx - noise_dbm;
+        double sinr = interference
+            ? rx - 10.0 * ILAC_INV_LN10 * ilac_log(noise_mw + others[i]) : snr;
+        /* angle off broadside, folded to [-90, 90] deg (a ULA's front-back ambiguity) */
+        double phi = ilac_angle(fwd, acrs);                      /* [0, pi] */
+        double th = phi > 0.5 * pi ? pi - phi : phi;
+        th = crs < 0.0 ? -th : th;
+        /* cos(theta) = |fwd| / |horizontal offset|; 1 on the site, 0 near end-fire */
+        double hyp = sqrt(h2);
+        double cos_t = hyp > 0.0 ? fabs(fwd) / hyp : 1.0;
+        cos_t = cos_t <= ILAC_BROADSIDE_TOL ? 0.0 : cos_t;
+        double g_angle = r == 0.0 ? 0.0 : (cos_t > 0.0 ? d2 / (cos_t * cos_t) : INFINITY);
+        /* the horizontal fix's range factor ((x^2 + h^2)^2 + x^2 y^2) / (x^2 r^2) */
+        double x2 = h2 * cos_t * cos_t, y2 = h2 - x2;
+        double g_fix = x2 > 0.0 ? ((x2 + dh2) * (x2 + dh2) + x2 * y2) / (x2 * d2) : INFINITY;
+        double snr_ul_db = snr + rd->ul_offset_db[c];
+        cell[i] = c;
+        r_out[i] = r;
+        th_out[i] = th * (180.0 / M_PI);
+        snr_out[i] = sinr;
+        snr_ul_out[i] = snr_ul_db;
+        gamma_out[i] = ilac_exp(sinr * ILAC_DB_TO_NAT);
+        sul_out[i] = ilac_exp(snr_ul_db * ILAC_DB_TO_NAT);
+        ga_out[i] = g_angle;
+        gr_out[i] = (hfix && dh2 > 0.0) ? g_fix : 1.0;
+    }
+}
+
+ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int m,
+                                        const double *best_idx, const double *others,
+                                        const ilac_cells *cells, const ilac_pathloss *pl,
+                                        const ilac_radio *rd, ilac_link *lk)
+{
+    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int code = (wrap * 2 + simple) * 3 + cells->pattern;
+#define ILAC_LINK(W, S, P) case (W * 2 + S) * 3 + P: \
+    ilac_link_points(bx, by, m, best_idx, others, cells, pl, rd, lk, S, P, W); break;
+    switch (code) {
+    ILAC_FOR_VARIANTS(ILAC_LINK)
+    default: break;
+    }
+#undef ILAC_LINK
+}
+
+/* ---- stage 3: the schemes ----------------------------------------------------------------- */
+
+/* CRB_L = g_angle / J_u + c^2 g_range / J_t (Eq. 7 or the achievable bound) [m^2], from the
+ * SNR factor e and the informations per unit SNR; a zero information gives an infinite
+ * term, except that g_angle = 0 (a UE on the array) removes the angle term. */
+ILAC_INLINE double ilac_crb(double g_angle, double g_range, double e_angle, double e_delay)
+{
+    double toa = e_delay > 0.0 ? ILAC_C_M_S * ILAC_C_M_S * g_range / e_delay : INFINITY;
+    double aoa = g_angle == 0.0 ? 0.0 : (e_angle > 0.0 ? g_angle / e_angle : INFINITY);
+    return aoa + toa;
+}
+
+/* Per-point inputs of the plan stage, gathered once per block. */
+typedef struct {
+    const double *gamma, *snr_ul, *g_angle, *g_range;
+    const int32_t *cell;
+} ilac_plan_in;
+
+/* What the CRB of a plan's candidates needs, as plain local pointers (so that the loops
+ * over points see no aliasing and vectorize). */
+typedef struct {
+    const double *snr;               /* per point: gamma (downlink PRS) or uplink SNR */
+    const double *ang, *del;         /* per cell: informations per unit SNR */
+    const double *gain, *sym, *beta2;    /* per candidate */
+    const double *g_angle, *g_range; /* per point */
+    const int32_t *cell;             /* per point */
+} ilac_crb_ctx;
+
+static ilac_crb_ctx ilac_crb_context(const ilac_plan *p, const ilac_radio *rd, int n_cells,
+                                     const ilac_plan_in *in)
+{
+    const double *info = rd->information;
+    ilac_crb_ctx x = {p->loc_uplink ? in->snr_ul : in->gamma,
+                      p->loc_uplink ? info + n_cells : info,
+                      p->loc_uplink ? info + 3 * (size_t)n_cells : info + 2 * (size_t)n_cells,
+                      p->row[ILAC_ROW_LOC_SNR_GAIN], p->row[ILAC_ROW_LOC_SYMBOLS],
+                      p->row[ILAC_ROW_LOC_BETA2], in->g_angle, in->g_range, in->cell};
+    return x;
+}
+
+/* Per-point factors of the CRB: CRB(j) = a inv_e[j] + b inv_eb[j] (a = g_angle / (snr
+ * ang), b = c^2 g_range / (snr del)). Used for comparisons only: where the exact CRB is
+ * infinite this may give nan (0 inf), which compares like inf. */
+ILAC_INLINE void ilac_crb_factors(const ilac_crb_ctx *x, int i, double *a, double *b)
+{
+    int c = x->cell[i];
+    double ea = x->snr[i] * x->ang[c], ed = x->snr[i] * x->del[c];
+    double ga = x->g_angle[i];
+    *a = ga == 0.0 ? 0.0 : (ea > 0.0 ? ga / ea : INFINITY);
+    *b = ed > 0.0 ? ILAC_C_M_S * ILAC_C_M_S * x->g_range[i] / ed : INFINITY;
+}
+
+/* CRB_L of candidate j at point i. [m^2] */
+ILAC_INLINE double ilac_plan_crb(const ilac_crb_ctx *x, int i, int j)
+{
+    int c = x->cell[i];
+    double e = x->snr[i] * x->gain[j] * x->sym[j];
+    return ilac_crb(x->g_angle[i], x->g_range[i], e * x->ang[c], e * x->del[c] * x->beta2[j]);
+}
+
+/* (tau_C - k) [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)] of Eq. (1) [nat/Hz], with
+ * x = gain q / (1 + q), q = k snr_pilot; the direction is a constant of the plan. */
+ILAC_INLINE double ilac_frame(double tau_c, double k, double g_dl, double g_ul, double f,
+                              double snr_pilot, const int direction)
+{
+    double q = k * snr_pilot, r = q / (1.0 + q), rate;
+    if (direction == ILAC_DIR_DOWNLINK)
+        rate = ilac_log1p(g_dl * r);
+    else if (direction == ILAC_DIR_UPLINK)
+        rate = ilac_log1p(g_ul * r);
+    else
+        rate = f * ilac_log1p(g_dl * r) + (1.0 - f) * ilac_log1p(g_ul * r);
+    return (tau_c - k) * rate;
+}
+
+/* Best integer pilot length by walking uphill from k to the smallest maximiser (the
+ * sequence is log-concave, hence unimodal). [nat/Hz] */
+static double ilac_frame_walk(double tau_c, double k, double g_dl, double g_ul, double f,
+                              double sp, int direction)
+{
+#define ILAC_F(K) (direction == ILAC_DIR_DOWNLINK ? ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 1) \
+                   : direction == ILAC_DIR_UPLINK ? ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 2) \
+                   : ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 0))
+    double here = ILAC_F(k), next;
+    if (k < tau_c - 1.0 && (next = ILAC_F(k + 1.0)) > here) {
+        do {
+            k += 1.0;
+            here = next;
+        } while (k < tau_c - 1.0 && (next = ILAC_F(k + 1.0)) > here);
+        return here;
+    }
+    while (k > 1.0 && (next = ILAC_F(k - 1.0)) >= here) {
+        k -= 1.0;
+        here = next;
+    }
+    return here;
+#undef ILAC_F
+}
+
+/* Start of the pilot search: floor of the real optimum of the bound, Eq. (17), within
+ * [1, tau_C - 2] (a rough log suffices: the search is exact from any start). */
+ILAC_INLINE double ilac_pilot_start(double tc, double n, double s, double sp)
+{
+    double lam = ilac_log_rough(1.0 + n * s / (1.0 + s));            /* Lambda */
+    double b_sq = n * (s / sp) / (1.0 + (n + 1.0) * s);
+    double guess = sqrt(tc * b_sq / lam);                             /* Eq. (17) */
+    double k = (guess >= 1.0 && guess <= tc - 2.0) ? floor(guess)
+        : (guess > tc - 2.0 ? tc - 2.0 : 1.0);                        /* nan: 1 */
+    return k >= 1.0 ? k : 1.0;
+}
+
+/* Capacity [bit/s] of candidate sel[i] of plan p at each point i of the block: Eq. (1) at
+ * the best integer pilot length. F is evaluated at k - 1 .. k + 2 around the start k;
+ * the best of the two middle ones, if it beats both its neighbours (strictly on the
+ * left), is the smallest maximiser (unimodality); the few other points are walked there
+ * one by one afterwards (flag). */
+ILAC_INLINE void ilac_capacity_points(const ilac_plan *p, const ilac_radio *rd, int n_cells,
+                                      const ilac_plan_in *in, int m,
+                                      const int32_t *restrict sel, double *restrict cap,
+                                      int8_t *restrict walk, const int direction)
+{
+    const double *tc_row = p->row[ILAC_ROW_COMM_SYMBOLS];
+    const double *pow_row = p->row[ILAC_ROW_COMM_POWER_FRACTION];
+    const double *f_row = p->row[ILAC_ROW_DL_FRACTION];
+    const double *bw_row = p->row[ILAC_ROW_COMM_BANDWIDTH_HZ];
+    const double per_symbol = 1.0 / ((double)rd->n_symbols * ILAC_LN2);
+    const double *restrict n_ant = rd->n_antennas, *restrict gamma = in->gamma;
+    const double *restrict snr_ul = in->snr_ul;
+    const int32_t *restrict cell = in->cell;
+#define ILAC_POINT_SETUP \
+        int j = sel[i], c = cell[i]; \
+        double tc = tc_row[j], pw = pow_row[j], f = f_row[j]; \
+        double n = n_ant[c], sp = snr_ul[i]; \
+        double s_dl = gamma[i] * pw, s_ul = sp * pw; \
+        double g_dl = n * s_dl / (1.0 + s_dl), g_ul = n * s_ul / (1.0 + s_ul); \
+        double s = direction == ILAC_DIR_DOWNLINK ? s_dl \
+            : (direction == ILAC_DIR_UPLINK ? s_ul : (f >= 0.5 ? s_dl : s_ul)); \
+        double k = ilac_pilot_start(tc, n, s, sp);
+#pragma omp simd
+    for (int i = 0; i < m; ++i) {
+        ILAC_POINT_SETUP
+        double f0 = ilac_frame(tc, k, g_dl, g_ul, f, sp, direction);
+        double f1 = k + 1.0 <= tc - 1.0 ? ilac_frame(tc, k + 1.0, g_dl, g_ul, f, sp, direction)
+                                        : -INFINITY;
+        double fm = k > 1.0 ? ilac_frame(tc, k - 1.0, g_dl, g_ul, f, sp, direction) : -INFINITY;
+        double f2 = k + 2.0 <= tc - 1.0 ? ilac_frame(tc, k + 2.0, g_dl, g_ul, f, sp, direction)
+                                        : -INFINITY;
+        int second = f1 > f0;                       /* the smaller of equals: k */
+        double best = second ? f1 : f0;
+        double left = second ? f0 : fm, right = second ? f2 : f1;
+        int settled = (tc <= 1.0) | ((left < best) & (right <= best));
+        walk[i] = !settled;
+        cap[i] = bw_row[j] * per_symbol * (tc <= 1.0 ? 0.0 : best);
+    }
+    /* the few points whose optimum is further away */
+    for (int i = 0; i < m; ++i) {
+        if (!walk[i])
+            continue;
+        ILAC_POINT_SETUP
+        cap[i] = bw_row[j] * per_symbol * ilac_frame_walk(tc, k, g_dl, g_ul, f, sp, direction);
+    }
+#undef ILAC_POINT_SETUP
+}
+
+ILAC_CLONES static void ilac_capacity_block(const ilac_plan *p, const ilac_radio *rd, int n_cells,
+                                const ilac_plan_in *in, int m, const int32_t *sel,
+                                double *cap, int8_t *walk)
+{
+    switch (p->direction) {
+    case ILAC_DIR_DOWNLINK:
+        ilac_capacity_points(p, rd, n_cells, in, m, sel, cap, walk, ILAC_DIR_DOWNLINK);
+        break;
+    case ILAC_DIR_UPLINK:
+        ilac_capacity_points(p, rd, n_cells, in, m, sel, cap, walk, ILAC_DIR_UPLINK);
+        break;
+    default:
+        ilac_capacity_points(p, rd, n_cells, in, m, sel, cap, walk, ILAC_DIR_MIXED);
+    }
+}
+
+/* Scratch of the plan stage: 3 int32, 2 double and 1 int8 arrays of the block's size. */
+typedef struct {
+    int32_t *lo, *hi, *mid;
+    double *cap, *thr;
+    int8_t *walk;
+} ilac_plan_scratch;
+
+/* One plan at the block's points: the split, its capacity, error and share, feasibility.
+ * Target: the first candidate whose CRB meets t2 (none: capacity 0, the last candidate's
+ * error). Budget: the last candidate keeping capacity >= (1 - f) of candidate 0. Both by
+ * bisection in lockstep; results in cap_out, err_out, share_out, ok_out (block order). */
+ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd, int n_cells,
+                                        const ilac_plan_in *in, int m, ilac_plan_scratch *s,
+                                        double *restrict cap_out, double *restrict err_out,
+                                        double *restrict share_out, int8_t *restrict ok_out)
+{
+    int32_t *restrict lo = s->lo, *restrict hi = s->hi, *restrict mid = s->mid;
+    double *restrict cap = s->cap, *restrict thr = s->thr;
+    const int last = p->n - 1, steps = p->steps;
+    const double *restrict share = p->row[ILAC_ROW_LOC_SHARE];
+    const ilac_crb_ctx x = ilac_crb_context(p, rd, n_cells, in);
+    if (rd->objective == ILAC_OBJECTIVE_TARGET) {
+        const double t2 = rd->objective_value * (1.0 + ILAC_OBJECTIVE_RTOL);
+        const double *restrict u = p->inv_e, *restrict v = p->inv_eb;
+        double *restrict fa = cap, *restrict fb = thr;     /* free until the capacity */
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            double a, b;
+            ilac_crb_factors(&x, i, &a, &b);
+            fa[i] = a;
+            fb[i] = b;
+            int ok = a * u[last] + b * v[last] <= t2;
+            ok_out[i] = ok;
+            lo[i] = ok ? 0 : last;
+            hi[i] = last;
+        }
+        for (int step = 0; step < steps; ++step) {
+#pragma omp simd
+            for (int i = 0; i < m; ++i) {
+                int l = lo[i], h = hi[i], md = l + (h - l) / 2;
+                int meets = fa[i] * u[md] + fb[i] * v[md] <= t2;
+                int active = l < h;
+                hi[i] = (active & meets) ? md : h;
+                lo[i] = (active & !meets) ? md + 1 : l;
+            }
+        }
+        ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            int j = lo[i];
+            cap_out[i] = ok_out[i] ? cap[i] : 0.0;
+            err_out[i] = sqrt(ilac_plan_crb(&x, i, j));
+            share_out[i] = share[j];
+        }
+        return;
+    }
+    const double keep = (1.0 - rd->objective_value) * (1.0 - ILAC_OBJECTIVE_RTOL);
+    for (int i = 0; i < m; ++i) {
+        lo[i] = 0;
+        hi[i] = last;
+    }
+    ilac_capacity_block(p, rd, n_cells, in, m, lo, thr, s->walk);
+    for (int i = 0; i < m; ++i)
+        thr[i] *= keep;
+    for (int step = 0; step < steps; ++step) {
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            int l = lo[i], h = hi[i];
+            mid[i] = l < h ? l + (h - l + 1) / 2 : l;
+        }
+        ilac_capacity_block(p, rd, n_cells, in, m, mid, cap, s->walk);
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            int l = lo[i], h = hi[i], md = mid[i];
+            int active = l < h, meets = cap[i] >= thr[i];
+            lo[i] = (active & meets) ? md : l;
+            hi[i] = (active & !meets) ? md - 1 : h;
+        }
+    }
+    ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
+#pragma omp simd
+    for (int i = 0; i < m; ++i) {
+        int j = lo[i];
+        double err = sqrt(ilac_plan_crb(&x, i, j));
+        cap_out[i] = cap[i];
+        err_out[i] = err;
+        share_out[i] = share[j];
+        ok_out[i] = err < INFINITY;
+    }
+}
+
+/* ---- stage 4: the best scheme ----------------------------------------------------------- */
+
+/* Target: the feasible plan with the most capacity (the first on ties); budget: the
+ * feasible plan with the lowest error, then the most capacity. -1 where none is feasible.
+ * cap/err/ok: (plans, stride) in block order. */
+ILAC_INLINE int ilac_best_plan(int n_plans, int objective, const double *cap, const double *err,
+                               const int8_t *ok, int64_t stride, int i)
+{
+    int best = -1;
+    for (int s = 0; s < n_plans; ++s) {
+        int64_t k = s * stride + i;
+        if (!ok[k])
+            continue;
+        if (best < 0) {
+            best = s;
+            continue;
+        }
+        int64_t b = best * stride + i;
+        if (objective == ILAC_OBJECTIVE_TARGET) {
+            if (cap[k] > cap[b])
+                best = s;
+        } else if (err[k] < err[b] || (err[k] == err[b] && cap[k] > cap[b])) {
+            best = s;
+        }
+    }
+    return best;
+}
+
+
+/* Write a block's results to the outputs, at the points' positions in the call. */
+static void ilac_scatter_block(const int32_t *restrict order, int64_t b0, int m,
+                               const ilac_link *lk, int P, int objective,
+                               const double *cap, const double *err, const double *share,
+                               const int8_t *ok, int64_t nd, const ilac_outputs *out)
+{
+    const int64_t nt = out->n_total;
+    int32_t *restrict serving = out->serving;
+    double *restrict dist = out->distance_m, *restrict theta = out->theta_deg;
+    double *restrict snr = out->snr_db, *restrict snr_ul = out->snr_ul_db;
+    const int32_t *restrict cell = lk->cell;
+    const double *restrict r = lk->r, *restrict th = lk->theta_deg;
+    const double *restrict sn = lk->snr_db, *restrict su = lk->snr_ul_db;
+#define ILAC_AT(i) (order ? (int64_t)order[i] : b0 + (i))
+    for (int i = 0; i < m; ++i) {
+        int64_t o = ILAC_AT(i);
+        serving[o] = cell[i];
+        dist[o] = r[i];
+        theta[o] = th[i];
+        snr[o] = sn[i];
+        snr_ul[o] = su[i];
+    }
+    for (int p = 0; p < P; ++p) {
+        double *restrict oc = out->capacity_bps + p * nt, *restrict oe = out->error_m + p * nt;
+        double *restrict os = out->loc_share + p * nt;
+        int8_t *restrict of = out->feasible + p * nt;
+        const double *restrict c = cap + p * nd, *restrict e = err + p * nd;
+        const double *restrict sh = share + p * nd;
+        const int8_t *restrict k = ok + p * nd;
+        for (int i = 0; i < m; ++i) {
+            int64_t o = ILAC_AT(i);
+            oc[o] = c[i];
+            oe[o] = e[i];
+            os[o] = sh[i];
+            of[o] = k[i];
+        }
+    }
+    if (out->best) {
+        int16_t *restrict best = out->best;
+        for (int i = 0; i < m; ++i)
+            best[ILAC_AT(i)] = (int16_t)ilac_best_plan(P, objective, cap, err, ok, nd, i);
+    }
+#undef ILAC_AT
+}
+
+/* ---- a group of blocks ------------------------------------------------------------------ */
+
+static size_t ilac_align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
+
+/* Points [start, stop) of the call (through order, NULL: as given), in blocks of
+ * block_size: prune the cells once for the group's bounding box, then per block from
+ * those (with prune), serve, link state, plans and best scheme, written to out. Returns
+ * 0, or -1 if the scratch could not be allocated (nothing written then). */
+static int ilac_run_group(int64_t start, int64_t stop, int block_size,
+                          const double *px, const double *py, const int32_t *order,
+                          const ilac_cells *cells, const ilac_pathloss *pl,
+                          const ilac_radio *rd, const ilac_plan *plans, int n_plans,
+                          int prune, double margin_db, const ilac_outputs *out)
+{
+    const int B = block_size, S = cells->n_cells, P = n_plans;
+    const size_t nd = (size_t)B, sd = sizeof(double);
+    size_t sizes[] = {
+        /* doubles: bx by best_rx best_idx best_lin others | link r theta snr snr_ul
+           gamma sul g_angle g_range | plan cap thr | per plan cap err share */
+        18 * nd * sd, (size_t)(P > 0 ? P : 1) * 3 * nd * sd, (size_t)S * sd,
+        /* int32: cand_group cand | link cell | plan lo hi mid */
+        2 * (size_t)S * 4, 4 * nd * 4,
+        /* int8: walk | per plan ok */
+        nd + (size_t)(P > 0 ? P : 1) * nd,
+    };
+    size_t total = 0;
+    for (int k = 0; k < 6; ++k)
+        total += ilac_align64(sizes[k]);
+    char *mem = (char *)malloc(total + 64);
+    if (mem == NULL)
+        return -1;
+    char *at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
+    double *d = (double *)at;
+    at += ilac_align64(sizes[0]);
+    double *per_plan = (double *)at;
+    at += ilac_align64(sizes[1]);
+    double *cell_best = (double *)at;
+    at += ilac_align64(sizes[2]);
+    int32_t *cand_group = (int32_t *)at, *cand = cand_group + S;
+    at += ilac_align64(sizes[3]);
+    int32_t *ints = (int32_t *)at;
+    at += ilac_align64(sizes[4]);
+    int8_t *bytes = (int8_t *)at;
+
+    double *bx = d, *by = d + nd, *best_rx = d + 2 * nd, *best_idx = d + 3 * nd;
+    double *best_lin = d + 4 * nd, *others = d + 5 * nd;
+    ilac_link lk = {ints, d + 6 * nd, d + 7 * nd, d + 8 * nd, d + 9 * nd, d + 10 * nd,
+                    d + 11 * nd, d + 12 * nd, d + 13 * nd};
+    ilac_plan_scratch ps = {ints + nd, ints + 2 * nd, ints + 3 * nd, d + 14 * nd, d + 15 * nd,
+                            bytes};
+    double *cap = per_plan, *err = per_plan + (size_t)P * nd, *share = per_plan + 2 * (size_t)P * nd;
+    int8_t *ok = bytes + nd;
+    ilac_plan_in in = {lk.gamma, lk.snr_ul, lk.g_angle, lk.g_range, lk.cell};
+    const int64_t nt = out->n_total;
+
+    int n_group = S;
+    const int32_t *group = NULL;
+    if (prune) {
+        double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+        for (int64_t t = start; t < stop; ++t) {
+            int64_t o = order ? order[t] : t;
+            double x = px[o], y = py[o];
+            x0 = x < x0 ? x : x0;
+            x1 = x > x1 ? x : x1;
+            y0 = y < y0 ? y : y0;
+            y1 = y > y1 ? y : y1;
+        }
+        n_group = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, NULL, S, cell_best,
+                             cand_group);
+        group = cand_group;
+    } else {
+        for (int c = 0; c < S; ++c)
+            cand_group[c] = c;
+    }
+    for (int64_t b0 = start; b0 < stop; b0 += B) {
+        const int m = (int)(stop - b0 < B ? stop - b0 : B);
+        double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+        for (int i = 0; i < m; ++i) {
+            int64_t o = order ? order[b0 + i] : b0 + i;
+            bx[i] = px[o];
+            by[i] = py[o];
+            x0 = bx[i] < x0 ? bx[i] : x0;
+            x1 = bx[i] > x1 ? bx[i] : x1;
+            y0 = by[i] < y0 ? by[i] : y0;
+            y1 = by[i] > y1 ? by[i] : y1;
+        }
+        int n_cand = n_group;
+        const int32_t *use = cand_group;
+        if (prune) {
+            n_cand = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, group, n_group,
+                                cell_best, cand);
+            use = cand;
+        }
+        ilac_serve_init(cells, rd->interference, m, best_rx, best_idx, best_lin, others);
+        ilac_serve_block(bx, by, m, cells, use, n_cand, pl, rd->interference, best_rx,
+                         best_idx, best_lin, others);
+        ilac_link_block(bx, by, m, best_idx, others, cells, pl, rd, &lk);
+        for (int p = 0; p < P; ++p)
+            ilac_plan_block(&plans[p], rd, S, &in, m, &ps, cap + p * nd, err + p * nd,
+                            share + p * nd, ok + p * nd);
+        ilac_scatter_block(order ? order + b0 : NULL, b0, m, &lk, P, rd->objective, cap, err,
+                           share, ok, (int64_t)nd, out);
+    }
+    free(mem);
+    return 0;
+}
+
+#endif /* ILAC_KERNEL_H */
