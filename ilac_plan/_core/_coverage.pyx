@@ -263,23 +263,27 @@ def tile_order_kernel(
     cdef Py_ssize_t *start = <Py_ssize_t *>malloc((n_keys + 1) * sizeof(Py_ssize_t))
     if start == NULL:
         raise MemoryError()
+    keys_arr = np.empty(n, np.int64)       # each point's key, computed once
+    cdef int64_t[::1] keys = keys_arr
+    cdef double inv_side = 1.0 / side
     with nogil:
         for k in range(n_keys + 1):
             start[k] = 0
         for i in range(n):
-            start[_tile(px[i], py[i], x0, y0, side, nx, ny, nsx, group) + 1] += 1
+            keys[i] = _tile(px[i], py[i], x0, y0, inv_side, nx, ny, nsx, group)
+            start[keys[i] + 1] += 1
         for k in range(n_keys):
             start[k + 1] += start[k]
         for i in range(n):
-            k = _tile(px[i], py[i], x0, y0, side, nx, ny, nsx, group)
+            k = keys[i]
             order[start[k]] = <int32_t>i
             start[k] += 1
     free(start)
 
 
-cdef inline Py_ssize_t _tile(double x, double y, double x0, double y0, double side, int nx,
-                             int ny, int nsx, int group) noexcept nogil:
-    cdef long ix = <long>floor((x - x0) / side), iy = <long>floor((y - y0) / side)
+cdef inline Py_ssize_t _tile(double x, double y, double x0, double y0, double inv_side,
+                             int nx, int ny, int nsx, int group) noexcept nogil:
+    cdef long ix = <long>floor((x - x0) * inv_side), iy = <long>floor((y - y0) * inv_side)
     ix = 0 if ix < 0 else (nx - 1 if ix >= nx else ix)
     iy = 0 if iy < 0 else (ny - 1 if iy >= ny else iy)
     cdef Py_ssize_t sup = <Py_ssize_t>(iy // group) * nsx + ix // group
