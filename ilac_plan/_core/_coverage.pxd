@@ -86,11 +86,12 @@ cdef extern from "ilac_kernel.h" nogil:
         double *loc_share
         int8_t *feasible
         int16_t *best
-    int ilac_run_group(int64_t start, int64_t stop, int block_size, const double *px,
-                       const double *py, const int32_t *order, const ilac_cells *cells,
-                       const ilac_pathloss *pl, const ilac_radio *rd, const ilac_plan *plans,
-                       int n_plans, int prune, double margin_db, const ilac_outputs *out)
-
+    size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans)
+    void ilac_run_group(int64_t start, int64_t stop, int block_size, const double *px,
+                        const double *py, const int32_t *order, const ilac_cells *cells,
+                        const ilac_pathloss *pl, const ilac_radio *rd, const ilac_plan *plans,
+                        int n_plans, int prune, double margin_db, const ilac_outputs *out,
+                        char *mem)
 
 cdef class PathLoss:
     cdef ilac_pathloss c

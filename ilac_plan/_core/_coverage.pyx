@@ -315,13 +315,16 @@ def coverage_kernel(
     cdef Py_ssize_t n_groups = (n + group - 1) // group, g
     cdef bint has_order = order.shape[0] > 0
     cdef const int32_t *order_p = &order[0] if has_order else NULL
-    cdef int failed = 0
     cdef bint do_prune = prune and not radio.c.interference
+    cdef int threads = max(1, n_threads)
+    # per-thread scratch, allocated once per call (with the GIL), indexed by thread id
+    cdef size_t per_thread = ilac_scratch_bytes(block_size, cells.c.n_cells, plans.n_plans)
+    scratch_arr = np.empty(threads * per_thread, np.uint8)
+    cdef unsigned char[::1] scratch = scratch_arr
+    cdef char *base = <char *>&scratch[0]
     with nogil:
-        for g in prange(n_groups, schedule="dynamic", num_threads=n_threads):
-            if ilac_run_group(g * group, min(n, (g + 1) * group), block_size, &px[0], &py[0],
-                              order_p, &cells.c, &pathloss.c, &radio.c, plans.c,
-                              plans.n_plans, do_prune, prune_margin_db, &out.c) != 0:
-                failed = 1
-    if failed:
-        raise MemoryError("coverage kernel: no memory for a block's scratch")
+        for g in prange(n_groups, schedule="dynamic", num_threads=threads):
+            ilac_run_group(g * group, min(n, (g + 1) * group), block_size, &px[0], &py[0],
+                           order_p, &cells.c, &pathloss.c, &radio.c, plans.c, plans.n_plans,
+                           do_prune, prune_margin_db, &out.c,
+                           base + <size_t>threadid() * per_thread)

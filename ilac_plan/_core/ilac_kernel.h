@@ -99,12 +99,15 @@ typedef struct {
 #define ILAC_BROADSIDE_TOL 1e-12
 
 /* log(1 + x) for x >= 0, branch-free: log(u) - ((u - 1) - x) / u with u = 1 + x corrects
- * the rounding of u (Goldberg 1991); exact x where u rounds to 1. */
+ * the rounding of u (Goldberg 1991); exact x where u rounds to 1. The correction is at
+ * most half an ulp of 1, so its 1/u is taken as 2 - u (relative error (u - 1)^2) below
+ * u = 2 and dropped above, where it is about an ulp of the result or less: no division. */
 ILAC_INLINE double ilac_log1p(double x)
 {
     double xc = x < 1e300 ? x : 1e300;
     double u = 1.0 + xc;
-    double res = ilac_log(u) - ((u - 1.0) - xc) / u;
+    double inv_u = u < 2.0 ? 2.0 - u : 0.0;
+    double res = ilac_log(u) - ((u - 1.0) - xc) * inv_u;
     return u == 1.0 ? xc : res;
 }
 
@@ -193,16 +196,6 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
 
 /* ---- stage 3: the schemes ----------------------------------------------------------------- */
 
-/* CRB_L = g_angle / J_u + c^2 g_range / J_t (Eq. 7 or the achievable bound) [m^2], from the
- * SNR factor e and the informations per unit SNR; a zero information gives an infinite
- * term, except that g_angle = 0 (a UE on the array) removes the angle term. */
-ILAC_INLINE double ilac_crb(double g_angle, double g_range, double e_angle, double e_delay)
-{
-    double toa = e_delay > 0.0 ? ILAC_C_M_S * ILAC_C_M_S * g_range / e_delay : INFINITY;
-    double aoa = g_angle == 0.0 ? 0.0 : (e_angle > 0.0 ? g_angle / e_angle : INFINITY);
-    return aoa + toa;
-}
-
 /* Per-point inputs of the plan stage, gathered once per block. */
 typedef struct {
     const double *gamma, *snr_ul, *g_angle, *g_range;
@@ -231,9 +224,9 @@ static ilac_crb_ctx ilac_crb_context(const ilac_plan *p, const ilac_radio *rd, i
     return x;
 }
 
-/* Per-point factors of the CRB: CRB(j) = a inv_e[j] + b inv_eb[j] (a = g_angle / (snr
- * ang), b = c^2 g_range / (snr del)). Used for comparisons only: where the exact CRB is
- * infinite this may give nan (0 inf), which compares like inf. */
+/* Per-point factors of the CRB: CRB(j) = a inv_e[j] + b inv_eb[j] with a = g_angle /
+ * (snr J_angle) (0 on the array, inf without angle information) and b = c^2 g_range /
+ * (snr J_delay) (Eq. 7, or the achievable bound's informations). */
 ILAC_INLINE void ilac_crb_factors(const ilac_crb_ctx *x, int i, double *a, double *b)
 {
     int c = x->cell[i];
@@ -243,12 +236,11 @@ ILAC_INLINE void ilac_crb_factors(const ilac_crb_ctx *x, int i, double *a, doubl
     *b = ed > 0.0 ? ILAC_C_M_S * ILAC_C_M_S * x->g_range[i] / ed : INFINITY;
 }
 
-/* CRB_L of candidate j at point i. [m^2] */
-ILAC_INLINE double ilac_plan_crb(const ilac_crb_ctx *x, int i, int j)
+/* CRB_L of candidate j from the point's factors [m^2]: a u_j + b v_j, infinite where the
+ * candidate has no positioning energy (u_j = inf; a may be 0 there: no 0 inf). */
+ILAC_INLINE double ilac_crb_at(double a, double b, double u, double v)
 {
-    int c = x->cell[i];
-    double e = x->snr[i] * x->gain[j] * x->sym[j];
-    return ilac_crb(x->g_angle[i], x->g_range[i], e * x->ang[c], e * x->del[c] * x->beta2[j]);
+    return u < INFINITY ? a * u + b * v : INFINITY;
 }
 
 /* (tau_C - k) [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)] of Eq. (1) [nat/Hz], with
@@ -402,7 +394,7 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
             ilac_crb_factors(&x, i, &a, &b);
             fa[i] = a;
             fb[i] = b;
-            int ok = a * u[last] + b * v[last] <= t2;
+            int ok = ilac_crb_at(a, b, u[last], v[last]) <= t2;
             ok_out[i] = ok;
             lo[i] = ok ? 0 : last;
             hi[i] = last;
@@ -411,20 +403,21 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
 #pragma omp simd
             for (int i = 0; i < m; ++i) {
                 int l = lo[i], h = hi[i], md = l + (h - l) / 2;
-                int meets = fa[i] * u[md] + fb[i] * v[md] <= t2;
+                int meets = ilac_crb_at(fa[i], fb[i], u[md], v[md]) <= t2;
                 int active = l < h;
                 hi[i] = (active & meets) ? md : h;
                 lo[i] = (active & !meets) ? md + 1 : l;
             }
         }
-        ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
 #pragma omp simd
         for (int i = 0; i < m; ++i) {
             int j = lo[i];
-            cap_out[i] = ok_out[i] ? cap[i] : 0.0;
-            err_out[i] = sqrt(ilac_plan_crb(&x, i, j));
+            err_out[i] = sqrt(ilac_crb_at(fa[i], fb[i], u[j], v[j]));
             share_out[i] = share[j];
         }
+        ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
+        for (int i = 0; i < m; ++i)
+            cap_out[i] = ok_out[i] ? cap[i] : 0.0;
         return;
     }
     const double keep = (1.0 - rd->objective_value) * (1.0 - ILAC_OBJECTIVE_RTOL);
@@ -451,10 +444,13 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
         }
     }
     ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
+    const double *restrict u = p->inv_e, *restrict v = p->inv_eb;
 #pragma omp simd
     for (int i = 0; i < m; ++i) {
         int j = lo[i];
-        double err = sqrt(ilac_plan_crb(&x, i, j));
+        double a, b;
+        ilac_crb_factors(&x, i, &a, &b);
+        double err = sqrt(ilac_crb_at(a, b, u[j], v[j]));
         cap_out[i] = cap[i];
         err_out[i] = err;
         share_out[i] = share[j];
@@ -540,33 +536,44 @@ static void ilac_scatter_block(const int32_t *restrict order, int64_t b0, int m,
 
 static size_t ilac_align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
-/* Points [start, stop) of the call (through order, NULL: as given), in blocks of
- * block_size: prune the cells once for the group's bounding box, then per block from
- * those (with prune), serve, link state, plans and best scheme, written to out. Returns
- * 0, or -1 if the scratch could not be allocated (nothing written then). */
-static int ilac_run_group(int64_t start, int64_t stop, int block_size,
-                          const double *px, const double *py, const int32_t *order,
-                          const ilac_cells *cells, const ilac_pathloss *pl,
-                          const ilac_radio *rd, const ilac_plan *plans, int n_plans,
-                          int prune, double margin_db, const ilac_outputs *out)
+/* Sizes of the scratch pieces of ilac_run_group (6 entries) for blocks of B points. */
+static void ilac_scratch_sizes(int B, int S, int P, size_t sizes[6])
 {
-    const int B = block_size, S = cells->n_cells, P = n_plans;
-    const size_t nd = (size_t)B, sd = sizeof(double);
-    size_t sizes[] = {
-        /* doubles: bx by best_rx best_idx best_lin others | link r theta snr snr_ul
-           gamma sul g_angle g_range | plan cap thr | per plan cap err share */
-        18 * nd * sd, (size_t)(P > 0 ? P : 1) * 3 * nd * sd, (size_t)S * sd,
-        /* int32: cand_group cand | link cell | plan lo hi mid */
-        2 * (size_t)S * 4, 4 * nd * 4,
-        /* int8: walk | per plan ok */
-        nd + (size_t)(P > 0 ? P : 1) * nd,
-    };
-    size_t total = 0;
+    const size_t nd = (size_t)B, sd = sizeof(double), np_ = (size_t)(P > 0 ? P : 1);
+    /* doubles: bx by best_rx best_idx best_lin others | link r theta snr snr_ul gamma sul
+       g_angle g_range | plan cap thr (18 with slack) | per plan cap err share */
+    sizes[0] = 18 * nd * sd;
+    sizes[1] = np_ * 3 * nd * sd;
+    sizes[2] = (size_t)S * sd;                 /* per-cell bounds of the pruning */
+    sizes[3] = 2 * (size_t)S * 4;              /* int32: cand_group cand */
+    sizes[4] = 4 * nd * 4;                     /* int32: link cell | plan lo hi mid */
+    sizes[5] = nd + np_ * nd;                  /* int8: walk | per plan ok */
+}
+
+/* Bytes of scratch one thread needs for ilac_run_group (64-byte aligned pieces). */
+static size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans)
+{
+    size_t sizes[6], total = 64;
+    ilac_scratch_sizes(block_size, n_cells, n_plans, sizes);
     for (int k = 0; k < 6; ++k)
         total += ilac_align64(sizes[k]);
-    char *mem = (char *)malloc(total + 64);
-    if (mem == NULL)
-        return -1;
+    return total;
+}
+
+/* Points [start, stop) of the call (through order, NULL: as given), in blocks of
+ * block_size: prune the cells once for the group's bounding box, then per block from
+ * those (with prune), serve, link state, plans and best scheme, written to out.
+ * mem: ilac_scratch_bytes(block_size, cells, plans) bytes of this thread's scratch. */
+static void ilac_run_group(int64_t start, int64_t stop, int block_size,
+                           const double *px, const double *py, const int32_t *order,
+                           const ilac_cells *cells, const ilac_pathloss *pl,
+                           const ilac_radio *rd, const ilac_plan *plans, int n_plans,
+                           int prune, double margin_db, const ilac_outputs *out, char *mem)
+{
+    const int B = block_size, S = cells->n_cells, P = n_plans;
+    const size_t nd = (size_t)B;
+    size_t sizes[6];
+    ilac_scratch_sizes(B, S, P, sizes);
     char *at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     double *d = (double *)at;
     at += ilac_align64(sizes[0]);
@@ -589,8 +596,6 @@ static int ilac_run_group(int64_t start, int64_t stop, int block_size,
     double *cap = per_plan, *err = per_plan + (size_t)P * nd, *share = per_plan + 2 * (size_t)P * nd;
     int8_t *ok = bytes + nd;
     ilac_plan_in in = {lk.gamma, lk.snr_ul, lk.g_angle, lk.g_range, lk.cell};
-    const int64_t nt = out->n_total;
-
     int n_group = S;
     const int32_t *group = NULL;
     if (prune) {
@@ -639,8 +644,6 @@ static int ilac_run_group(int64_t start, int64_t stop, int block_size,
         ilac_scatter_block(order ? order + b0 : NULL, b0, m, &lk, P, rd->objective, cap, err,
                            share, ok, (int64_t)nd, out);
     }
-    free(mem);
-    return 0;
 }
 
 #endif /* ILAC_KERNEL_H */
