@@ -186,3 +186,28 @@ def test_extension_types_refuse_inconsistent_arrays():
                           theta_deg=np.empty(4), snr_db=np.empty(4), snr_ul_db=np.empty(4),
                           capacity_bps=np.empty((1, 4)), error_m=np.empty((1, 4)),
                           loc_share=np.empty((1, 4)), feasible=np.empty((1, 3), np.int8))
+
+
+def test_closed_form_split_is_detected_only_where_it_holds():
+    offset, data, _ = coverage._compile_plans(coverage._schemes(("time", "frequency"), None),
+                                              RADIO)
+    e = data[6] * data[5]
+    (t0, t1), (f0, f1) = zip(offset[:-1], offset[1:])
+    time_form = _coverage._closed_form(e[t0:t1], data[7, t0:t1])
+    assert time_form[0] == 1 and time_form[2] > 0     # whole symbols at one bandwidth
+    assert _coverage._closed_form(e[f0:f1], data[7, f0:f1])[0] == 0   # bandwidth varies
+    bent = e[t0:t1].copy()
+    bent[5] *= 1.001
+    assert _coverage._closed_form(bent, data[7, t0:t1])[0] == 0
+
+
+def test_closed_form_split_equals_bisection(monkeypatch):
+    sites, x, y = sites_and_points(6, 40, 30_000)
+    kw = dict(sites=sites, x_m=x, y_m=y, schemes=("time",), ue_height_m=1.5)
+    for target in (0.05, 0.3, 1.0, 4.0):
+        fast = ip.evaluate(target_error_m=target, **kw)
+        monkeypatch.setattr(_coverage, "_closed_form", lambda e, b: (0, 0.0, 0.0, 0.0))
+        slow = ip.evaluate(target_error_m=target, **kw)
+        monkeypatch.undo()
+        assert fast.time_loc_share.nunique() > 3
+        pd.testing.assert_frame_equal(fast, slow)

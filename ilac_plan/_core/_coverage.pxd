@@ -63,6 +63,10 @@ cdef extern from "ilac_kernel.h" nogil:
         const double *row[8]
         const double *inv_e
         const double *inv_eb
+        int affine
+        double e0
+        double e1
+        double kappa
     ctypedef struct ilac_radio:
         int n_symbols
         double noise_dbm
