@@ -10,9 +10,9 @@ __version__ = "0.1.0"
 
 
 def symbol_counts(n_symbols, n_shapes):
-    """Whole symbol counts tried for the block: log-spaced from 1 to n_symbols, both ends
-    (every count when n_shapes >= n_symbols)."""
-    if n_shapes >= n_symbols:
+    """Whole symbol counts tried for the block: every count from 1 to n_symbols (n_shapes
+    0, the default, or >= n_symbols), else n_shapes of them log-spaced, both ends."""
+    if n_shapes == 0 or n_shapes >= n_symbols:
         return np.arange(1, n_symbols + 1)
     counts = np.unique(np.round(np.geomspace(1, n_symbols, int(n_shapes))))
     return np.union1d(counts, [1, n_symbols]).astype(np.int64)
@@ -26,6 +26,9 @@ class BlockCrb:
         self.a, self.c = link.crb_terms(radio)
         self.beta2 = link.delay_beta2(radio, widths)
         self.share = link.energy_share(radio, widths)
+        # one energy share and a rising beta2: the narrowest block has a closed form
+        self.closed_form = bool(np.all(self.share == self.share[0])
+                                and np.all(np.diff(self.beta2) > 0))
 
     def __call__(self, j, tau):
         """CRB of width index j (array over the points) with tau symbols. [m^2]"""
@@ -39,8 +42,9 @@ class HybridBlock(Scheme):
 
     name = "hybrid"
     description = "Joint time-frequency positioning block (tau_L symbols x B_L band), best shape"
-    parameters = (Parameter("n_shapes", 24, low=2, high=100000, integer=True,
-                            description="symbol counts tried, log-spaced from 1 to tau_T"),)
+    parameters = (Parameter("n_shapes", 0, low=0, high=100000, integer=True,
+                            description="symbol counts tried: 0 every count (exact), else "
+                                        "that many log-spaced from 1 to tau_T"),)
 
     def evaluate(self, link, objective, radio, *, n_shapes):
         b, tau_t = radio.bandwidth_hz, radio.n_symbols
@@ -100,9 +104,24 @@ class HybridBlock(Scheme):
     @staticmethod
     def _narrowest(crb, tau, t2, n_widths, n_points):
         """Index of the narrowest block meeting CRB <= t2 with tau symbols (n_widths if
-        none): a bisection per point, the CRB falling with the width."""
+        none). With one energy share s and a rising beta2 it is closed-form: CRB =
+        (a + c/beta2)/(tau s) <= t2 needs beta2 >= c/(t2 tau s - a), found by a search in
+        the widths' beta2; each point is then checked against its neighbour below, and
+        the few that fail (rounding) or every point otherwise get a bisection, the CRB
+        falling with the width."""
         lo = np.zeros(n_points, np.int64)
         hi = np.full(n_points, n_widths, np.int64)
+        if crb.closed_form:
+            room = t2 * tau * crb.share[0] - crb.a
+            with np.errstate(divide="ignore", invalid="ignore"):
+                need = np.where(room > 0, crb.c / room, np.inf)
+            j = np.searchsorted(crb.beta2, np.nan_to_num(need, nan=np.inf), side="left")
+            # j = n_widths (none) needs the widest block to miss: it is j - 1's check
+            fits = (j >= n_widths) | (crb(np.minimum(j, n_widths - 1), tau) <= t2)
+            below = (j > 0) & (crb(np.maximum(j - 1, 0), tau) <= t2)
+            exact = fits & ~below
+            lo = np.where(exact, j, lo)
+            hi = np.where(exact, j, hi)
         while np.any(lo < hi):
             mid = (lo + hi) // 2
             fits = crb(np.minimum(mid, n_widths - 1), tau) <= t2

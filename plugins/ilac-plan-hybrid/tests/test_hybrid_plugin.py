@@ -96,3 +96,55 @@ def test_the_runs_bound_and_energy_convention_reach_the_block_search(bound, epre
     for i in range(X.size):
         cap, err = brute_force(df, i, budget=0.1, bound=bound, epre=epre, height_m=23.5)
         assert df.hybrid_error_m[i] == pytest.approx(err, rel=1e-9)
+
+
+@pytest.mark.parametrize("epre", ["paper", "equal"])
+@pytest.mark.parametrize("objective", [dict(target_error_m=0.05), dict(target_error_m=0.4),
+                                       dict(target_error_m=3.0), dict(max_capacity_loss=0.02),
+                                       dict(max_capacity_loss=0.3)])
+def test_default_search_is_exact_and_never_worse_than_time_or_frequency(objective, epre):
+    """The default (every symbol count) equals the exhaustive search and contains both
+    pure splits, at random points of a random network."""
+    rng = np.random.default_rng(11)
+    sites = pd.DataFrame({"x_m": rng.uniform(0, 2e3, 6), "y_m": rng.uniform(0, 2e3, 6),
+                          "azimuth_deg": rng.uniform(0, 360, 6),
+                          "n_antennas": rng.integers(2, 65, 6), "power_dbm": rng.uniform(5, 40, 6)})
+    x, y = rng.uniform(-200, 2200, 3000), rng.uniform(-200, 2200, 3000)
+    df = ip.evaluate(sites, x, y, schemes=["hybrid", "time", "frequency"], epre=epre,
+                     **objective)
+    full = ip.evaluate(sites, x, y, schemes=["hybrid"], epre=epre, **objective,
+                       scheme_params={"hybrid": {"n_shapes": 200}})
+    pd.testing.assert_series_equal(df.hybrid_capacity_bps, full.hybrid_capacity_bps)
+    pd.testing.assert_series_equal(df.hybrid_error_m, full.hybrid_error_m)
+    if "target_error_m" in objective:
+        best = np.maximum(df.time_capacity_bps, df.frequency_capacity_bps)
+        assert (df.hybrid_capacity_bps >= best * (1 - 1e-12)).all()
+        assert (best > 0).any() and (df.hybrid_capacity_bps > best * (1 + 1e-6)).any()
+    else:
+        best = np.minimum(df.time_error_m, df.frequency_error_m)
+        assert (df.hybrid_error_m <= best * (1 + 1e-12)).all()
+
+
+def test_closed_form_block_width_equals_the_bisection():
+    rng = np.random.default_rng(12)
+    df = ip.evaluate(SITES, rng.uniform(-3e3, 3e3, 4000), rng.uniform(-3e3, 3e3, 4000),
+                     schemes=(), antenna="omni")
+    from ilac_plan.schemes import LinkState
+    snr = 10 ** (df.snr_db.to_numpy() / 10)
+    link = LinkState(distance_m=df.distance_m.to_numpy(), theta_rad=np.deg2rad(df.theta_deg),
+                     snr_dl=snr, snr_ul=snr, n_antennas=np.full(snr.size, 8.0),
+                     spacing_m=np.full(snr.size, RADIO.antenna_spacing_m),
+                     serving_cell=np.zeros(snr.size, np.int32),
+                     height_diff_m=np.zeros(snr.size))
+    from ilac_plan_hybrid import BlockCrb
+    widths = FrequencySplit().plan(RADIO).loc_bandwidth_hz[1:]
+    crb = BlockCrb(link, RADIO, widths)
+    assert crb.closed_form
+    for tau in (1, 7, 60, 200):
+        for target in (0.05, 0.5, 5.0):
+            fast = HybridBlock._narrowest(crb, tau, target**2, widths.size, snr.size)
+            crb.closed_form = False
+            slow = HybridBlock._narrowest(crb, tau, target**2, widths.size, snr.size)
+            crb.closed_form = True
+            assert np.array_equal(fast, slow)
+            assert 0 < np.mean(fast < widths.size) < 1 or tau in (1, 200)
