@@ -100,6 +100,55 @@ def best_pilot_capacity(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, snr
     return capacity.reshape(shape), tau_p.reshape(shape)
 
 
+def best_pilot_capacity_table(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, snr_ul,
+                              n_symbols=200, unit="bit", n_threads=None):
+    """Eq. (1) at the best integer pilot length for every point and every tau_C of a list.
+
+    The same values as :func:`best_pilot_capacity` on the outer product of the points and
+    ``n_comm_symbols``, from one upward walk of the pilot length per point (the smallest
+    maximiser does not decrease with tau_C): for schemes that need many tau_C per point.
+
+    Parameters
+    ----------
+    bandwidth_hz : float
+        Communication bandwidth :math:`B_C`, >= 0. [Hz]
+    n_comm_symbols : array_like of int
+        The :math:`\tau_C` values, 1-D, each in [0, ``n_symbols``] (any order).
+    n_antennas, snr_dl, snr_ul : array_like
+        Per point, 1-D of one length (or scalars): antennas, downlink and uplink SNR
+        [linear].
+    n_symbols : int, default 200
+        Symbols per coherence interval :math:`\tau_T`.
+    unit : {"bit", "nat"}
+    n_threads : int, optional
+
+    Returns
+    -------
+    ndarray of shape (points, len(n_comm_symbols))
+        [bit/s or nat/s]
+    """
+    scale = unit_scale(unit)
+    threads = resolve_n_threads(n_threads)
+    tau_t = float(check_array("n_symbols", n_symbols, low=1, integer=True, unit="symbols"))
+    tau_c = check_array("n_comm_symbols", n_comm_symbols, low=0, high=tau_t, integer=True,
+                        unit="symbols")
+    if tau_c.ndim != 1:
+        raise ParameterError(f"n_comm_symbols must be 1-D; got shape {tau_c.shape}")
+    bw = float(check_array("bandwidth_hz", bandwidth_hz, low=0.0, unit="Hz"))
+    n, sdl, sul = _check_link(n_antennas, snr_dl, snr_ul, zero_ok=True)
+    n, sdl, sul = (np.ascontiguousarray(np.ravel(a), dtype=np.float64)
+                   for a in np.broadcast_arrays(n, sdl, sul))
+    ascending = bool(np.all(np.diff(tau_c) >= 0))
+    order = None if ascending else np.argsort(tau_c, kind="stable")
+    sorted_tau = np.ascontiguousarray(tau_c if ascending else tau_c[order], dtype=np.int64)
+    table = np.empty((n.size, sorted_tau.size))
+    _core.pilot_efficiency_table_kernel(sorted_tau, n, sdl, sul, table, threads)
+    if not ascending:
+        table = table[:, np.argsort(order)]
+    table *= scale * bw / tau_t
+    return table
+
+
 def crb_position(distance_m, theta_rad, loc_bandwidth_hz, n_loc_symbols, *, n_antennas, snr,
                  wavelength_m, spacing_m=None, varsigma=1.0, n_threads=None):
     """Position CRB of Eqs. (4)-(7), on the kernel.

@@ -82,3 +82,30 @@ def test_thread_resolution():
 def test_openmp_build_flag_is_reported():
     assert isinstance(_core.openmp_enabled(), bool)
     assert _core.max_threads() >= 1
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_capacity_table_equals_one_search_per_tau(n_threads):
+    """One upward pilot walk per point gives every tau_C's value, bit for bit, and the
+    brute force of the model to 1e-12."""
+    rng = np.random.default_rng(8)
+    links = random_links(rng, 2000)
+    for taus in (np.arange(0, 201), rng.permutation(201)[:37], np.array([200, 3, 3, 0, 1])):
+        table = kernel.best_pilot_capacity_table(5e6, taus, n_threads=n_threads, **links)
+        assert table.shape == (2000, taus.size)
+        for k, tc in enumerate(taus):
+            one, _ = kernel.best_pilot_capacity(5e6, tc, **links)
+            np.testing.assert_array_equal(table[:, k], one)
+        brute, _ = cap.best_pilot_capacity(5e6, taus[None, :], **{
+            key: v[:300, None] for key, v in links.items()})
+        np.testing.assert_allclose(table[:300], brute, rtol=1e-12, atol=0)
+
+
+def test_capacity_table_refuses_bad_lists():
+    links = dict(n_antennas=8, snr_dl=1.0, snr_ul=1.0)
+    with pytest.raises(ParameterError, match="n_comm_symbols"):
+        kernel.best_pilot_capacity_table(1.0, [0, 201], **links)
+    with pytest.raises(ParameterError, match="1-D"):
+        kernel.best_pilot_capacity_table(1.0, [[1, 2]], **links)
+    with pytest.raises(ParameterError, match="n_comm_symbols"):
+        kernel.best_pilot_capacity_table(1.0, [1.5], **links)

@@ -5,7 +5,11 @@ contiguous float64 and allocates the outputs. The kernel imports nothing from th
 rest of the package.
 """
 
-from ._kernels import best_pilot_efficiency_kernel, crb_position_kernel
+from ._kernels import (
+    best_pilot_efficiency_kernel,
+    crb_position_kernel,
+    pilot_efficiency_table_kernel,
+)
 from ._openmp import max_threads, openmp_enabled
 
 __all__ = [
@@ -13,4 +17,5 @@ __all__ = [
     "crb_position_kernel",
     "max_threads",
     "openmp_enabled",
+    "pilot_efficiency_table_kernel",
 ]

@@ -25,3 +25,11 @@ def crb_position_kernel(
     crb_m2: _F,
     n_threads: int,
 ) -> None: ...
+def pilot_efficiency_table_kernel(
+    n_comm_symbols: npt.NDArray[np.int64],
+    n_antennas: _F,
+    snr_dl: _F,
+    snr_ul: _F,
+    efficiency: _F,
+    n_threads: int,
+) -> None: ...

@@ -1,5 +1,7 @@
 """ilac_plan plugin: a joint time-frequency positioning block, its best shape per point."""
 
+import dataclasses
+
 import numpy as np
 
 from ilac_plan import kernel
@@ -16,6 +18,13 @@ def symbol_counts(n_symbols, n_shapes):
         return np.arange(1, n_symbols + 1)
     counts = np.unique(np.round(np.geomspace(1, n_symbols, int(n_shapes))))
     return np.union1d(counts, [1, n_symbols]).astype(np.int64)
+
+
+def _slice(link, part):
+    """The link state of the points in ``part`` (a slice)."""
+    return dataclasses.replace(link, **{
+        f.name: getattr(link, f.name)[part] for f in dataclasses.fields(link)
+        if isinstance(getattr(link, f.name), np.ndarray)})
 
 
 class BlockCrb:
@@ -46,25 +55,36 @@ class HybridBlock(Scheme):
                             description="symbol counts tried: 0 every count (exact), else "
                                         "that many log-spaced from 1 to tau_T"),)
 
+    #: Points per chunk of the search (its capacity table is chunk x tau_T values).
+    CHUNK = 16384
+
     def evaluate(self, link, objective, radio, *, n_shapes):
+        parts = [self._evaluate(_slice(link, slice(s, s + self.CHUNK)), objective, radio,
+                                n_shapes) for s in range(0, max(link.size, 1), self.CHUNK)]
+        return SchemeResult(*(np.concatenate([getattr(p, f) for p in parts])
+                              for f in ("capacity_bps", "error_m", "loc_share", "feasible")))
+
+    def _evaluate(self, link, objective, radio, n_shapes):
         b, tau_t = radio.bandwidth_hz, radio.n_symbols
         widths = FrequencySplit().plan(radio).loc_bandwidth_hz[1:]     # whole blocks, then B
         crb = BlockCrb(link, radio, widths)
-        per_hz = {}
+        counts = symbol_counts(tau_t, n_shapes)
+        # Eq. (1) per hertz for every tau_C the shapes leave, one pilot walk per point
+        tau_cs = np.unique(np.concatenate([[tau_t], tau_t - counts])).astype(np.int64)
+        table = kernel.best_pilot_capacity_table(
+            1.0, tau_cs, n_antennas=link.n_antennas, snr_dl=link.snr_dl, snr_ul=link.snr_ul,
+            n_symbols=tau_t)
+        column = {int(t): k for k, t in enumerate(tau_cs)}
 
         def capacity_per_hz(tau_c):
-            if tau_c not in per_hz:
-                per_hz[tau_c] = kernel.best_pilot_capacity(
-                    1.0, tau_c, n_antennas=link.n_antennas, snr_dl=link.snr_dl,
-                    snr_ul=link.snr_ul, n_symbols=tau_t)[0]
-            return per_hz[tau_c]
+            return table[:, column[int(tau_c)]]
 
         c_full = capacity_per_hz(tau_t)
         best_cap = np.zeros(link.size)
         best_err = np.full(link.size, np.inf)
         best_share = np.ones(link.size)
         feasible = np.zeros(link.size, bool)
-        for tau in symbol_counts(tau_t, n_shapes):
+        for tau in counts:
             c_left = capacity_per_hz(tau_t - int(tau))
             if objective.kind == "target":
                 j = self._narrowest(crb, tau, objective.value**2 * (1 + 1e-12), widths.size,
