@@ -6,6 +6,7 @@ traceback.
 
 import contextlib
 import io
+import math
 import os
 import sys
 import tempfile
@@ -531,7 +532,8 @@ def validate(trials, seed, out, plot):
     """Check the analytical model against Monte Carlo simulation.
 
     Communication: the use-and-then-forget rate of simulated MR downlink with MMSE
-    channel estimates against Eq. (1) and Eq. (18), and the genie-aided rate. Positioning:
+    channel estimates against Eq. (1) and Eq. (18), and the genie-aided rate; the uplink
+    (MR combining) and TDD frames against their closed forms. Positioning:
     a maximum-likelihood ToA/AoA estimator on a simulated OFDM reference signal against
     the paper's CRBs (Eqs. 4-6), the achievable bound (--bound achievable elsewhere) and
     the simulated model's numerical Fisher information.
@@ -557,6 +559,13 @@ def validate(trials, seed, out, plot):
                 if c["inputs"]["snr_db"] >= 0)
     click.echo(f"communication: {len(comm)} cases, simulated UatF rate within "
                f"{100 * worst:.2f} % of Eq. (1) at SNR >= 0 dB")
+    for kind, what in (("uplink", "its uplink counterpart"), ("tdd", "the TDD frame rate")):
+        frames = [c for c in report["cases"] if c["kind"] == kind]
+        if frames:
+            worst = max(abs(c["ratio"]["uatf_over_closed_form"] - 1) for c in frames
+                        if c["inputs"]["snr_db"] - 10 * math.log10(c["inputs"]["eps"]) >= 0)
+            click.echo(f"{kind}: {len(frames)} cases, simulated UatF rate within "
+                       f"{100 * worst:.2f} % of {what} at uplink SNR >= 0 dB")
     pos = [c for c in report["cases"] if c["kind"] == "positioning"]
     for t in report["thresholds"]:
         n_t = t["inputs"]["n_antennas"]

@@ -11,6 +11,15 @@ Communication (Eq. 1)
     estimated from the samples of the effective gain ``g`` (Marzetta, Larsson, Yang 2016,
     Sec. 3), and so is the genie-aided ergodic rate ``E log2(1 + |g|^2)``.
 
+Uplink and TDD (the ``uplink`` and ``tdd`` plugins' rates)
+    The same channels and MMSE estimates; the uplink data at the UE's SNR, combined by
+    maximum ratio on the estimate: the UatF bound ``rho |E a|^2 / (rho Var a + E e)`` with
+    ``a = h_hat^H h`` and ``e = |h_hat|^2`` estimated from the samples, against Eq. (1)'s
+    uplink counterpart (Marzetta, Larsson, Yang 2016, Sec. 3: the same form with
+    ``rho_ul`` for ``rho_dl``). A TDD frame with a share ``f`` of downlink data is the
+    ``f``-weighted sum of both from the same channel draws, against
+    ``B (tau_C - tau_P)/tau_T [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)]``.
+
 Positioning (Eqs. 4-6)
     A known OFDM reference signal over ``B_L`` (``12 x 15 kHz`` subcarriers per 180 kHz
     block, centred on the carrier) on every antenna of an ``N_T``-element ULA with spacing
@@ -69,6 +78,71 @@ def simulate_gains(rng, n_antennas, snr_dl, snr_ul, n_pilot_symbols, trials, chu
         h_hat = (math.sqrt(q) / (1.0 + q)) * y
         out[start:start + m] = np.einsum("tn,tn->t", h_hat.conj(), h)
     return math.sqrt(snr_dl / (n_antennas * nu)) * out
+
+
+def simulate_estimates(rng, n_antennas, snr_ul, n_pilot_symbols, trials, chunk=1 << 21):
+    """Samples of ``a = h_hat^H h`` and ``e = |h_hat|^2`` (an MMSE estimate from
+    ``n_pilot_symbols`` uplink pilots at ``snr_ul``), as the columns of a (trials, 2)
+    complex array; unit noise and ``beta = 1``."""
+    q = n_pilot_symbols * snr_ul
+    per = max(1, chunk // n_antennas)
+    out = np.empty((trials, 2), complex)
+    for start in range(0, trials, per):
+        m = min(per, trials - start)
+        h = _crandn(rng, (m, n_antennas))
+        y = math.sqrt(q) * h + _crandn(rng, (m, n_antennas))
+        h_hat = (math.sqrt(q) / (1.0 + q)) * y
+        out[start:start + m, 0] = np.einsum("tn,tn->t", h_hat.conj(), h)
+        out[start:start + m, 1] = np.einsum("tn,tn->t", h_hat.conj(), h_hat).real
+    return out
+
+
+def _uatf_dl(samples, snr_dl, n_antennas, nu):
+    """log2(1 + UatF SINR) of MR precoding from the samples of a (downlink)."""
+    g = math.sqrt(snr_dl / (n_antennas * nu)) * samples[:, 0]
+    mean = g.mean()
+    return math.log2(1.0 + abs(mean) ** 2 / (np.mean(np.abs(g - mean) ** 2) + 1.0))
+
+
+def _uatf_ul(samples, snr_ul):
+    """log2(1 + UatF SINR) of MR combining from the samples of a and e (uplink)."""
+    a, e = samples[:, 0], samples[:, 1].real
+    mean = a.mean()
+    var = np.mean(np.abs(a - mean) ** 2)
+    return math.log2(1.0 + snr_ul * abs(mean) ** 2 / (snr_ul * var + e.mean()))
+
+
+def frame_case(rng, snr_db, n_antennas, n_pilot_symbols, trials, dl_fraction, n_symbols=200,
+               bandwidth_hz=20e6, eps=1.0):
+    """Simulated UatF rate of a frame with a share ``dl_fraction`` of downlink data (0:
+    the uplink scheme, between 0 and 1: TDD) against its closed form. [bit/s]"""
+    snr_dl = 10.0 ** (snr_db / 10.0)
+    snr_ul = snr_dl / eps
+    q = n_pilot_symbols * snr_ul
+    nu = q / (1.0 + q)
+    f = float(dl_fraction)
+    samples = simulate_estimates(rng, n_antennas, snr_ul, n_pilot_symbols, trials)
+    frame = bandwidth_hz * (n_symbols - n_pilot_symbols) / n_symbols
+
+    def rate(s):
+        dl = _uatf_dl(s, snr_dl, n_antennas, nu) if f > 0 else 0.0
+        return frame * (f * dl + (1.0 - f) * _uatf_ul(s, snr_ul))
+
+    common = dict(n_antennas=n_antennas, snr_ul=snr_ul, n_symbols=n_symbols)
+    dl = float(mr_capacity(bandwidth_hz, n_symbols, n_pilot_symbols, snr_dl=snr_dl, **common))
+    ul = float(mr_capacity(bandwidth_hz, n_symbols, n_pilot_symbols, snr_dl=snr_ul, **common))
+    closed = f * dl + (1.0 - f) * ul
+    sim, ci = _jackknife(rate, samples)
+    return {
+        "kind": "uplink" if f == 0.0 else "tdd",
+        "inputs": {"snr_db": snr_db, "n_antennas": n_antennas,
+                   "n_pilot_symbols": n_pilot_symbols, "n_symbols": n_symbols,
+                   "bandwidth_hz": bandwidth_hz, "eps": eps, "dl_fraction": f,
+                   "trials": trials},
+        "analytical": {"rate_bps": closed, "downlink_bps": dl, "uplink_bps": ul},
+        "simulated": {"uatf_bps": sim, "uatf_ci95": list(ci)},
+        "ratio": {"uatf_over_closed_form": sim / closed},
+    }
 
 
 def _jackknife(stat, samples, n_batches=20):
@@ -267,6 +341,10 @@ def positioning_case(rng, snr_db, n_antennas, loc_bandwidth_hz, n_loc_symbols, t
 
 COMM_GRID = {"snr_db": (-10.0, 0.0, 10.0, 20.0, 30.0), "n_antennas": (2, 8, 32, 128),
              "n_pilot_symbols": (1, 4, 16)}
+#: Uplink (dl_fraction 0) and TDD frames; eps = rho_dl / rho_ul (100: the uplink 20 dB
+#: below the downlink, a macro cell).
+FRAME_GRID = {"snr_db": (-10.0, 0.0, 10.0, 20.0), "n_antennas": (8, 64), "n_pilot_symbols": (4,),
+              "dl_fraction": (0.0, 0.5), "eps": (1.0, 100.0)}
 POS_GRID = {"snr_db": (-20.0, -10.0, -5.0, 0.0, 5.0, 10.0, 20.0, 30.0),
             "n_antennas": (8, 16), "loc_bandwidth_hz": (1.8e6,), "n_loc_symbols": (2,)}
 #: Ratio of the position MSE to the model's CRB_L below which a case counts as above the
@@ -296,7 +374,8 @@ def threshold_snr_db(cases):
     return out
 
 
-def validate(trials=40000, seed=0, comm_grid=None, pos_grid=None, pos_trials=None):
+def validate(trials=40000, seed=0, comm_grid=None, pos_grid=None, pos_trials=None,
+             frame_grid=None):
     """Run every case; return the report (a JSON-ready dict).
 
     Parameters
@@ -307,8 +386,8 @@ def validate(trials=40000, seed=0, comm_grid=None, pos_grid=None, pos_trials=Non
         ``trials // 80``, at least 200.
     seed : int
         Seed of numpy's default generator: the report is reproducible.
-    comm_grid, pos_grid : dict, optional
-        Case grids (see :data:`COMM_GRID`, :data:`POS_GRID`).
+    comm_grid, pos_grid, frame_grid : dict, optional
+        Case grids (see :data:`COMM_GRID`, :data:`POS_GRID`, :data:`FRAME_GRID`).
     """
     if int(trials) < 100:
         raise ValueError("trials must be at least 100")
@@ -324,6 +403,14 @@ def validate(trials=40000, seed=0, comm_grid=None, pos_grid=None, pos_trials=Non
                 # more trials there, the same number of channel coefficients per case
                 per_case = int(trials) * max(1, 64 // n)
                 cases.append(communication_case(rng, snr, n, tp, per_case))
+    frame_grid = frame_grid or FRAME_GRID
+    for snr in frame_grid["snr_db"]:
+        for n in frame_grid["n_antennas"]:
+            for tp in frame_grid["n_pilot_symbols"]:
+                for f in frame_grid["dl_fraction"]:
+                    for eps in frame_grid["eps"]:
+                        cases.append(frame_case(rng, snr, n, tp, int(trials) * max(1, 64 // n),
+                                                f, eps=eps))
     for snr in pos_grid["snr_db"]:
         for n in pos_grid["n_antennas"]:
             for b in pos_grid["loc_bandwidth_hz"]:

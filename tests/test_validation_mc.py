@@ -8,8 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from ilac_plan.cli import cli
-from ilac_plan.validation import (ONE_DB, communication_case, model_crb, positioning_case,
-                                  subcarrier_offsets_hz, validate)
+from ilac_plan.model.capacity import mr_capacity
+from ilac_plan.validation import (ONE_DB, communication_case, frame_case, model_crb,
+                                  positioning_case, subcarrier_offsets_hz, validate)
 
 
 @pytest.fixture(scope="module")
@@ -85,8 +86,11 @@ def test_reproducible_with_a_seed():
     small = dict(trials=200, comm_grid={"snr_db": (10.0,), "n_antennas": (8,),
                                         "n_pilot_symbols": (3,)},
                  pos_grid={"snr_db": (20.0,), "n_antennas": (4,), "loc_bandwidth_hz": (0.36e6,),
-                           "n_loc_symbols": (1,)}, pos_trials=100)
+                           "n_loc_symbols": (1,)}, pos_trials=100,
+                 frame_grid={"snr_db": (10.0,), "n_antennas": (8,), "n_pilot_symbols": (3,),
+                             "dl_fraction": (0.0, 0.5), "eps": (10.0,)})
     a, b = validate(seed=3, **small), validate(seed=3, **small)
+    assert {c["kind"] for c in a["cases"]} == {"communication", "uplink", "tdd", "positioning"}
     assert json.dumps(a) == json.dumps(b)
     c = validate(seed=4, **small)
     assert json.dumps(a) != json.dumps(c)
@@ -96,3 +100,43 @@ def test_cli_rejects_too_few_trials(tmp_path):
     res = CliRunner().invoke(cli, ["validate", "--trials", "5", "--out", str(tmp_path / "r.json")])
     assert res.exit_code == 2 and "--trials" in res.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize("dl_fraction", [0.0, 0.3, 0.5])
+@pytest.mark.parametrize("snr_db,eps", [(0.0, 1.0), (20.0, 1.0), (20.0, 100.0)])
+def test_uplink_and_tdd_rates_match_their_closed_forms(dl_fraction, snr_db, eps):
+    """MR combining (and the TDD mix with MR precoding) simulated from the same channel
+    draws: the UatF rate within 1.5 % of the closed form, which lies in the 95 % interval
+    or very near it."""
+    rng = np.random.default_rng(int(100 * dl_fraction + snr_db + eps))
+    case = frame_case(rng, snr_db, 16, 4, 60000, dl_fraction, eps=eps)
+    assert case["kind"] == ("uplink" if dl_fraction == 0 else "tdd")
+    assert case["ratio"]["uatf_over_closed_form"] == pytest.approx(1.0, abs=0.015)
+    lo, hi = case["simulated"]["uatf_ci95"]
+    width = hi - lo
+    assert lo - width <= case["analytical"]["rate_bps"] <= hi + width
+    snr_dl, snr_ul = 10 ** (snr_db / 10), 10 ** (snr_db / 10) / eps
+    link = dict(n_antennas=16, snr_ul=snr_ul, n_symbols=200)
+    dl = mr_capacity(20e6, 200, 4, snr_dl=snr_dl, **link)
+    ul = mr_capacity(20e6, 200, 4, snr_dl=snr_ul, **link)
+    assert case["analytical"]["rate_bps"] == pytest.approx(dl_fraction * dl
+                                                           + (1 - dl_fraction) * ul)
+    if eps > 1 and dl_fraction > 0:      # a weaker uplink lowers the mix below the downlink
+        assert case["analytical"]["rate_bps"] < dl
+
+
+def test_cli_reports_the_uplink_and_tdd_checks(tmp_path, monkeypatch):
+    import ilac_plan.validation as v
+    monkeypatch.setattr(v, "COMM_GRID", {"snr_db": (10.0,), "n_antennas": (8,),
+                                         "n_pilot_symbols": (2,)})
+    monkeypatch.setattr(v, "FRAME_GRID", {"snr_db": (10.0,), "n_antennas": (8,),
+                                          "n_pilot_symbols": (2,), "dl_fraction": (0.0, 0.5),
+                                          "eps": (1.0,)})
+    monkeypatch.setattr(v, "POS_GRID", {"snr_db": (20.0,), "n_antennas": (4,),
+                                        "loc_bandwidth_hz": (0.36e6,), "n_loc_symbols": (1,)})
+    out = tmp_path / "r.json"
+    res = CliRunner().invoke(cli, ["validate", "--trials", "2000", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "uplink: 1 cases" in res.stdout and "tdd: 1 cases" in res.stdout
+    kinds = [c["kind"] for c in json.loads(out.read_text())["cases"]]
+    assert kinds.count("uplink") == 1 and kinds.count("tdd") == 1
