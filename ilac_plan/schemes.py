@@ -121,7 +121,11 @@ class ResourcePlan:
     loc_bandwidth_hz, loc_symbols : array_like
         Bandwidth [Hz] and symbols of the positioning reference signal.
     dl_fraction : array_like, default 1
-        Fraction of the data symbols sent downlink (the rest uplink); pilots are uplink.
+        Share of ``comm_symbols`` in the downlink part of the frame: ``round(dl_fraction x
+        comm_symbols)`` whole symbols of downlink data; the uplink part (the rest) holds
+        the uplink pilots, then uplink data (reciprocity TDD: one pilot phase serves both
+        directions; pilots overflow into the downlink part only when they outnumber the
+        uplink part, so 1 is Eq. (1) and 0 its uplink counterpart).
     comm_power_fraction, loc_power_fraction : array_like, default 1
         Power of communication and of positioning, as a factor on the SNR they would
         have at the nominal power; their meaning depends on the energy convention

@@ -75,10 +75,15 @@ def plan_reference(plan, link, radio):
     r = q / (1.0 + q)
     s_dl = link.snr_dl * plan.comm_power_fraction[:, None]
     s_ul = link.snr_ul * plan.comm_power_fraction[:, None]
-    f = plan.dl_fraction[:, None]
-    rate = f * np.log1p(link.n_antennas * s_dl / (1 + s_dl) * r) + \
-        (1 - f) * np.log1p(link.n_antennas * s_ul / (1 + s_ul) * r)
-    eff = np.where(k < tau_c, (tau_c - k) * rate, 0.0).max(axis=0, initial=0.0)
+    # the frame of docs/plugins.md: a downlink part of D = round(f tau_C) symbols, the
+    # uplink part (the rest) holding the k pilots first
+    d = np.floor(plan.dl_fraction[:, None] * tau_c + 0.5)
+    u = tau_c - d
+    dl_data = d - np.maximum(k - u, 0.0)
+    ul_data = np.maximum(u - k, 0.0)
+    frame = dl_data * np.log1p(link.n_antennas * s_dl / (1 + s_dl) * r) + \
+        ul_data * np.log1p(link.n_antennas * s_ul / (1 + s_ul) * r)
+    eff = np.where(k < tau_c, frame, 0.0).max(axis=0, initial=0.0)
     capacity = plan.comm_bandwidth_hz[:, None] / radio.n_symbols * eff / np.log(2.0)
     gamma = (link.snr_ul if plan.loc_direction == "uplink" else link.snr_dl) * \
         plan.loc_power_fraction[:, None]

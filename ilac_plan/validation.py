@@ -16,9 +16,10 @@ Uplink and TDD (the ``uplink`` and ``tdd`` plugins' rates)
     maximum ratio on the estimate: the UatF bound ``rho |E a|^2 / (rho Var a + E e)`` with
     ``a = h_hat^H h`` and ``e = |h_hat|^2`` estimated from the samples, against Eq. (1)'s
     uplink counterpart (Marzetta, Larsson, Yang 2016, Sec. 3: the same form with
-    ``rho_ul`` for ``rho_dl``). A TDD frame with a share ``f`` of downlink data is the
-    ``f``-weighted sum of both from the same channel draws, against
-    ``B (tau_C - tau_P)/tau_T [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)]``.
+    ``rho_ul`` for ``rho_dl``). A reciprocity-TDD frame (a downlink part of ``D`` symbols,
+    the ``tau_P`` pilots in the uplink part ``U``) carries ``D`` downlink and ``U - tau_P``
+    uplink data symbols, simulated from the same channel draws, against
+    ``B/tau_T [D ln(1 + x_dl) + (U - tau_P) ln(1 + x_ul)]``.
 
 Positioning (Eqs. 4-6)
     A known OFDM reference signal over ``B_L`` (``12 x 15 kHz`` subcarriers per 180 kHz
@@ -114,31 +115,39 @@ def _uatf_ul(samples, snr_ul):
 
 def frame_case(rng, snr_db, n_antennas, n_pilot_symbols, trials, dl_fraction, n_symbols=200,
                bandwidth_hz=20e6, eps=1.0):
-    """Simulated UatF rate of a frame with a share ``dl_fraction`` of downlink data (0:
-    the uplink scheme, between 0 and 1: TDD) against its closed form. [bit/s]"""
+    """Simulated UatF rate of a frame with a downlink part of round(dl_fraction x
+    n_symbols) symbols (0: the uplink scheme; between 0 and 1: reciprocity TDD, the
+    pilots in the uplink part) against its closed form. [bit/s]"""
     snr_dl = 10.0 ** (snr_db / 10.0)
     snr_ul = snr_dl / eps
     q = n_pilot_symbols * snr_ul
     nu = q / (1.0 + q)
     f = float(dl_fraction)
+    d = math.floor(f * n_symbols + 0.5)
+    u = n_symbols - d
+    dl_data = d - max(n_pilot_symbols - u, 0)
+    ul_data = max(u - n_pilot_symbols, 0)
     samples = simulate_estimates(rng, n_antennas, snr_ul, n_pilot_symbols, trials)
-    frame = bandwidth_hz * (n_symbols - n_pilot_symbols) / n_symbols
+    per_symbol = bandwidth_hz / n_symbols
 
     def rate(s):
-        dl = _uatf_dl(s, snr_dl, n_antennas, nu) if f > 0 else 0.0
-        return frame * (f * dl + (1.0 - f) * _uatf_ul(s, snr_ul))
+        dl = _uatf_dl(s, snr_dl, n_antennas, nu) if dl_data > 0 else 0.0
+        ul = _uatf_ul(s, snr_ul) if ul_data > 0 else 0.0
+        return per_symbol * (dl_data * dl + ul_data * ul)
 
     common = dict(n_antennas=n_antennas, snr_ul=snr_ul, n_symbols=n_symbols)
-    dl = float(mr_capacity(bandwidth_hz, n_symbols, n_pilot_symbols, snr_dl=snr_dl, **common))
-    ul = float(mr_capacity(bandwidth_hz, n_symbols, n_pilot_symbols, snr_dl=snr_ul, **common))
-    closed = f * dl + (1.0 - f) * ul
+    dl = float(mr_capacity(bandwidth_hz, dl_data + n_pilot_symbols, n_pilot_symbols,
+                           snr_dl=snr_dl, **common))
+    ul = float(mr_capacity(bandwidth_hz, ul_data + n_pilot_symbols, n_pilot_symbols,
+                           snr_dl=snr_ul, **common))
+    closed = dl + ul
     sim, ci = _jackknife(rate, samples)
     return {
         "kind": "uplink" if f == 0.0 else "tdd",
         "inputs": {"snr_db": snr_db, "n_antennas": n_antennas,
                    "n_pilot_symbols": n_pilot_symbols, "n_symbols": n_symbols,
                    "bandwidth_hz": bandwidth_hz, "eps": eps, "dl_fraction": f,
-                   "trials": trials},
+                   "dl_data_symbols": dl_data, "ul_data_symbols": ul_data, "trials": trials},
         "analytical": {"rate_bps": closed, "downlink_bps": dl, "uplink_bps": ul},
         "simulated": {"uatf_bps": sim, "uatf_ci95": list(ci)},
         "ratio": {"uatf_over_closed_form": sim / closed},

@@ -117,12 +117,13 @@ def test_uplink_and_tdd_rates_match_their_closed_forms(dl_fraction, snr_db, eps)
     assert lo - width <= case["analytical"]["rate_bps"] <= hi + width
     snr_dl, snr_ul = 10 ** (snr_db / 10), 10 ** (snr_db / 10) / eps
     link = dict(n_antennas=16, snr_ul=snr_ul, n_symbols=200)
-    dl = mr_capacity(20e6, 200, 4, snr_dl=snr_dl, **link)
-    ul = mr_capacity(20e6, 200, 4, snr_dl=snr_ul, **link)
-    assert case["analytical"]["rate_bps"] == pytest.approx(dl_fraction * dl
-                                                           + (1 - dl_fraction) * ul)
-    if eps > 1 and dl_fraction > 0:      # a weaker uplink lowers the mix below the downlink
-        assert case["analytical"]["rate_bps"] < dl
+    d = round(dl_fraction * 200)            # downlink part; the 4 pilots in the uplink part
+    dl = mr_capacity(20e6, d + 4, 4, snr_dl=snr_dl, **link)
+    ul = mr_capacity(20e6, 200 - d, 4, snr_dl=snr_ul, **link)
+    assert case["analytical"]["rate_bps"] == pytest.approx(dl + ul)
+    if eps > 1 and dl_fraction > 0:      # a weaker uplink lowers the frame below all-downlink
+        assert case["analytical"]["rate_bps"] < mr_capacity(20e6, 200, 4, snr_dl=snr_dl,
+                                                            **link)
 
 
 def test_cli_reports_the_uplink_and_tdd_checks(tmp_path, monkeypatch):

@@ -13,7 +13,9 @@ cdef inline double frame_efficiency(double tau_c, double tau_p, double gain_dl, 
 
     x = gain q / (1 + q) with q = tau_P snr_pilot (rho nu / (rho beta) = q / (1 + q)) and
     gain = N_T s / (1 + s) for the data SNR s of each direction; f = 1 is Eq. (1), f = 0
-    its uplink counterpart (Marzetta, Larsson, Yang 2016).
+    its uplink counterpart (Marzetta, Larsson, Yang 2016). Called with f = 1 only: frames
+    with both directions (TDD, the pilots in the uplink part) are ilac_kernel.h's
+    ilac_frame.
     """
     cdef double q = tau_p * snr_pilot, r = q / (1.0 + q), rate = 0.0
     if dl_fraction > 0.0:

@@ -247,43 +247,69 @@ ILAC_INLINE double ilac_crb_at(double a, double b, double u, double v)
     return u < INFINITY ? a * u + b * v : INFINITY;
 }
 
-/* (tau_C - k) [f ln(1 + x_dl) + (1 - f) ln(1 + x_ul)] of Eq. (1) [nat/Hz], with
- * x = gain q / (1 + q), q = k snr_pilot; the direction is a constant of the plan. */
+/* Eq. (1) and its uplink counterpart in one frame [nat/Hz], x = gain q / (1 + q) with
+ * q = k snr_pilot; the direction is a constant of the plan:
+ *  - downlink: (tau_C - k) ln(1 + x_dl) (Eq. 1); uplink: (tau_C - k) ln(1 + x_ul);
+ *  - mixed (TDD, reciprocity): a downlink part of D = round(f tau_C) symbols and an uplink
+ *    part of U = tau_C - D; the k uplink pilots sit in the uplink part (overflowing into
+ *    the downlink part only when k > U), so the frame carries
+ *    (D - max(k - U, 0)) ln(1 + x_dl) + max(U - k, 0) ln(1 + x_ul). */
 ILAC_INLINE double ilac_frame(double tau_c, double k, double g_dl, double g_ul, double f,
                               double snr_pilot, const int direction)
 {
-    double q = k * snr_pilot, r = q / (1.0 + q), rate;
+    double q = k * snr_pilot, r = q / (1.0 + q);
     if (direction == ILAC_DIR_DOWNLINK)
-        rate = ilac_log1p(g_dl * r);
-    else if (direction == ILAC_DIR_UPLINK)
-        rate = ilac_log1p(g_ul * r);
-    else
-        rate = f * ilac_log1p(g_dl * r) + (1.0 - f) * ilac_log1p(g_ul * r);
-    return (tau_c - k) * rate;
+        return (tau_c - k) * ilac_log1p(g_dl * r);
+    if (direction == ILAC_DIR_UPLINK)
+        return (tau_c - k) * ilac_log1p(g_ul * r);
+    double d = floor(f * tau_c + 0.5), u = tau_c - d;
+    double over = k > u ? k - u : 0.0, left = u > k ? u - k : 0.0;
+    double dl = (d - over) * ilac_log1p(g_dl * r);
+    return left > 0.0 ? dl + left * ilac_log1p(g_ul * r) : dl;
 }
 
-/* Best integer pilot length by walking uphill from k to the smallest maximiser (the
- * sequence is log-concave, hence unimodal). [nat/Hz] */
-static double ilac_frame_walk(double tau_c, double k, double g_dl, double g_ul, double f,
-                              double sp, int direction)
+/* The best of F over the whole pilot lengths lo..hi by walking uphill from k (clamped)
+ * to the smallest maximiser: F is concave there (a log-concave product, or in a TDD
+ * frame a sum of concave terms on each side of k = U). [nat/Hz] */
+static double ilac_frame_climb(double tau_c, double k, double lo, double hi, double g_dl,
+                               double g_ul, double f, double sp, int direction)
 {
 #define ILAC_F(K) (direction == ILAC_DIR_DOWNLINK ? ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 1) \
                    : direction == ILAC_DIR_UPLINK ? ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 2) \
                    : ilac_frame(tau_c, K, g_dl, g_ul, f, sp, 0))
+    k = k < lo ? lo : (k > hi ? hi : k);
     double here = ILAC_F(k), next;
-    if (k < tau_c - 1.0 && (next = ILAC_F(k + 1.0)) > here) {
+    if (k < hi && (next = ILAC_F(k + 1.0)) > here) {
         do {
             k += 1.0;
             here = next;
-        } while (k < tau_c - 1.0 && (next = ILAC_F(k + 1.0)) > here);
+        } while (k < hi && (next = ILAC_F(k + 1.0)) > here);
         return here;
     }
-    while (k > 1.0 && (next = ILAC_F(k - 1.0)) >= here) {
+    while (k > lo && (next = ILAC_F(k - 1.0)) >= here) {
         k -= 1.0;
         here = next;
     }
     return here;
 #undef ILAC_F
+}
+
+/* Best integer pilot length 1 <= k <= tau_C - 1 from the start k. A TDD frame is concave
+ * on each side of its kink at k = U (the uplink part's end) but not across it when the
+ * uplink is the stronger link: both sides are climbed and the better kept (the lower
+ * side on ties). [nat/Hz] */
+static double ilac_frame_walk(double tau_c, double k, double g_dl, double g_ul, double f,
+                              double sp, int direction)
+{
+    const double top = tau_c - 1.0;
+    if (direction != ILAC_DIR_MIXED)
+        return ilac_frame_climb(tau_c, k, 1.0, top, g_dl, g_ul, f, sp, direction);
+    double u = tau_c - floor(f * tau_c + 0.5);
+    double split = u < 1.0 ? 1.0 : (u > top ? top : u);
+    double low = ilac_frame_climb(tau_c, k, 1.0, split, g_dl, g_ul, f, sp, direction);
+    double high = split < top ? ilac_frame_climb(tau_c, k, split, top, g_dl, g_ul, f, sp,
+                                                 direction) : -INFINITY;
+    return high > low ? high : low;
 }
 
 /* Start of the pilot search: floor of the real optimum of the bound, Eq. (17), within
@@ -337,7 +363,8 @@ ILAC_INLINE void ilac_capacity_points(const ilac_plan *p, const ilac_radio *rd, 
         int second = f1 > f0;                       /* the smaller of equals: k */
         double best = second ? f1 : f0;
         double left = second ? f0 : fm, right = second ? f2 : f1;
-        int settled = (tc <= 1.0) | ((left < best) & (right <= best));
+        int settled = (tc <= 1.0) | ((left < best) & (right <= best)
+                                     & (direction != ILAC_DIR_MIXED));
         walk[i] = !settled;
         cap[i] = bw_row[j] * per_symbol * (tc <= 1.0 ? 0.0 : best);
     }

@@ -6,7 +6,7 @@ from ilac_plan.errors import ParameterError
 from ilac_plan.hookspecs import hookimpl
 from ilac_plan.schemes import Parameter, ResourcePlan, Scheme
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 class TddSplit(Scheme):
@@ -32,13 +32,15 @@ class TddSplit(Scheme):
         tau_t = radio.n_symbols
         k = np.arange(tau_t + 1, dtype=np.float64)
         comm = tau_t - k
-        dl_symbols = dl_fraction * tau_t
+        dl_symbols = float(np.floor(dl_fraction * tau_t + 0.5))     # whole symbols
         if take_from == "downlink":
             dl_left = np.maximum(dl_symbols - k, 0.0)
         else:
             dl_left = np.minimum(dl_symbols, comm)
+        # the kernel's frame: a downlink part of round(f tau_C) symbols, the uplink part
+        # (pilots first, then uplink data) the rest; f = D / tau_C gives back D exactly
         with np.errstate(invalid="ignore", divide="ignore"):
-            frac = np.where(comm > 0, dl_left / comm, dl_fraction)
+            frac = np.where(comm > 0, dl_left / comm, dl_symbols / tau_t)
         return ResourcePlan(loc_share=k / tau_t, comm_bandwidth_hz=radio.bandwidth_hz,
                             comm_symbols=comm, loc_bandwidth_hz=radio.bandwidth_hz,
                             loc_symbols=k, dl_fraction=np.clip(frac, 0.0, 1.0),

@@ -26,17 +26,27 @@ def test_conforms(params):
     assert_scheme_conforms(TddSplit(), params=params)
 
 
-def tdd_rate(tau_c, dl_share, snr_dl, snr_ul, n):
-    """Sum of the DL (Eq. 1) and UL (Marzetta et al.) MR rates over the data symbols,
-    one uplink pilot phase, best integer pilot length; rho and beta explicit. [nat/s/Hz]"""
+def tdd_rate(tau_c, dl_symbols, snr_dl, snr_ul, n, pro_rata=False):
+    """DL (Eq. 1) and UL (Marzetta et al.) MR rates of a reciprocity-TDD frame: one uplink
+    pilot phase of tau_p symbols in the uplink part (tau_c - dl_symbols symbols), the
+    rest of that part uplink data, the downlink part downlink data; best integer pilot
+    length by brute force; rho and beta explicit. ``pro_rata``: the previous accounting
+    (pilots charged to both parts in proportion). [nat/s/Hz]"""
     beta = 1e-10
     rho_dl, rho_ul = snr_dl / beta, snr_ul / beta
     best = 0.0
+    ul_symbols = tau_c - dl_symbols
     for tau_p in range(1, int(tau_c)):
         nu = tau_p * rho_ul * beta**2 / (1 + tau_p * rho_ul * beta)
         dl = math.log(1 + n * rho_dl * nu / (1 + rho_dl * beta))
         ul = math.log(1 + n * rho_ul * nu / (1 + rho_ul * beta))
-        best = max(best, (tau_c - tau_p) / 200 * (dl_share * dl + (1 - dl_share) * ul))
+        if pro_rata:
+            f = dl_symbols / tau_c
+            rate = (tau_c - tau_p) * (f * dl + (1 - f) * ul)
+        else:
+            rate = (dl_symbols - max(tau_p - ul_symbols, 0)) * dl + \
+                max(ul_symbols - tau_p, 0) * ul
+        best = max(best, rate / 200)
     return best
 
 
@@ -54,7 +64,7 @@ def test_capacity_is_the_dl_ul_sum(take_from):
         k = int(round(df.tdd_loc_share[i] * 200))
         tau_c = 200 - k
         dl_symbols = 120 - k if take_from == "downlink" else min(120, tau_c)
-        want = 20e6 * tdd_rate(tau_c, dl_symbols / tau_c, snr_dl[i], snr_ul[i], 32) / math.log(2)
+        want = 20e6 * tdd_rate(tau_c, dl_symbols, snr_dl[i], snr_ul[i], 32) / math.log(2)
         assert df.tdd_capacity_bps[i] == pytest.approx(want, rel=1e-9)
         gamma = snr_dl[i] if take_from == "downlink" else snr_ul[i]
         crb = ip.model.crb_position(df.distance_m[i], 0.0, 20e6, k, n_antennas=32, snr=gamma,
@@ -79,3 +89,36 @@ def test_positioning_from_a_link_without_symbols_is_refused(params):
     with pytest.raises(ValueError, match="takes the positioning symbols from a link with no "
                                          "symbols"):
         ip.evaluate(sites, [10.0], [20.0], schemes=["tdd"], scheme_params={"tdd": params})
+
+
+@pytest.mark.parametrize("ue_power_dbm", [10.0, 33.0, 46.0])
+@pytest.mark.parametrize("dl_fraction", [0.3, 0.75])
+def test_pilots_sit_in_the_uplink_part_at_any_link_balance(ue_power_dbm, dl_fraction):
+    """The frame against a brute force over every pilot length, with the uplink weaker,
+    equal or stronger than the downlink (then the frame is not concave across the end of
+    the uplink part: both sides are searched)."""
+    sites = pd.DataFrame({"x_m": [0.0], "y_m": [0.0], "azimuth_deg": [0.0], "n_antennas": [16],
+                          "power_dbm": [33.0], "ue_power_dbm": [ue_power_dbm]})
+    y = np.array([150.0, 600.0, 2500.0, 9000.0])
+    df = ip.evaluate(sites, np.zeros(4), y, schemes=["tdd"], target_error_m=2.0,
+                     sector_pattern=False,
+                     scheme_params={"tdd": {"dl_fraction": dl_fraction}})
+    snr_dl = 10 ** (df.snr_db / 10)
+    snr_ul = snr_dl * 10 ** ((ue_power_dbm - 33.0) / 10)
+    for i in range(4):
+        k = int(round(df.tdd_loc_share[i] * 200))
+        dl_symbols = max(round(dl_fraction * 200) - k, 0)
+        want = 20e6 * tdd_rate(200 - k, dl_symbols, snr_dl[i], snr_ul[i], 16) / math.log(2)
+        assert df.tdd_capacity_bps[i] == pytest.approx(want, rel=1e-9)
+
+
+def test_uplink_pilots_beat_pro_rata_accounting_with_a_weak_uplink():
+    """A macro cell's uplink 20 dB below its downlink: the frame with pilots in the uplink
+    part carries more than the previous pro-rata accounting of the same frame."""
+    gains = []
+    for snr_db in (-5.0, 5.0, 15.0):
+        snr_dl = 10 ** (snr_db / 10)
+        new = tdd_rate(190, 95, snr_dl, snr_dl / 100, 8)
+        old = tdd_rate(190, 95, snr_dl, snr_dl / 100, 8, pro_rata=True)
+        gains.append(new / old - 1)
+    assert all(g > 0.01 for g in gains)
