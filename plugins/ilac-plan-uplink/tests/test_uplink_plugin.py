@@ -79,3 +79,24 @@ def test_refused_with_interference_which_only_the_downlink_models():
     ok = ip.evaluate(sites, [10.0], [20.0], schemes=["tdd"], interference=True,
                      scheme_params={"tdd": {"dl_fraction": 1.0}})
     assert ok.tdd_capacity_bps.iloc[0] > 0
+
+
+@pytest.mark.parametrize("domain", ["time", "frequency"])
+def test_one_total_ue_power_under_equal_energy(domain):
+    """Under epre="equal" the UE's one transmit power is spread over the band: sounding on
+    B_L gets B_L/B of the whole-band SNR (the CRB rises by B/B_L against "paper"), the
+    data keeps its per-element SNR (the capacity does not change)."""
+    sites = pd.DataFrame({"x_m": [0.0], "y_m": [0.0], "azimuth_deg": [0.0], "n_antennas": [16],
+                          "power_dbm": [33.0], "ue_power_dbm": [23.0]})
+    y = np.array([120.0, 500.0, 1300.0, 4000.0])
+    kw = dict(schemes=["uplink"], max_capacity_loss=0.2, sector_pattern=False,
+              scheme_params={"uplink": {"domain": domain}})
+    paper = ip.evaluate(sites, np.zeros(4), y, epre="paper", **kw)
+    equal = ip.evaluate(sites, np.zeros(4), y, epre="equal", **kw)
+    np.testing.assert_allclose(equal.uplink_capacity_bps, paper.uplink_capacity_bps, rtol=1e-12)
+    np.testing.assert_array_equal(equal.uplink_loc_share, paper.uplink_loc_share)
+    plan = UplinkSplit().plan(RADIO, domain=domain)
+    share = np.interp(paper.uplink_loc_share, plan.loc_share, plan.loc_bandwidth_hz) / 20e6
+    np.testing.assert_allclose((equal.uplink_error_m / paper.uplink_error_m) ** 2, 1 / share,
+                               rtol=1e-9)
+    assert (share < 1).any() == (domain == "frequency")
