@@ -216,6 +216,42 @@ def _propagation(propagation, propagation_params, radio):
     return get_registry().model(name).path_loss_model(radio, propagation_params)
 
 
+def check_plan_order(rows, where):
+    """Refuse a plan along whose candidates the CRB or the capacity could rise at some
+    link (the planner's bisection relies on both falling), naming the scheme.
+
+    Exact conditions for every link: the positioning energy ``loc_snr_gain x
+    loc_symbols`` and its product with ``loc_beta2`` must not fall (CRB = a/e + b/(e
+    beta2) with a, b >= 0), and the communication bandwidth, power fraction, symbols and
+    each part of the frame (``round(dl_fraction x comm_symbols)`` downlink symbols, the
+    rest uplink) must not grow (Eq. 1 in each part is then no larger at any pilot length).
+    """
+    rtol = 1e-12
+    e = rows["loc_snr_gain"] * rows["loc_symbols"]
+    eb = e * rows["loc_beta2"]
+    dl = np.floor(rows["dl_fraction"] * rows["comm_symbols"] + 0.5)
+    checks = (("positioning energy (loc_snr_gain x loc_symbols)", e, +1),
+              ("positioning energy x loc_beta2", eb, +1),
+              ("comm_bandwidth_hz", rows["comm_bandwidth_hz"], -1),
+              ("comm_power_fraction", rows["comm_power_fraction"], -1),
+              ("comm_symbols", rows["comm_symbols"], -1),
+              ("downlink symbols (round(dl_fraction x comm_symbols))", dl, -1),
+              ("uplink symbols (comm_symbols minus the downlink ones)",
+               rows["comm_symbols"] - dl, -1))
+    for label, values, sign in checks:
+        if not np.all(np.isfinite(values) | (np.isinf(values) & (values > 0))):
+            raise PluginError(f"{where} returned a plan whose {label} is not finite")
+        a, b = values[:-1], values[1:]
+        bad = (b < a - rtol * np.abs(a)) if sign > 0 else (b > a + rtol * np.abs(a))
+        if np.any(bad):
+            j = int(np.argmax(bad))
+            raise PluginError(
+                f"{where} returned a plan whose {label} {'falls' if sign > 0 else 'grows'} "
+                f"from candidate {j} to {j + 1} ({a[j]:.6g} to {b[j]:.6g}): the CRB and the "
+                "capacity must not rise along the candidates (docs/plugins.md, \"Resource "
+                "plans\")")
+
+
 def _compile_plans(plan_schemes, radio, bound="paper", epre="paper", interference=False):
     """Concatenate the plans of plan-form schemes into the kernel's arrays.
 
@@ -225,28 +261,35 @@ def _compile_plans(plan_schemes, radio, bound="paper", epre="paper", interferenc
     """
     plans = []
     for name, scheme, params in plan_schemes:
+        plugin, dist = scheme_owner(name)
+        where = f"scheme {name!r} (plugin {plugin!r}, {dist})"
         try:
             plan = scheme.plan(radio, **params)
-            if not isinstance(plan, ResourcePlan):
-                raise TypeError(f"plan() returned {type(plan).__name__}, not a ResourcePlan")
-            plan.validate(radio, name, epre)
-            if interference and (plan.loc_direction == "uplink"
-                                 or np.any(np.asarray(plan.dl_fraction) < 1.0)):
-                raise ParameterError(
-                    f"scheme {name!r} uses the uplink, whose interference is not modelled: "
-                    "interference=True counts other cells in the downlink SINR only; drop "
-                    "the scheme or the interference option")
-            derived = {"loc_snr_gain": plan.loc_snr_gain(radio, epre),
-                       "loc_beta2": plan.delay_beta2(radio, bound)}
-            size = np.size(plan.loc_share)
-            plans.append({**{a: np.broadcast_to(np.asarray(
-                derived[a] if a in DERIVED_PLAN_ROWS else getattr(plan, a), np.float64), size)
-                for a in KERNEL_PLAN_ROWS}, "uplink": plan.loc_direction == "uplink"})
-        except ParameterError:
+        except ParameterError:        # the user's parameters, refused by the scheme
             raise
         except Exception as exc:  # noqa: BLE001 - a plugin's bug, reported with its name
-            plugin, dist = scheme_owner(name)
-            raise PluginError(f"scheme {name!r} (plugin {plugin!r}, {dist}): {exc}") from exc
+            raise PluginError(f"{where}: plan() raised {type(exc).__name__}: {exc}") from exc
+        if not isinstance(plan, ResourcePlan):
+            raise PluginError(f"{where}: plan() returned {type(plan).__name__}, not a "
+                              "ResourcePlan")
+        try:
+            plan.validate(radio, name, epre)
+            derived = {"loc_snr_gain": plan.loc_snr_gain(radio, epre),
+                       "loc_beta2": plan.delay_beta2(radio, bound)}
+        except ParameterError as exc:
+            raise PluginError(f"{where} returned an invalid plan: {exc}") from None
+        if interference and (plan.loc_direction == "uplink"
+                             or np.any(np.asarray(plan.dl_fraction) < 1.0)):
+            raise ParameterError(
+                f"scheme {name!r} uses the uplink, whose interference is not modelled: "
+                "interference=True counts other cells in the downlink SINR only; drop "
+                "the scheme or the interference option")
+        size = np.size(plan.loc_share)
+        rows = {a: np.broadcast_to(np.asarray(
+            derived[a] if a in DERIVED_PLAN_ROWS else getattr(plan, a), np.float64), size)
+            for a in KERNEL_PLAN_ROWS}
+        check_plan_order(rows, where)
+        plans.append({**rows, "uplink": plan.loc_direction == "uplink"})
     sizes = [p["loc_share"].size for p in plans]
     offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int32)
     data = np.ascontiguousarray(np.stack([

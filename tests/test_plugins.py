@@ -263,13 +263,16 @@ class RandomPlan(Scheme):
         k = 40
         loc = np.concatenate([[0.0], np.sort(rng.uniform(0, 1, k - 1))])
         loc[-1] = 1.0
+        comm = np.round(radio.n_symbols * (1 - 0.7 * loc))
+        # a TDD-like frame whose downlink and uplink parts both shrink along the plan
+        dl_part = np.floor(rng.uniform(0.3, 0.9) * comm)
         return ResourcePlan(
             loc_share=np.linspace(0, 1, k),
             comm_bandwidth_hz=radio.bandwidth_hz * (1 - 0.5 * loc),
-            comm_symbols=np.round(radio.n_symbols * (1 - 0.7 * loc)),
+            comm_symbols=comm,
             loc_bandwidth_hz=radio.bandwidth_hz * np.maximum(loc, 0.01),
             loc_symbols=np.round(1 + (radio.n_symbols - 1) * loc) * (loc > 0),
-            dl_fraction=np.sort(rng.uniform(0.2, 1, k))[::-1],
+            dl_fraction=dl_part / comm,
             comm_power_fraction=1 - 0.3 * loc, loc_power_fraction=0.5 + 0.5 * loc,
             loc_direction="uplink" if self.uplink else "downlink")
 
@@ -347,3 +350,46 @@ def test_conformance_catches_mistakes(scheme, message):
 def test_sample_links_span_the_ranges():
     link = sample_links(ip.RadioParams())
     assert link.size == 54 and set(link.n_antennas) == {2.0, 8.0, 64.0}
+
+
+
+def _plan_scheme(**changes):
+    class Broken(Scheme):
+        name = "broken_plan"
+        description = "A plan that breaks the rules"
+
+        def plan(self, radio):
+            base = TimeSplit().plan(radio)
+            fields = {f: getattr(base, f) for f in ("loc_share", "comm_bandwidth_hz",
+                                                    "comm_symbols", "loc_bandwidth_hz",
+                                                    "loc_symbols")}
+            for key, fn in changes.items():
+                fields[key] = fn(np.array(fields[key], dtype=float))
+            return ResourcePlan(**fields)
+
+    return Broken()
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"loc_symbols": lambda v: np.where(np.arange(v.size) == 7, v - 3, v)},
+     "positioning energy .* falls from candidate 6 to 7"),
+    ({"comm_symbols": lambda v: np.where(np.arange(v.size) == 4, v + 2, v)},
+     "comm_symbols grows from candidate 3 to 4"),
+    ({"comm_bandwidth_hz": lambda v: v * np.linspace(0.9, 1.0, v.size)},
+     "comm_bandwidth_hz grows from candidate 0 to 1"),
+    ({"loc_symbols": lambda v: np.where(np.arange(v.size) == 2, np.nan, v)}, "broken_plan"),
+])
+def test_plans_that_break_the_order_are_plugin_errors(changes, message):
+    """A plan whose CRB or capacity could rise along its candidates would make the
+    bisection silently wrong: refused once per plan, naming the scheme and its plugin."""
+    scheme = _plan_scheme(**changes)
+
+    class Plugin:
+        @hookimpl
+        def ilac_register_schemes(self, register):
+            register(scheme)
+
+    with registered(Plugin()):
+        with pytest.raises(PluginError, match=message) as info:
+            ip.evaluate(SITES, [10.0, 200.0], [5.0, 90.0], schemes=["broken_plan"])
+    assert "plugin" in str(info.value) and "broken_plan" in str(info.value)
