@@ -59,6 +59,13 @@ def sample_links(radio, n_antennas=(2, 8, 64), snr_db=(-5.0, 10.0, 30.0),
                      serving_cell=np.zeros(n.size, np.int64))
 
 
+def _require(condition, message):
+    """Raise AssertionError(message) unless condition: explicit, so that the checks hold
+    under ``python -O`` too."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def plan_reference(plan, link, radio):
     """Capacity [bit/s] and CRB [m^2] of every candidate of a plan at every link.
 
@@ -130,58 +137,60 @@ def assert_scheme_conforms(scheme, radio=None, params=None):
         With a message naming the scheme and what is wrong.
     """
     radio = RadioParams() if radio is None else radio
-    assert isinstance(scheme, Scheme), f"{scheme!r} is not an ilac_plan.schemes.Scheme"
+    _require(isinstance(scheme, Scheme), f"{scheme!r} is not an ilac_plan.schemes.Scheme")
     try:
         name = validate_scheme(scheme)
         values = resolve_params(scheme, params)
     except (TypeError, ValueError) as exc:
         raise AssertionError(f"scheme declaration: {exc}") from exc
-    assert "\n" not in scheme.description.strip(), f"{name}: description must be one line"
+    _require("\n" not in scheme.description.strip(), f"{name}: description must be one line")
     link = sample_links(radio)
     if scheme.kind == "plan":
         plan = scheme.plan(radio, **values)
-        assert isinstance(plan, ResourcePlan), f"{name}: plan() must return a ResourcePlan"
+        _require(isinstance(plan, ResourcePlan), f"{name}: plan() must return a ResourcePlan")
         try:
             plan.validate(radio, name)
         except ValueError as exc:
             raise AssertionError(str(exc)) from exc
         capacity, crb = plan_reference(plan, link, radio)
-        assert np.all(np.isfinite(capacity)) and np.all(capacity >= 0), \
-            f"{name}: capacity must be finite and >= 0 for every candidate"
-        assert not np.isnan(crb).any(), f"{name}: CRB is NaN for some candidate"
-        assert np.all(crb[1:] <= crb[:-1] * (1 + 1e-12)), \
-            f"{name}: the CRB must not increase along the plan's candidates"
-        assert np.all(np.diff(capacity, axis=0) <= 1e-9 * capacity[:-1] + 1e-9), \
-            f"{name}: the capacity must not increase along the plan's candidates"
-        assert np.all(capacity <= _shannon_bound(link, radio) * (1 + 1e-9)), \
-            f"{name}: capacity above the Shannon bound: is it in bit/s?"
+        _require(np.all(np.isfinite(capacity)) and np.all(capacity >= 0),
+                 f"{name}: capacity must be finite and >= 0 for every candidate")
+        _require(not np.isnan(crb).any(), f"{name}: CRB is NaN for some candidate")
+        _require(np.all(crb[1:] <= crb[:-1] * (1 + 1e-12)),
+                 f"{name}: the CRB must not increase along the plan's candidates")
+        _require(np.all(np.diff(capacity, axis=0) <= 1e-9 * capacity[:-1] + 1e-9),
+                 f"{name}: the capacity must not increase along the plan's candidates")
+        _require(np.all(capacity <= _shannon_bound(link, radio) * (1 + 1e-9)),
+                 f"{name}: capacity above the Shannon bound: is it in bit/s?")
         return
     results = {}
     for objective in (Objective("target", 0.3), Objective("target", 3.0),
                       Objective("budget", 0.02), Objective("budget", 0.3)):
         res = scheme.evaluate(link, objective, radio, **values)
-        assert isinstance(res, SchemeResult), f"{name}: evaluate() must return a SchemeResult"
+        _require(isinstance(res, SchemeResult),
+                 f"{name}: evaluate() must return a SchemeResult")
         for field in ("capacity_bps", "error_m", "loc_share", "feasible"):
             value = np.asarray(getattr(res, field))
-            assert value.shape == (link.size,), \
-                f"{name}: {field} has shape {value.shape}, expected ({link.size},)"
-            assert not np.isnan(value.astype(float)).any(), f"{name}: {field} has NaN"
+            _require(value.shape == (link.size,),
+                     f"{name}: {field} has shape {value.shape}, expected ({link.size},)")
+            _require(not np.isnan(value.astype(float)).any(), f"{name}: {field} has NaN")
         cap, err = np.asarray(res.capacity_bps, float), np.asarray(res.error_m, float)
         share, feas = np.asarray(res.loc_share, float), np.asarray(res.feasible, bool)
-        assert np.all(np.isfinite(cap) & (cap >= 0)), f"{name}: capacity must be finite, >= 0"
-        assert np.all(err >= 0), f"{name}: error_m must be >= 0 (inf when unbounded)"
-        assert np.all((share >= 0) & (share <= 1)), f"{name}: loc_share must lie in [0, 1]"
-        assert np.all(cap <= _shannon_bound(link, radio) * (1 + 1e-9)), \
-            f"{name}: capacity above the Shannon bound: is it in bit/s (not Mbit/s)?"
+        _require(np.all(np.isfinite(cap) & (cap >= 0)),
+                 f"{name}: capacity must be finite, >= 0")
+        _require(np.all(err >= 0), f"{name}: error_m must be >= 0 (inf when unbounded)")
+        _require(np.all((share >= 0) & (share <= 1)), f"{name}: loc_share must lie in [0, 1]")
+        _require(np.all(cap <= _shannon_bound(link, radio) * (1 + 1e-9)),
+                 f"{name}: capacity above the Shannon bound: is it in bit/s (not Mbit/s)?")
         if objective.kind == "target":
-            assert np.all(err[feas] <= objective.value * (1 + 1e-9)), \
-                f"{name}: a feasible point misses the target error"
+            _require(np.all(err[feas] <= objective.value * (1 + 1e-9)),
+                     f"{name}: a feasible point misses the target error")
         results[(objective.kind, objective.value)] = (cap, err, feas)
     hard, easy = results[("target", 0.3)], results[("target", 3.0)]
     both = hard[2] & easy[2]
-    assert np.all(hard[0][both] <= easy[0][both] * (1 + 1e-9) + 1e-9), \
-        f"{name}: a harder target must not leave more capacity"
-    assert np.all(easy[2][hard[2]]), f"{name}: a point feasible for 0.3 m must be for 3 m"
+    _require(np.all(hard[0][both] <= easy[0][both] * (1 + 1e-9) + 1e-9),
+             f"{name}: a harder target must not leave more capacity")
+    _require(np.all(easy[2][hard[2]]), f"{name}: a point feasible for 0.3 m must be for 3 m")
     small, large = results[("budget", 0.02)], results[("budget", 0.3)]
-    assert np.all(large[1] <= small[1] * (1 + 1e-9)), \
-        f"{name}: a larger capacity-loss budget must not give a larger error"
+    _require(np.all(large[1] <= small[1] * (1 + 1e-9)),
+             f"{name}: a larger capacity-loss budget must not give a larger error")

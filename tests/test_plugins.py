@@ -393,3 +393,23 @@ def test_plans_that_break_the_order_are_plugin_errors(changes, message):
         with pytest.raises(PluginError, match=message) as info:
             ip.evaluate(SITES, [10.0, 200.0], [5.0, 90.0], schemes=["broken_plan"])
     assert "plugin" in str(info.value) and "broken_plan" in str(info.value)
+
+
+def test_conformance_checks_hold_under_python_optimise(tmp_path):
+    """assert_scheme_conforms raises AssertionError itself: python -O strips bare asserts."""
+    code = textwrap.dedent("""
+        from ilac_plan.schemes import Scheme, TimeSplit
+        from ilac_plan.testing import assert_scheme_conforms
+        class Bad(Scheme):
+            name = "bad"
+            description = "two\\nlines"
+            def plan(self, radio):
+                return TimeSplit().plan(radio)
+        try:
+            assert_scheme_conforms(Bad())
+        except AssertionError as exc:
+            print("refused:", exc)
+    """)
+    out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
+                         check=True, cwd=tmp_path)   # the installed package, not the tree
+    assert "refused: bad: description must be one line" in out.stdout
