@@ -10,6 +10,7 @@ Set ``ILAC_PLAN_DISABLE_PLUGIN_AUTOLOAD=1`` to skip entry points.
 
 import importlib
 import os
+import difflib
 import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -77,8 +78,11 @@ class Registry:
 
     def _lookup(self, table, name, what):
         if name not in table:
+            close = difflib.get_close_matches(str(name), list(table), n=1)
+            guess = f"did you mean {close[0]!r}? " if close else ""
             hint = f"; plugin errors: {'; '.join(self.errors)}" if self.errors else ""
-            raise ParameterError(f"unknown {what} {name!r}; available: {', '.join(table)}{hint}")
+            raise ParameterError(f"unknown {what} {name!r}; {guess}available: "
+                                 f"{', '.join(table)}{hint}")
         return table[name].obj
 
     def _add(self, table, what, validate, info, obj):
@@ -97,6 +101,30 @@ def _fail(registry, info, message):
     info.error = error if info.error is None else f"{info.error}; {message}"
     registry.errors.append(error)
     warnings.warn(error, PluginWarning, stacklevel=3)
+
+
+def _hook_names():
+    return sorted(n for n in dir(hookspecs) if n.startswith("ilac_register_"))
+
+
+def _hook_hint(plugin):
+    """Why a plugin object implements no hook: a hook function without ``@hookimpl``, or
+    a misspelt one (with the closest hook name)."""
+    hooks = _hook_names()
+    marker = f"{hookspecs.PROJECT}_impl"
+    hints = []
+    for attr in sorted(a for a in dir(plugin) if a.startswith("ilac")):
+        fn = getattr(plugin, attr, None)
+        if not callable(fn):
+            continue
+        if attr in hooks and not hasattr(fn, marker):
+            hints.append(f"{attr} is not marked @hookimpl (from ilac_plan.hookspecs import "
+                         "hookimpl)")
+        elif attr not in hooks:
+            close = difflib.get_close_matches(attr, hooks, n=1)
+            if close:
+                hints.append(f"{attr} is no hook; did you mean {close[0]}?")
+    return "; ".join(hints) or f"implement one of {', '.join(hooks)} with @hookimpl"
 
 
 def load_plugins(autoload=None, extra=()):
@@ -152,7 +180,8 @@ def load_plugins(autoload=None, extra=()):
         except pluggy.PluginValidationError as exc:
             name = pm.get_name(exc.plugin)
             pm.unregister(exc.plugin)
-            _fail(registry, infos.pop(name), f"invalid hook implementation: {exc}")
+            _fail(registry, infos.pop(name),
+                  f"invalid hook implementation: {exc} ({_hook_hint(exc.plugin)})")
     registry.plugins = [infos[m] for m in DEFAULT_PLUGINS] + [
         p for p in registry.plugins if p.name not in DEFAULT_PLUGINS]
     for hook, table, what, validate in (
@@ -172,6 +201,12 @@ def load_plugins(autoload=None, extra=()):
                 message = str(exc) if isinstance(exc, PluginError) else \
                     f"{hook.name} raised {type(exc).__name__}: {exc}"
                 _fail(registry, info, message)
+    for name, info in infos.items():   # loaded, no error, and yet nothing registered
+        if info.builtin or info.error is not None or info.schemes or info.models:
+            continue
+        warnings.warn(f"plugin {info.name!r} ({info.distribution} {info.version}) registered "
+                      f"nothing: {_hook_hint(pm.get_plugin(name))}", PluginWarning,
+                      stacklevel=2)
     return registry
 
 

@@ -15,6 +15,7 @@ The built-in ``time`` and ``frequency`` schemes (the paper's) are plan-form sche
 registered through the same hook as plugins' schemes.
 """
 
+import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -98,7 +99,10 @@ def resolve_params(owner, params):
     unknown = sorted(set(params) - set(known))
     if unknown:
         allowed = ", ".join(known) or "none"
-        raise ParameterError(f"{owner.name}: unknown parameter {unknown[0]!r} (allowed: {allowed})")
+        close = difflib.get_close_matches(unknown[0], list(known), n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"{owner.name}: unknown parameter {unknown[0]!r}{guess} "
+                             f"(allowed: {allowed})")
     return {name: p.validate(params.get(name, p.default), owner.name) for name, p in known.items()}
 
 

@@ -171,7 +171,7 @@ BROKEN = {
         def ilac_register_scheme(register):
             pass
         ''', r"plugin 'main' \(ilac-plan-misspelt 1.0\): invalid hook implementation.*"
-             r"ilac_register_scheme"),
+             r"ilac_register_scheme.*did you mean ilac_register_schemes\?"),
     "duplicate": ("ilac-plan-dup", "ilac_broken_dup", '''
         from ilac_plan.hookspecs import hookimpl
         from ilac_plan.schemes import TimeSplit
@@ -413,3 +413,29 @@ def test_conformance_checks_hold_under_python_optimise(tmp_path):
     out = subprocess.run([sys.executable, "-O", "-c", code], capture_output=True, text=True,
                          check=True, cwd=tmp_path)   # the installed package, not the tree
     assert "refused: bad: description must be one line" in out.stdout
+
+
+
+def test_a_plugin_that_registers_nothing_is_told_why(tmp_path, monkeypatch):
+    """A hook function without @hookimpl loads, registers nothing and used to say "ok"."""
+    fake_install(tmp_path, "ilac-plan-unmarked", "ilac_unmarked", """
+        from ilac_plan.schemes import TimeSplit
+        def ilac_register_schemes(register):
+            register(TimeSplit())
+        """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.warns(PluginWarning, match=r"plugin 'main' \(ilac-plan-unmarked 1.0\) "
+                                           r"registered nothing: ilac_register_schemes is "
+                                           r"not marked @hookimpl"):
+        load_plugins(autoload=True)
+
+
+@pytest.mark.parametrize("call,message", [
+    (dict(schemes=["tme"]), r"unknown scheme 'tme'; did you mean 'time'\? available: time"),
+    (dict(propagation="free_spce"), r"did you mean 'free_space'\?"),
+    (dict(schemes=["tdd"], scheme_params={"tdd": {"dl_fracton": 0.5}}),
+     r"unknown parameter 'dl_fracton'; did you mean 'dl_fraction'\?"),
+])
+def test_misspelt_names_get_a_suggestion(call, message):
+    with pytest.raises(ValueError, match=message):
+        ip.evaluate(SITES, [1.0], [1.0], **call)
