@@ -8,12 +8,18 @@ from .errors import ParameterError
 SCHEME_STYLE = {"frequency": ("-", "frequency split (FDD)"), "time": (":", "time split (TDD)")}
 
 
-def _figure(n_panels):
+def _require_matplotlib():
+    """matplotlib's Figure, or a one-line ParameterError saying how to install it."""
     try:
         from matplotlib.figure import Figure
-    except ImportError:  # pragma: no cover - depends on the environment
+    except ImportError:
         raise ParameterError(
             "plots need matplotlib: pip install 'ilac-plan[plot]'") from None
+    return Figure
+
+
+def _figure(n_panels):
+    Figure = _require_matplotlib()
     fig = Figure(figsize=(5.2 * n_panels, 4.2), layout="constrained")
     axes = fig.subplots(1, n_panels, squeeze=False)[0]
     return fig, axes
@@ -57,6 +63,7 @@ def check_plot_path(path):
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
     if not os.path.isdir(folder):
         raise ParameterError(f"plot file {os.fspath(path)!r}: no such folder {folder!r}")
+    _require_matplotlib()      # before any work, not after it
     return fmt
 
 

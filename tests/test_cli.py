@@ -106,3 +106,24 @@ def test_console_script_exit_code_without_traceback(tmp_path):
         "ilac-plan: error: n_antennas must be an integer >= 1 and <= 65536; got 0 (element 0)"]
     proc = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and __version__ in proc.stdout
+
+
+
+@pytest.mark.parametrize("command", [["validate", "--trials", "100"], ["tradeoff"]])
+def test_plot_without_matplotlib_is_one_line_before_any_work(command, tmp_path, monkeypatch):
+    """--plot with matplotlib missing: exit 2, one line saying how to install it, and
+    nothing written (validate used to run for a minute and end in a traceback)."""
+    import sys as _sys
+
+    for name in [m for m in _sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(_sys.modules, name)
+    monkeypatch.setitem(_sys.modules, "matplotlib", None)     # import matplotlib fails
+    out = tmp_path / "out.json"
+    args = [*command, "--plot", str(tmp_path / "p.png")]
+    if command[0] == "validate":
+        args += ["--out", str(out)]
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    assert "pip install 'ilac-plan[plot]'" in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not any(tmp_path.iterdir())
