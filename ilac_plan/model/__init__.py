@@ -3,7 +3,8 @@
 Modules follow the paper: :mod:`~ilac_plan.model.linkbudget` (Sec. II),
 :mod:`~ilac_plan.model.capacity` (Eqs. 1, 15-18), :mod:`~ilac_plan.model.crb`
 (Eqs. 3-7) and :mod:`~ilac_plan.model.losses` (Definitions 1-4, Theorems 1-2 as
-corrected; docs/model.md lists the corrections). This is the reference that the kernel is tested against.
+corrected; docs/model.md lists the corrections); :mod:`~ilac_plan.model.network` fuses
+the bound over several cells. This is the reference that the kernel is tested against.
 """
 
 from .capacity import (
@@ -29,6 +30,7 @@ from .linkbudget import (
     wavelength_m,
 )
 from .antenna import sector_attenuation_db
+from .network import MEASUREMENTS, network_crb_m2, network_information
 from .propagation import LogDistanceTerm, PathLossModel, PathLossTable, free_space
 from .losses import (
     frequency_capacity_loss,
@@ -55,5 +57,6 @@ __all__ = [
     "frequency_loc_bandwidth_for_capacity_loss", "linear_to_db", "noise_power_dbm",
     "nominal_snr", "optimal_pilot_length", "time_capacity_loss",
     "time_capacity_loss_closed_form", "time_comm_symbols_for_capacity_loss", "time_crb_loss",
-    "time_crb_loss_for_capacity_loss", "wavelength_m",
+    "time_crb_loss_for_capacity_loss", "wavelength_m", "MEASUREMENTS", "network_crb_m2",
+    "network_information",
 ]
