@@ -149,3 +149,51 @@ def test_bad_inputs_are_refused():
         network_crb_m2([1.0], [1.0], axis_x=1.0, axis_y=1.0, angle_info=1.0, delay_info_hz2=1.0)
     with pytest.raises(ParameterError, match="angle_info"):
         network_crb_m2([1.0], [1.0], axis_x=1.0, axis_y=0.0, angle_info=-1.0, delay_info_hz2=1.0)
+
+
+# ---- at the points of a site table ---------------------------------------------------------
+
+def test_network_bound_at_points_reduces_to_the_serving_cells_bound():
+    import pandas as pd
+
+    import ilac_plan as ip
+    from ilac_plan.network import network_bound
+
+    rng = np.random.default_rng(4)
+    sites = ip.hexagonal_layout(isd_m=500.0, rings=1).assign(height_m=25.0, tilt_deg=6.0)
+    x, y = rng.uniform(-700, 700, 1500), rng.uniform(-700, 700, 1500)
+    radio = ip.RadioParams()
+    one = network_bound(sites, x, y, n_cells=1, n_loc_symbols=4, loc_bandwidth_hz=5e6,
+                        ue_height_m=1.5, antenna="3gpp")
+    link = ip.evaluate(sites, x, y, schemes=(), ue_height_m=1.5, antenna="3gpp")
+    assert np.array_equal(one.serving_cell, link.serving_cell)
+    want = crb_position(link.distance_m, np.deg2rad(link.theta_deg), 5e6, 4,
+                        n_antennas=sites.n_antennas.to_numpy()[link.serving_cell],
+                        snr=10 ** (link.snr_db / 10), wavelength_m=radio.wavelength_m)
+    np.testing.assert_allclose(one.serving_error_m ** 2, want, rtol=1e-9)
+    np.testing.assert_allclose(one.network_error_m, one.serving_error_m, rtol=1e-12)
+    four = network_bound(sites, x, y, n_cells=4, n_loc_symbols=4, loc_bandwidth_hz=5e6,
+                         ue_height_m=1.5, antenna="3gpp")
+    assert (four.network_error_m <= four.serving_error_m * (1 + 1e-12)).all()
+    assert (four.cells_used == 4).all() and (four.gain_db > 0.1).mean() > 0.5
+    reuse = network_bound(sites, x, y, n_cells=1, n_loc_symbols=4, loc_bandwidth_hz=5e6,
+                          prs_reuse=4, ue_height_m=1.5, antenna="3gpp")
+    np.testing.assert_allclose(reuse.serving_error_m, one.serving_error_m * 2, rtol=1e-12)
+    tdoa = network_bound(sites, x, y, n_cells=4, measurements="tdoa", n_loc_symbols=4,
+                         ue_height_m=1.5, antenna="3gpp")
+    assert not tdoa.isna().any().any()
+    assert isinstance(four, pd.DataFrame)
+
+
+@pytest.mark.parametrize("kw,message", [(dict(n_cells=0), "n_cells"), (dict(n_cells=9), "n_cells"),
+                                        (dict(prs_reuse=0), "prs_reuse"),
+                                        (dict(bound="achievable"), "bound"),
+                                        (dict(loc_bandwidth_hz=1e9), "loc_bandwidth_hz"),
+                                        (dict(measurements="rtt"), "measurements")])
+def test_network_bound_refuses_bad_options(kw, message):
+    import ilac_plan as ip
+    from ilac_plan.network import network_bound
+
+    sites = ip.hexagonal_layout(isd_m=500.0, rings=0)
+    with pytest.raises(ParameterError, match=message):
+        network_bound(sites, [10.0], [20.0], **kw)
