@@ -376,7 +376,14 @@ def _prefetch_imports():
 @click.option("--max-capacity-loss", type=float, default=None,
               help="Alternative objective: lowest error for at most this fraction of capacity.")
 @click.option("--schemes", multiple=True, help="Allocation schemes (see 'ilac-plan schemes').")
-@click.option("--propagation", default=None, help="Propagation model name.")
+@click.option("--scheme-param", "scheme_param", multiple=True, metavar="SCHEME.KEY=VALUE",
+              help="A scheme parameter, e.g. 'tdd.dl_fraction=0.6' (repeatable; see "
+                   "'ilac-plan schemes'); the scenario's [schemes] params in TOML.")
+@click.option("--propagation", default=None, help="Propagation model name (see 'ilac-plan "
+              "models').")
+@click.option("--propagation-param", "propagation_param", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the propagation model, e.g. 'reliability=0.95' "
+                   "(repeatable); the scenario's [propagation] params in TOML.")
 @click.option("--antenna", type=click.Choice(["3gpp", "horizontal", "omni"]), default=None,
               help="Cell antenna: the TR 38.901 3-D pattern with the sites' heights and tilts "
                    "(default), its horizontal cut, or none.")
@@ -411,7 +418,8 @@ def _prefetch_imports():
               help="Output folder (created if missing).")
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss, schemes,
-                propagation, antenna, bound, epre, dl_prs, crs, max_points, n_threads, engine,
+                scheme_param, propagation, propagation_param, antenna, bound, epre, dl_prs,
+                crs, max_points, n_threads, engine,
                 scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
                 keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -487,6 +495,16 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     if propagation:
         data["propagation"]["model"] = propagation
         data["propagation"]["params"] = {}
+    for item in scheme_param:
+        key, value = _key_value(item, "--scheme-param", "SCHEME.KEY=VALUE")
+        name, dot, param = key.partition(".")
+        if not dot or not name or not param:
+            raise click.BadParameter(f"expected SCHEME.KEY=VALUE; got {item!r}",
+                                     param_hint="--scheme-param")
+        data["schemes"]["params"].setdefault(name, {})[param] = value
+    for item in propagation_param:
+        key, value = _key_value(item, "--propagation-param", "KEY=VALUE")
+        data["propagation"]["params"][key] = value
     if antenna:
         data["propagation"]["antenna"] = antenna
         data["propagation"]["sector_pattern"] = None
@@ -582,6 +600,28 @@ def validate(trials, seed, out, plot):
     click.echo(f"wrote {out}", err=True)
 
 
+def _key_value(item, option, form):
+    """``KEY=VALUE`` with VALUE read as a TOML value (numbers, true/false, "text"), bare
+    words as text."""
+    import tomllib
+
+    key, eq, raw = item.partition("=")
+    if not eq or not key.strip() or not raw.strip():
+        raise click.BadParameter(f"expected {form}; got {item!r}", param_hint=option)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value
+
+
+def _parameters_cell(parameters, as_json):
+    """A listing's parameters: dicts for JSON, ``name=default unit, ...`` for a table."""
+    if as_json:
+        return [p.to_dict() for p in parameters]
+    return ", ".join(f"{p.name}={p.default}{' ' + p.unit if p.unit else ''}" for p in parameters)
+
+
 def _emit(rows, as_json, columns):
     """Print rows as JSON or as an aligned text table."""
     import json
@@ -607,13 +647,26 @@ def schemes(as_json):
         row = {"name": name, "kind": scheme.kind, "plugin": info.name,
                "distribution": info.distribution, "version": info.version,
                "description": scheme.description}
-        if as_json:
-            row["parameters"] = [p.to_dict() for p in scheme.parameters]
-        else:
-            row["parameters"] = ", ".join(
-                f"{p.name}={p.default}{' ' + p.unit if p.unit else ''}" for p in scheme.parameters)
+        row["parameters"] = _parameters_cell(scheme.parameters, as_json)
         rows.append(row)
     _emit(rows, as_json, ["name", "kind", "distribution", "version", "parameters", "description"])
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def models(as_json):
+    """List the registered propagation models, with their plugin and parameters."""
+    from .plugins import get_registry
+
+    rows = []
+    for name, entry in get_registry().models.items():
+        model, info = entry.obj, entry.plugin
+        params = getattr(model, "parameters", ())
+        row = {"name": name, "plugin": info.name, "distribution": info.distribution,
+               "version": info.version, "description": model.description}
+        row["parameters"] = _parameters_cell(params, as_json)
+        rows.append(row)
+    _emit(rows, as_json, ["name", "distribution", "version", "parameters", "description"])
 
 
 @cli.command()

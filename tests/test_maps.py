@@ -283,6 +283,12 @@ def test_bad_inputs_one_line_nothing_partial(case, tmp_path):
     (["--resolution-m", "-5"], r"grid.resolution_m: Input should be greater than 0 \(got -5.0\)"),
     (["--target-error-m", "1", "--max-capacity-loss", "0.1"], "not both"),
     (["--propagation", "moon"], "unknown propagation model 'moon'; available: free_space"),
+    (["--scheme-param", "dl_fraction=0.5"], "expected SCHEME.KEY=VALUE"),
+    (["--scheme-param", "time.x"], "expected SCHEME.KEY=VALUE"),
+    (["--schemes", "time", "--scheme-param", "time.nope=1"],
+     "time: unknown parameter 'nope'"),
+    (["--propagation-param", "reliability"], "expected KEY=VALUE"),
+    (["--propagation-param", "nope=1"], "unknown parameter 'nope'"),
 ])
 def test_bad_options(args, pattern, tmp_path):
     out = tmp_path / "out"
@@ -333,3 +339,35 @@ def test_plan_python_surface(tmp_path):
     assert set(table.scheme) == set(result.regions.scheme)
     with pytest.raises(ParameterError, match="exclusions are removed"):
         ip.plan(sites, shapely.box(-50, -50, 50, 50), exclusions=[shapely.box(-60, -60, 60, 60)])
+
+
+
+def test_scheme_and_propagation_parameters_from_the_command_line(tmp_path):
+    """--scheme-param NAME.KEY=VALUE and --propagation-param KEY=VALUE reach the run, its
+    manifest and its scenario.toml (typed as TOML values), like the scenario's params."""
+    out = tmp_path / "o"
+    res = run("map", "--quiet", "--resolution-m", "40", "--schemes", "time", "--schemes", "tdd",
+              "--scheme-param", "tdd.dl_fraction=0.6", "--scheme-param", "tdd.take_from=uplink",
+              "--propagation", "uma", "--propagation-param", "reliability=0.9",
+              "--propagation-param", "los=\"nlos\"", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    scenario = load_scenario(out / "scenario.toml")
+    assert scenario.schemes.params["tdd"] == {"dl_fraction": 0.6, "take_from": "uplink"}
+    assert scenario.propagation.params["reliability"] == 0.9
+    assert scenario.propagation.params["los"] == "nlos"
+    manifest = json.loads((out / "manifest.json").read_text())
+    text = json.dumps(manifest)
+    assert "dl_fraction" in text and "0.6" in text and "reliability" in text
+
+
+def test_models_command_lists_the_propagation_models():
+    res = run("models", "--json")
+    assert res.exit_code == 0
+    rows = json.loads(res.output)
+    names = [r["name"] for r in rows]
+    assert names[0] == "free_space" and "uma" in names
+    uma = next(r for r in rows if r["name"] == "uma")
+    assert uma["distribution"] == "ilac-plan-3gpp"
+    assert {p["name"] for p in uma["parameters"]} >= {"los", "reliability"}
+    table = run("models")
+    assert table.exit_code == 0 and "free_space" in table.output
