@@ -268,7 +268,10 @@ def bound_options(default=None):
 @click.option("--theta-deg", type=float, default=0.0, show_default=True,
               help="UE angle off the array broadside [deg].")
 @click.option("--schemes", multiple=True, default=("time", "frequency"), show_default=True,
-              help="Splits to compute: time, frequency.")
+              help="Splits to compute: time, frequency (Figs. 2-3), or any plan-form scheme "
+                   "(see 'ilac-plan schemes').")
+@click.option("--scheme-param", "scheme_param", multiple=True, metavar="SCHEME.KEY=VALUE",
+              help="A parameter of a plugin scheme, e.g. 'tdd.dl_fraction=0.6' (repeatable).")
 @radio_options
 @click.option("--approx", is_flag=True,
               help="Capacity from the closed form Eq. (18) instead of Eq. (1) with the best "
@@ -282,8 +285,8 @@ def bound_options(default=None):
 @click.option("--loss-plot", type=click.Path(dir_okay=False), default=None,
               help="Draw capacity loss vs CRB loss (the paper's Fig. 3) into this file.")
 @bound_options(default="paper")
-def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threads, out, plot,
-             loss_plot, bound, epre, dl_prs, **radio_kwargs):
+def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, scheme_param, approx,
+             n_threads, out, plot, loss_plot, bound, epre, dl_prs, **radio_kwargs):
     """Capacity against position CRB for every time and frequency split.
 
     Writes one CSV row per split: scheme, n_antennas, snr_db, loc_symbols,
@@ -304,7 +307,7 @@ def tradeoff(n_antennas, snr_db, distance_m, theta_deg, schemes, approx, n_threa
         n_antennas=np.array(n_antennas), snr_db=np.array(snr_db) if snr_db else None,
         distance_m=np.array(distance_m) if distance_m else None, radio=radio,
         theta_deg=theta_deg, schemes=schemes, closed_form=approx, n_threads=n_threads,
-        bound=bound, epre=epre, dl_prs=dl_prs)
+        bound=bound, epre=epre, dl_prs=dl_prs, scheme_params=_scheme_params(scheme_param))
     if plot or loss_plot:
         from .plotting import bound_label, plot_losses, plot_tradeoff
 
@@ -495,13 +498,8 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     if propagation:
         data["propagation"]["model"] = propagation
         data["propagation"]["params"] = {}
-    for item in scheme_param:
-        key, value = _key_value(item, "--scheme-param", "SCHEME.KEY=VALUE")
-        name, dot, param = key.partition(".")
-        if not dot or not name or not param:
-            raise click.BadParameter(f"expected SCHEME.KEY=VALUE; got {item!r}",
-                                     param_hint="--scheme-param")
-        data["schemes"]["params"].setdefault(name, {})[param] = value
+    for name, values in _scheme_params(scheme_param).items():
+        data["schemes"]["params"].setdefault(name, {}).update(values)
     for item in propagation_param:
         key, value = _key_value(item, "--propagation-param", "KEY=VALUE")
         data["propagation"]["params"][key] = value
@@ -598,6 +596,19 @@ def validate(trials, seed, out, plot):
         click.echo(f"positioning, N_T = {n_t}: ML within 1 dB of the achievable CRB_L from "
                    f"{t['threshold_snr_db']} dB on{text}")
     click.echo(f"wrote {out}", err=True)
+
+
+def _scheme_params(items):
+    """``{scheme: {key: value}}`` from ``SCHEME.KEY=VALUE`` options."""
+    out = {}
+    for item in items:
+        key, value = _key_value(item, "--scheme-param", "SCHEME.KEY=VALUE")
+        name, dot, param = key.partition(".")
+        if not dot or not name or not param:
+            raise click.BadParameter(f"expected SCHEME.KEY=VALUE; got {item!r}",
+                                     param_hint="--scheme-param")
+        out.setdefault(name, {})[param] = value
+    return out
 
 
 def _key_value(item, option, form):

@@ -6,6 +6,8 @@ from ._io import atomic_path
 from .errors import ParameterError
 
 SCHEME_STYLE = {"frequency": ("-", "frequency split (FDD)"), "time": (":", "time split (TDD)")}
+#: Line styles of other (plugin) schemes, in name order.
+_OTHER_STYLES = ("--", "-.", (0, (5, 1, 1, 1)), (0, (1, 1)))
 
 
 def _require_matplotlib():
@@ -41,7 +43,11 @@ def _panels(frame, draw, xlabel, ylabel, path, legend_loc, subtitle=None):
     for ax, n_t in zip(axes, antennas):
         sub = frame[frame["n_antennas"] == n_t]
         for (scheme, snr), curve in sub.groupby(["scheme", sub["snr_db"].round(6)], sort=True):
-            style, label = SCHEME_STYLE[scheme]
+            if scheme in SCHEME_STYLE:
+                style, label = SCHEME_STYLE[scheme]
+            else:        # plugin schemes: a line style each, in name order
+                others = sorted(set(frame["scheme"]) - set(SCHEME_STYLE))
+                style, label = _OTHER_STYLES[others.index(scheme) % len(_OTHER_STYLES)], scheme
             draw(ax, curve, style, colours[snr], f"{label}, SNR {snr:g} dB")
         ax.set_title(f"$N_T$ = {n_t}")
         ax.set_xlabel(xlabel)

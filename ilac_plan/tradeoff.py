@@ -93,8 +93,9 @@ def link_geometry(radio, snr_db=None, distance_m=None):
 
 def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None,
                     theta_deg=0.0, schemes=SCHEMES, closed_form=False, n_threads=None,
-                    bound="paper", epre="paper", dl_prs="orthogonal"):
-    """Capacity and position CRB of every time and frequency split.
+                    bound="paper", epre="paper", dl_prs="orthogonal", scheme_params=None):
+    """Capacity and position CRB of every split of the time, frequency or any registered
+    plan-form scheme.
 
     Parameters
     ----------
@@ -109,8 +110,13 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
         Radio settings; default the paper's.
     theta_deg : float, default 0
         Angle of the UE off the array broadside (the paper's omnidirectional gNB: 0). [deg]
-    schemes : sequence of {"time", "frequency"}
-        Which splits to compute.
+    schemes : sequence of str
+        Which splits to compute: ``"time"``, ``"frequency"`` (the paper's, Figs. 2-3) or
+        any registered plan-form scheme (``ilac-plan schemes``), whose candidates are
+        evaluated with the kernel's frame (docs/plugins.md, "Resource plans") at the
+        best integer pilot length, by brute force.
+    scheme_params : dict, optional
+        ``{scheme: {parameter: value}}`` for plugin schemes.
     closed_form : bool, default False
         Capacity from Eq. (18) instead of Eq. (1) at the best integer pilot length.
     n_threads : int, optional
@@ -141,9 +147,18 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     if not isinstance(radio, RadioParams):
         raise ParameterError("radio must be a RadioParams")
     schemes = list(check_names("schemes", schemes))
+    if len(set(schemes)) != len(schemes):
+        raise ParameterError("schemes must not repeat a name")
     closed_form = check_flag("closed_form", closed_form)
-    for s in schemes:
-        check_choice("scheme", s, SCHEMES)
+    other = [s for s in schemes if s not in SCHEMES]
+    if other and closed_form:
+        raise ParameterError(f"closed_form (Eq. 18) covers time and frequency only; got "
+                             f"{other[0]!r}")
+    scheme_params = dict(scheme_params or {})
+    extra = sorted(set(scheme_params) - set(other))
+    if extra:
+        raise ParameterError(f"scheme_params names {extra[0]!r}, which is not a plugin scheme "
+                             "in schemes")
     if snr_db is None and distance_m is None:
         snr_db = (10.0, 20.0, 30.0)
     n_t = np.atleast_1d(check_array("n_antennas", n_antennas, low=1, high=65536, integer=True))
@@ -153,6 +168,16 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     snr_dl, snr_ul, dist = link_geometry(radio, snr_db, distance_m)
 
     tau_t, bw = radio.n_symbols, radio.bandwidth_hz
+    bound = check_bound(bound)
+    epre = check_choice("epre", epre, EPRE)
+    dl_prs = check_dl_prs(dl_prs)
+    plugin_frames = [_plan_curves(name, scheme_params.get(name), radio, n_t, snr_dl, snr_ul,
+                                  dist, np.deg2rad(theta), bound, epre, dl_prs)
+                     for name in other]
+    schemes = [s for s in schemes if s in SCHEMES]
+    if not schemes:
+        frame = pd.concat(plugin_frames, ignore_index=True)
+        return frame[np.isfinite(frame["crb_m2"].to_numpy())].reset_index(drop=True)
     blocks = []
     for scheme in schemes:
         if scheme == "time":
@@ -188,9 +213,6 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
                                                  **link)
         full, _ = kernel.best_pilot_capacity(bw, tau_t, n_threads=n_threads, **link)
     theta_rad = np.deg2rad(theta)
-    bound = check_bound(bound)
-    epre = check_choice("epre", epre, EPRE)
-    dl_prs = check_dl_prs(dl_prs)
     if bound == "paper":
         crb_args = dict(n_antennas=nt_col, wavelength_m=radio.wavelength_m,
                         spacing_m=radio.antenna_spacing_m, varsigma=radio.varsigma,
@@ -219,4 +241,72 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
         "capacity_loss_bps": full - capacity,
         "crb_loss": crb_loss,
     }, columns=list(TRADEOFF_COLUMNS))
+    frame = pd.concat([frame, *plugin_frames], ignore_index=True) if plugin_frames else frame
     return frame[np.isfinite(frame["crb_m2"].to_numpy())].reset_index(drop=True)
+
+
+def _plan_curves(name, params, radio, n_t, snr_dl, snr_ul, dist, theta_rad, bound, epre,
+                 dl_prs):
+    """Every candidate (but the first, without positioning) of a plan-form plugin scheme
+    at every (antennas, link): the kernel's frame at the best integer pilot length by
+    brute force, the CRB under the bound and energy convention (LinkState)."""
+    from .coverage import _compile_plans, _schemes
+    from .schemes import LinkState
+
+    chosen = _schemes([name], {name: params} if params else None)
+    if chosen[0][1].kind != "plan":
+        raise ParameterError(f"tradeoff draws plan-form schemes; {name!r} is vectorized")
+    _, data, uplink = _compile_plans(chosen, radio, bound, epre)
+    from .coverage import KERNEL_PLAN_ROWS
+
+    row = {key: data[k][1:] for k, key in enumerate(KERNEL_PLAN_ROWS)}
+    plan = chosen[0][1].plan(radio, **chosen[0][2])
+    loc_bw = np.broadcast_to(np.asarray(plan.loc_bandwidth_hz, float), data.shape[1:])[1:]
+    span = None if plan.loc_span_hz is None else \
+        np.broadcast_to(np.asarray(plan.loc_span_hz, float), data.shape[1:])[1:]
+    rms = None if plan.loc_rms_bandwidth_hz is None else \
+        np.broadcast_to(np.asarray(plan.loc_rms_bandwidth_hz, float), data.shape[1:])[1:]
+    loc_pow = np.broadcast_to(np.asarray(plan.loc_power_fraction, float), data.shape[1:])[1:]
+    direction = "uplink" if uplink[0] else "downlink"
+    tau_t = radio.n_symbols
+    frames = []
+    for n in n_t:
+        link = LinkState(distance_m=dist, theta_rad=np.full(dist.size, theta_rad),
+                         snr_dl=snr_dl, snr_ul=snr_ul, n_antennas=np.full(dist.size, float(n)),
+                         spacing_m=np.full(dist.size, radio.antenna_spacing_m),
+                         serving_cell=np.zeros(dist.size, np.int32),
+                         height_diff_m=np.zeros(dist.size), bound=bound, epre=epre,
+                         dl_prs=dl_prs)
+        crb = np.stack([link.crb_position(
+            radio, loc_bw[j], row["loc_symbols"][j], power_fraction=loc_pow[j],
+            direction=direction, span_hz=None if span is None else span[j],
+            rms_bandwidth_hz=None if rms is None else rms[j]) for j in range(loc_bw.size)])
+        crb_min = link.crb_position(radio, radio.bandwidth_hz, tau_t, direction=direction)
+        # the frame of docs/plugins.md: D = round(f tau_C) downlink symbols, pilots first in
+        # the uplink part; every pilot length 1..tau_C - 1
+        k = np.arange(1, tau_t, dtype=float)[None, None, :]
+        tau_c = row["comm_symbols"][:, None, None]
+        d = np.floor(row["dl_fraction"][:, None, None] * tau_c + 0.5)
+        u = tau_c - d
+        q = k * snr_ul[None, :, None]
+        r = q / (1.0 + q)
+        s_dl = snr_dl[None, :, None] * row["comm_power_fraction"][:, None, None]
+        s_ul = snr_ul[None, :, None] * row["comm_power_fraction"][:, None, None]
+        frame_eff = (d - np.maximum(k - u, 0.0)) * np.log1p(n * s_dl / (1 + s_dl) * r) + \
+            np.maximum(u - k, 0.0) * np.log1p(n * s_ul / (1 + s_ul) * r)
+        eff = np.where(k < tau_c, frame_eff, 0.0).max(axis=2, initial=0.0)
+        capacity = row["comm_bandwidth_hz"][:, None] / tau_t * eff / np.log(2.0)
+        full, _ = kernel.best_pilot_capacity(radio.bandwidth_hz, tau_t, n_antennas=n,
+                                             snr_dl=snr_dl, snr_ul=snr_ul, n_symbols=tau_t)
+        n_c, n_l = capacity.shape
+        with np.errstate(invalid="ignore"):
+            loss = crb / crb_min[None, :]
+        frames.append(pd.DataFrame({      # rows by link, then split (as the built-ins)
+            "scheme": name, "n_antennas": int(n),
+            "snr_db": np.repeat(linear_to_db(snr_dl), n_c),
+            "loc_symbols": np.tile(row["loc_symbols"], n_l).astype(np.int64),
+            "loc_bandwidth_hz": np.tile(loc_bw, n_l),
+            "capacity_bps": capacity.T.ravel(), "crb_m2": crb.T.ravel(),
+            "capacity_loss_bps": (full[None, :] - capacity).T.ravel(),
+            "crb_loss": loss.T.ravel()}, columns=list(TRADEOFF_COLUMNS)))
+    return pd.concat(frames, ignore_index=True)

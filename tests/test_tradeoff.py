@@ -116,3 +116,53 @@ def test_infinite_crb_rows_are_left_out():
     assert len(tradeoff_curves(n_antennas=1, snr_db=10)) == 0
     mixed = tradeoff_curves(n_antennas=[1, 8], snr_db=10)
     assert set(mixed.n_antennas) == {8} and np.isfinite(mixed.crb_m2).all()
+
+
+@pytest.mark.parametrize("bound,epre", [("paper", "paper"), ("achievable", "equal")])
+def test_any_plan_form_scheme_is_drawn_and_full_downlink_tdd_is_the_time_split(bound, epre):
+    """The generic plan path (the kernel's frame by brute force) against the built-in time
+    split: TDD with dl_fraction 1 is the time split, to rounding."""
+    from ilac_plan.tradeoff import tradeoff_curves
+
+    df = tradeoff_curves(n_antennas=(8, 32), snr_db=(0.0, 20.0), bound=bound, epre=epre,
+                         schemes=["time", "tdd"], scheme_params={"tdd": {"dl_fraction": 1.0}})
+    t = df[df.scheme == "time"].reset_index(drop=True)
+    d = df[df.scheme == "tdd"].reset_index(drop=True)
+    assert len(t) == len(d) == 2 * 2 * 200
+    for col in ("n_antennas", "snr_db", "loc_symbols"):
+        np.testing.assert_array_equal(t[col], d[col])
+    for col in ("capacity_bps", "crb_m2", "capacity_loss_bps", "crb_loss"):
+        np.testing.assert_allclose(d[col], t[col], rtol=1e-12, atol=1e-6, err_msg=col)
+
+
+def test_plugin_schemes_in_tradeoff_refusals():
+    from ilac_plan.errors import ParameterError
+    from ilac_plan.tradeoff import tradeoff_curves
+
+    with pytest.raises(ParameterError, match="plan-form"):
+        tradeoff_curves(snr_db=10.0, schemes=["hybrid"])
+    with pytest.raises(ParameterError, match="closed_form"):
+        tradeoff_curves(snr_db=10.0, schemes=["tdd"], closed_form=True)
+    with pytest.raises(ParameterError, match="scheme_params names 'time'"):
+        tradeoff_curves(snr_db=10.0, schemes=["time"], scheme_params={"time": {}})
+    with pytest.raises(ParameterError, match="unknown scheme 'tdx'; did you mean 'tdd'"):
+        tradeoff_curves(snr_db=10.0, schemes=["tdx"])
+
+
+def test_cli_tradeoff_draws_a_plugin_scheme(tmp_path):
+    from click.testing import CliRunner
+
+    from ilac_plan.cli import cli
+
+    out, plot = tmp_path / "t.csv", tmp_path / "t.png"
+    res = CliRunner().invoke(cli, ["tradeoff", "--snr-db", "10", "--schemes", "time",
+                                   "--schemes", "tdd", "--scheme-param", "tdd.dl_fraction=0.5",
+                                   "--out", str(out), "--plot", str(plot)])
+    assert res.exit_code == 0, res.output
+    import pandas as pd
+
+    frame = pd.read_csv(out)
+    assert set(frame.scheme) == {"time", "tdd"} and plot.stat().st_size > 10_000
+    tdd, time = frame[frame.scheme == "tdd"], frame[frame.scheme == "time"]
+    # half the frame for uplink data at the same SNR: the same capacity scale as the time split
+    assert tdd.capacity_bps.max() == pytest.approx(time.capacity_bps.max(), rel=0.05)
