@@ -194,3 +194,69 @@ def assert_scheme_conforms(scheme, radio=None, params=None):
     small, large = results[("budget", 0.02)], results[("budget", 0.3)]
     _require(np.all(large[1] <= small[1] * (1 + 1e-9)),
              f"{name}: a larger capacity-loss budget must not give a larger error")
+
+
+def assert_model_conforms(model, radio=None, params=None):
+    """Assert that ``model`` is a well-formed propagation model.
+
+    Checks the declaration (name, one-line description, parameters with valid defaults)
+    and the built :class:`~ilac_plan.model.PathLossModel` from 1 m to 100 km: finite
+    losses; none below the free-space loss at 1 m less 10 dB (a loose floor that catches
+    a gain, a sign or a dB/linear mix-up); no fall with distance beyond what the model
+    declares (``drop_db``, which the kernel's exact pruning budgets for); and the
+    kernel's coefficients (``kernel_terms``, ``kernel_table``) giving the losses of
+    ``path_loss_db`` to 1e-9 dB.
+
+    Parameters
+    ----------
+    model : PropagationModel
+    radio : RadioParams, optional
+        Default the paper's settings.
+    params : dict, optional
+        Parameter values (default: the declared defaults).
+
+    Raises
+    ------
+    AssertionError
+        With a message naming the model and what is wrong.
+    """
+    from .model import PathLossModel, free_space
+    from .propagation import PropagationModel
+
+    radio = RadioParams() if radio is None else radio
+    _require(isinstance(model, PropagationModel),
+             f"{model!r} is not an ilac_plan.propagation.PropagationModel")
+    name = model.name or type(model).__name__
+    _require(bool(model.description) and "\n" not in model.description.strip(),
+             f"{name}: description must be one line")
+    for p in model.parameters:
+        p.validate(p.default, name)
+    built = model.build(radio, **resolve_params(model, params))
+    _require(isinstance(built, PathLossModel),
+             f"{name}: build() must return a PathLossModel, not {type(built).__name__}")
+    d = np.geomspace(1.0, 1e5, 2001)
+    loss = np.asarray(built.path_loss_db(d), np.float64)
+    _require(np.all(np.isfinite(loss)), f"{name}: path loss is not finite at every distance")
+    floor = float(np.asarray(free_space(radio.carrier_hz).path_loss_db(1.0))) - 10.0
+    _require(np.all(loss >= floor),
+             f"{name}: path loss {loss.min():.1f} dB is below free space at 1 m less 10 dB "
+             f"({floor:.1f} dB): a gain, or dB mixed with linear?")
+    drop = float(np.max(np.maximum(loss[:-1] - loss[1:], 0.0), initial=0.0))
+    falls = float(np.sum(np.maximum(loss[:-1] - loss[1:], 0.0)))
+    _require(falls <= built.drop_db() + 1e-6 + 1e-9 * np.abs(loss).max(),
+             f"{name}: path loss falls by {falls:.3g} dB with distance (largest step "
+             f"{drop:.3g} dB) but declares drop_db = {built.drop_db():.3g} dB")
+    a0, a1, lo2, hi2, floor2, _ = built.kernel_terms()
+    table, t0, inv_step = built.kernel_table()
+    d2 = np.maximum(d * d, floor2)
+    l10 = np.log10(d2)
+    if table.size:
+        u = (l10 - t0) * inv_step
+        k = np.clip(np.floor(u), 0, table.size - 2).astype(int)
+        kernel = table[k] + (u - k) * (table[k + 1] - table[k])
+    else:
+        use = (d2[:, None] >= lo2) & (d2[:, None] < hi2)
+        kernel = np.where(use, a0 + a1 * l10[:, None], -np.inf).max(axis=1)
+    _require(np.allclose(kernel, loss, rtol=0, atol=1e-9),
+             f"{name}: the kernel's coefficients disagree with path_loss_db by up to "
+             f"{np.abs(kernel - loss).max():.3g} dB")

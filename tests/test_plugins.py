@@ -439,3 +439,37 @@ def test_a_plugin_that_registers_nothing_is_told_why(tmp_path, monkeypatch):
 def test_misspelt_names_get_a_suggestion(call, message):
     with pytest.raises(ValueError, match=message):
         ip.evaluate(SITES, [1.0], [1.0], **call)
+
+
+def test_every_registered_propagation_model_conforms():
+    from ilac_plan.testing import assert_model_conforms
+
+    models = ip.plugins.get_registry().models
+    assert "free_space" in models
+    for entry in models.values():
+        assert_model_conforms(entry.obj)
+
+
+@pytest.mark.parametrize("terms,message", [
+    ([(-120.0, 20.0)], "below free space at 1 m"),           # a gain: dB and linear mixed up
+    ([(50.0, 20.0, 0.0, 100.0), (40.0, 20.0, 100.0)], "falls by"),   # a jump down undeclared?
+])
+def test_broken_propagation_models_fail_conformance(terms, message):
+    from ilac_plan.model import LogDistanceTerm, PathLossModel
+    from ilac_plan.propagation import PropagationModel
+    from ilac_plan.testing import assert_model_conforms
+
+    class Broken(PropagationModel):
+        name = "broken"
+        description = "A model that breaks the rules"
+
+        def build(self, radio):
+            class Lying(PathLossModel):     # hides its fall from the pruning budget
+                def drop_db(self):
+                    return 0.0
+
+            cls = Lying if message == "falls by" else PathLossModel
+            return cls("broken", tuple(LogDistanceTerm(*t) for t in terms))
+
+    with pytest.raises(AssertionError, match=message):
+        assert_model_conforms(Broken())
