@@ -221,17 +221,19 @@ def assert_model_conforms(model, radio=None, params=None):
         With a message naming the model and what is wrong.
     """
     from .model import PathLossModel, free_space
-    from .propagation import PropagationModel
+    from .propagation import PropagationModel, validate_model
 
     radio = RadioParams() if radio is None else radio
     _require(isinstance(model, PropagationModel),
              f"{model!r} is not an ilac_plan.propagation.PropagationModel")
-    name = model.name or type(model).__name__
+    try:
+        name = validate_model(model)
+        values = resolve_params(model, params)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"propagation model declaration: {exc}") from exc
     _require(bool(model.description) and "\n" not in model.description.strip(),
              f"{name}: description must be one line")
-    for p in model.parameters:
-        p.validate(p.default, name)
-    built = model.build(radio, **resolve_params(model, params))
+    built = model.build(radio, **values)
     _require(isinstance(built, PathLossModel),
              f"{name}: build() must return a PathLossModel, not {type(built).__name__}")
     d = np.geomspace(1.0, 1e5, 2001)
