@@ -65,6 +65,10 @@ class Parameter:
         One line.
     integer : bool, default False
         A count: whole numbers only.
+
+    The kind (:attr:`kind`) follows from these: ``"choice"`` with ``choices``,
+    ``"bool"`` with a True/False default (values must be True or False), ``"int"`` with
+    ``integer``, else ``"float"``.
     """
 
     name: str
@@ -76,18 +80,31 @@ class Parameter:
     description: str = ""
     integer: bool = False
 
-    def validate(self, value, owner=""):
-        """Return ``value`` checked against the range or choices."""
-        label = f"{owner}.{self.name}" if owner else self.name
+    @property
+    def kind(self):
+        """``"choice"``, ``"bool"``, ``"int"`` or ``"float"``."""
         if self.choices is not None:
+            return "choice"
+        if isinstance(self.default, (bool, np.bool_)):
+            return "bool"
+        return "int" if self.integer else "float"
+
+    def validate(self, value, owner=""):
+        """Return ``value`` checked against the kind, range or choices."""
+        label = f"{owner}.{self.name}" if owner else self.name
+        if self.kind == "choice":
             return check_choice(label, value, self.choices)
+        if self.kind == "bool":
+            if not isinstance(value, (bool, np.bool_)):
+                raise ParameterError(f"{label} must be True or False; got {value!r}")
+            return bool(value)
         value = check_scalar(label, value, low=self.low, high=self.high, unit=self.unit,
                              integer=self.integer)
         return int(value) if self.integer else value
 
     def to_dict(self):
-        return {"name": self.name, "default": self.default, "unit": self.unit,
-                "low": self.low, "high": self.high,
+        return {"name": self.name, "kind": self.kind, "default": self.default,
+                "unit": self.unit, "low": self.low, "high": self.high,
                 "choices": list(self.choices) if self.choices else None,
                 "description": self.description}
 

@@ -473,3 +473,24 @@ def test_broken_propagation_models_fail_conformance(terms, message):
 
     with pytest.raises(AssertionError, match=message):
         assert_model_conforms(Broken())
+
+
+def test_parameter_kinds_validate_their_values():
+    from ilac_plan.errors import ParameterError
+    from ilac_plan.schemes import Parameter
+
+    count = Parameter("comb_k", 2, low=1, high=12, integer=True)
+    assert count.kind == "int" and count.validate(4) == 4
+    with pytest.raises(ParameterError, match="comb_k"):
+        count.validate(2.5)
+    flag = Parameter("boost", False)
+    assert flag.kind == "bool" and flag.validate(True) is True
+    for bad in (1, "yes", 0.0):
+        with pytest.raises(ParameterError, match="boost must be True or False"):
+            flag.validate(bad)
+    pick = Parameter("mode", "a", choices=("a", "b"))
+    assert pick.kind == "choice" and pick.validate("b") == "b"
+    share = Parameter("share", 0.5, low=0.0, high=1.0)
+    assert share.kind == "float" and share.validate(1) == 1.0
+    assert {d["kind"] for d in (count.to_dict(), flag.to_dict(), pick.to_dict(),
+                                share.to_dict())} == {"int", "bool", "choice", "float"}
