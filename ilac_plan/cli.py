@@ -582,6 +582,11 @@ def validate(trials, seed, out, plot):
                         if c["inputs"]["snr_db"] - 10 * math.log10(c["inputs"]["eps"]) >= 0)
             click.echo(f"{kind}: {len(frames)} cases, simulated UatF rate within "
                        f"{100 * worst:.2f} % of {what} at uplink SNR >= 0 dB")
+    net = [c for c in report["cases"] if c["kind"] == "network"]
+    if net:
+        ratios = [c["position_m2"]["ratio"] for c in net]
+        click.echo(f"network: {len(net)} cases (3 cells, ToA+AoA and TDoA), ML position MSE "
+                   f"{min(ratios):.3f}-{max(ratios):.3f}x the fused CRB")
     pos = [c for c in report["cases"] if c["kind"] == "positioning"]
     for t in report["thresholds"]:
         n_t = t["inputs"]["n_antennas"]
