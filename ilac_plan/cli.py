@@ -619,7 +619,7 @@ def _scheme_params(items):
 def _key_value(item, option, form):
     """``KEY=VALUE`` with VALUE read as a TOML value (numbers, true/false, "text"), bare
     words as text."""
-    import tomllib
+    from .scenario import tomllib          # tomli on Python 3.10
 
     key, eq, raw = item.partition("=")
     if not eq or not key.strip() or not raw.strip():
@@ -651,20 +651,26 @@ def _emit(rows, as_json, columns):
         click.echo("  ".join(str(r.get(c) or "").ljust(widths[c]) for c in columns).rstrip())
 
 
+def _list_registered(table, as_json, extra):
+    """Rows of a registry table (schemes or models): name, plugin, version, parameters,
+    description, and the columns ``extra(obj)`` adds."""
+    rows = []
+    for name, entry in table.items():
+        obj, info = entry.obj, entry.plugin
+        rows.append({"name": name, **extra(obj), "plugin": info.name,
+                     "distribution": info.distribution, "version": info.version,
+                     "description": obj.description,
+                     "parameters": _parameters_cell(getattr(obj, "parameters", ()), as_json)})
+    return rows
+
+
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def schemes(as_json):
     """List the registered allocation schemes, with their plugin and version."""
     from .plugins import get_registry
 
-    rows = []
-    for name, entry in get_registry().schemes.items():
-        scheme, info = entry.obj, entry.plugin
-        row = {"name": name, "kind": scheme.kind, "plugin": info.name,
-               "distribution": info.distribution, "version": info.version,
-               "description": scheme.description}
-        row["parameters"] = _parameters_cell(scheme.parameters, as_json)
-        rows.append(row)
+    rows = _list_registered(get_registry().schemes, as_json, lambda s: {"kind": s.kind})
     _emit(rows, as_json, ["name", "kind", "distribution", "version", "parameters", "description"])
 
 
@@ -674,14 +680,7 @@ def models(as_json):
     """List the registered propagation models, with their plugin and parameters."""
     from .plugins import get_registry
 
-    rows = []
-    for name, entry in get_registry().models.items():
-        model, info = entry.obj, entry.plugin
-        params = getattr(model, "parameters", ())
-        row = {"name": name, "plugin": info.name, "distribution": info.distribution,
-               "version": info.version, "description": model.description}
-        row["parameters"] = _parameters_cell(params, as_json)
-        rows.append(row)
+    rows = _list_registered(get_registry().models, as_json, lambda m: {})
     _emit(rows, as_json, ["name", "distribution", "version", "parameters", "description"])
 
 

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from . import _core
-from ._validate import check_array, short_repr
+from ._validate import check_array, check_scalar, short_repr
 from .errors import ParameterError
 from .model.capacity import _check_link, unit_scale
 from .model.crb import _cos_broadside
@@ -129,12 +129,12 @@ def best_pilot_capacity_table(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_d
     """
     scale = unit_scale(unit)
     threads = resolve_n_threads(n_threads)
-    tau_t = float(check_array("n_symbols", n_symbols, low=1, integer=True, unit="symbols"))
+    tau_t = check_scalar("n_symbols", n_symbols, low=1, integer=True, unit="symbols")
     tau_c = check_array("n_comm_symbols", n_comm_symbols, low=0, high=tau_t, integer=True,
                         unit="symbols")
     if tau_c.ndim != 1:
         raise ParameterError(f"n_comm_symbols must be 1-D; got shape {tau_c.shape}")
-    bw = float(check_array("bandwidth_hz", bandwidth_hz, low=0.0, unit="Hz"))
+    bw = check_scalar("bandwidth_hz", bandwidth_hz, low=0.0, unit="Hz")
     n, sdl, sul = _check_link(n_antennas, snr_dl, snr_ul, zero_ok=True)
     n, sdl, sul = (np.ascontiguousarray(np.ravel(a), dtype=np.float64)
                    for a in np.broadcast_arrays(n, sdl, sul))

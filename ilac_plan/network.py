@@ -22,12 +22,14 @@ from .radio import RadioParams
 
 #: Most cells fused per point.
 MAX_CELLS = 8
+#: Points per chunk of the (points x cells) arrays.
+CHUNK = 4096
 
 
 def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
                   loc_bandwidth_hz=None, n_loc_symbols=1, prs_reuse=1, radio=None,
                   propagation=None, propagation_params=None, antenna=None,
-                  sector_pattern=None, ue_height_m=0.0, bound="paper", chunk=4096):
+                  sector_pattern=None, ue_height_m=0.0, bound="paper"):
     """Position bound from the ``n_cells`` strongest cells at every point.
 
     Parameters
@@ -96,8 +98,8 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
     out = {name: np.empty(x.size) for name in ("serving_error_m", "network_error_m")}
     serving = np.empty(x.size, np.int32)
     used = np.empty(x.size, np.int16)
-    for s in range(0, x.size, chunk):
-        px, py = x[s:s + chunk, None], y[s:s + chunk, None]
+    for s in range(0, x.size, CHUNK):
+        px, py = x[s:s + CHUNK, None], y[s:s + CHUNK, None]
         dx, dy = px - cells["x"], py - cells["y"]
         dz = cells["dz"]
         r3 = np.sqrt(dx * dx + dy * dy + dz * dz)
@@ -122,10 +124,10 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
         one = network_information(gx[:, :1], gy[:, :1], angle_info=j_u[:, :1],
                                   delay_info_hz2=j_t[:, :1], axis_x=ax[:, :1],
                                   axis_y=ay[:, :1], measurements="toa_aoa")
-        out["network_error_m"][s:s + chunk] = np.sqrt(crb_from_information(info))
-        out["serving_error_m"][s:s + chunk] = np.sqrt(crb_from_information(one))
-        serving[s:s + chunk] = order[:, 0]
-        used[s:s + chunk] = np.sum((j_u > 0) | (j_t > 0), axis=1)
+        out["network_error_m"][s:s + CHUNK] = np.sqrt(crb_from_information(info))
+        out["serving_error_m"][s:s + CHUNK] = np.sqrt(crb_from_information(one))
+        serving[s:s + CHUNK] = order[:, 0]
+        used[s:s + CHUNK] = np.sum((j_u > 0) | (j_t > 0), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         gain = 20.0 * np.log10(out["serving_error_m"] / out["network_error_m"])
     gain = np.where(np.isfinite(gain), gain, np.where(

@@ -9,6 +9,7 @@ import contextlib
 
 import numpy as np
 
+from .model.capacity import frame_capacity_table
 from .model.crb import crb_position
 from .model.linkbudget import distance_for_path_gain_m
 from .radio import RadioParams
@@ -76,22 +77,10 @@ def plan_reference(plan, link, radio):
     -------
     capacity_bps, crb_m2 : ndarray of shape (n_candidates, n_links)
     """
-    tau_c = plan.comm_symbols[:, None]
-    k = np.arange(1, radio.n_symbols, dtype=np.float64)[:, None, None]
-    q = k * link.snr_ul
-    r = q / (1.0 + q)
-    s_dl = link.snr_dl * plan.comm_power_fraction[:, None]
-    s_ul = link.snr_ul * plan.comm_power_fraction[:, None]
-    # the frame of docs/plugins.md: a downlink part of D = round(f tau_C) symbols, the
-    # uplink part (the rest) holding the k pilots first
-    d = np.floor(plan.dl_fraction[:, None] * tau_c + 0.5)
-    u = tau_c - d
-    dl_data = d - np.maximum(k - u, 0.0)
-    ul_data = np.maximum(u - k, 0.0)
-    frame = dl_data * np.log1p(link.n_antennas * s_dl / (1 + s_dl) * r) + \
-        ul_data * np.log1p(link.n_antennas * s_ul / (1 + s_ul) * r)
-    eff = np.where(k < tau_c, frame, 0.0).max(axis=0, initial=0.0)
-    capacity = plan.comm_bandwidth_hz[:, None] / radio.n_symbols * eff / np.log(2.0)
+    capacity = frame_capacity_table(
+        plan.comm_bandwidth_hz, plan.comm_symbols, plan.dl_fraction, plan.comm_power_fraction,
+        n_antennas=link.n_antennas, snr_dl=link.snr_dl, snr_ul=link.snr_ul,
+        n_symbols=radio.n_symbols)
     gamma = (link.snr_ul if plan.loc_direction == "uplink" else link.snr_dl) * \
         plan.loc_power_fraction[:, None]
     with np.errstate(divide="ignore"):

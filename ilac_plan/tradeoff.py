@@ -20,7 +20,7 @@ import pandas as pd
 from . import kernel
 from ._validate import check_array, check_choice, check_flag, check_names, check_scalar
 from .errors import ParameterError
-from .model.capacity import capacity_closed_form
+from .model.capacity import capacity_closed_form, frame_capacity_table
 from .model.crb import check_bound, check_dl_prs, crb_position
 from .model.linkbudget import distance_for_path_gain_m, free_space_path_gain, linear_to_db
 from .radio import RadioParams
@@ -154,7 +154,9 @@ def tradeoff_curves(n_antennas=(8,), snr_db=None, distance_m=None, *, radio=None
     if other and closed_form:
         raise ParameterError(f"closed_form (Eq. 18) covers time and frequency only; got "
                              f"{other[0]!r}")
-    scheme_params = dict(scheme_params or {})
+    from .coverage import _mapping
+
+    scheme_params = _mapping("scheme_params", scheme_params)
     extra = sorted(set(scheme_params) - set(other))
     if extra:
         raise ParameterError(f"scheme_params names {extra[0]!r}, which is not a plugin scheme "
@@ -250,15 +252,13 @@ def _plan_curves(name, params, radio, n_t, snr_dl, snr_ul, dist, theta_rad, boun
     """Every candidate (but the first, without positioning) of a plan-form plugin scheme
     at every (antennas, link): the kernel's frame at the best integer pilot length by
     brute force, the CRB under the bound and energy convention (LinkState)."""
-    from .coverage import _compile_plans, _schemes
+    from .coverage import KERNEL_PLAN_ROWS, _compile_plans, _schemes
     from .schemes import LinkState
 
     chosen = _schemes([name], {name: params} if params else None)
     if chosen[0][1].kind != "plan":
         raise ParameterError(f"tradeoff draws plan-form schemes; {name!r} is vectorized")
     _, data, uplink = _compile_plans(chosen, radio, bound, epre)
-    from .coverage import KERNEL_PLAN_ROWS
-
     row = {key: data[k][1:] for k, key in enumerate(KERNEL_PLAN_ROWS)}
     plan = chosen[0][1].plan(radio, **chosen[0][2])
     loc_bw = np.broadcast_to(np.asarray(plan.loc_bandwidth_hz, float), data.shape[1:])[1:]
@@ -282,20 +282,10 @@ def _plan_curves(name, params, radio, n_t, snr_dl, snr_ul, dist, theta_rad, boun
             direction=direction, span_hz=None if span is None else span[j],
             rms_bandwidth_hz=None if rms is None else rms[j]) for j in range(loc_bw.size)])
         crb_min = link.crb_position(radio, radio.bandwidth_hz, tau_t, direction=direction)
-        # the frame of docs/plugins.md: D = round(f tau_C) downlink symbols, pilots first in
-        # the uplink part; every pilot length 1..tau_C - 1
-        k = np.arange(1, tau_t, dtype=float)[None, None, :]
-        tau_c = row["comm_symbols"][:, None, None]
-        d = np.floor(row["dl_fraction"][:, None, None] * tau_c + 0.5)
-        u = tau_c - d
-        q = k * snr_ul[None, :, None]
-        r = q / (1.0 + q)
-        s_dl = snr_dl[None, :, None] * row["comm_power_fraction"][:, None, None]
-        s_ul = snr_ul[None, :, None] * row["comm_power_fraction"][:, None, None]
-        frame_eff = (d - np.maximum(k - u, 0.0)) * np.log1p(n * s_dl / (1 + s_dl) * r) + \
-            np.maximum(u - k, 0.0) * np.log1p(n * s_ul / (1 + s_ul) * r)
-        eff = np.where(k < tau_c, frame_eff, 0.0).max(axis=2, initial=0.0)
-        capacity = row["comm_bandwidth_hz"][:, None] / tau_t * eff / np.log(2.0)
+        capacity = frame_capacity_table(
+            row["comm_bandwidth_hz"], row["comm_symbols"], row["dl_fraction"],
+            row["comm_power_fraction"], n_antennas=n, snr_dl=snr_dl, snr_ul=snr_ul,
+            n_symbols=tau_t)
         full, _ = kernel.best_pilot_capacity(radio.bandwidth_hz, tau_t, n_antennas=n,
                                              snr_dl=snr_dl, snr_ul=snr_ul, n_symbols=tau_t)
         n_c, n_l = capacity.shape

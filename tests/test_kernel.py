@@ -109,3 +109,5 @@ def test_capacity_table_refuses_bad_lists():
         kernel.best_pilot_capacity_table(1.0, [[1, 2]], **links)
     with pytest.raises(ParameterError, match="n_comm_symbols"):
         kernel.best_pilot_capacity_table(1.0, [1.5], **links)
+    with pytest.raises(ParameterError, match="bandwidth_hz"):
+        kernel.best_pilot_capacity_table([1.0, 2.0], [1, 2], **links)

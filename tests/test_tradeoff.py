@@ -147,6 +147,8 @@ def test_plugin_schemes_in_tradeoff_refusals():
         tradeoff_curves(snr_db=10.0, schemes=["time"], scheme_params={"time": {}})
     with pytest.raises(ParameterError, match="unknown scheme 'tdx'; did you mean 'tdd'"):
         tradeoff_curves(snr_db=10.0, schemes=["tdx"])
+    with pytest.raises(ParameterError, match="scheme_params must be a dict"):
+        tradeoff_curves(snr_db=10.0, schemes=["tdd"], scheme_params=[("tdd", {})])
 
 
 def test_cli_tradeoff_draws_a_plugin_scheme(tmp_path):

@@ -16,7 +16,7 @@ over groups of blocks of points (``prange``), the C stages of ``ilac_kernel.h``:
 """
 
 from cython.parallel cimport prange, threadid
-from libc.math cimport INFINITY, ceil, floor, isfinite, log2, pow
+from libc.math cimport INFINITY, ceil, floor, log2, pow
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
 from libc.stdlib cimport free, malloc
 

@@ -211,7 +211,6 @@ typedef struct {
 typedef struct {
     const double *snr;               /* per point: gamma (downlink PRS) or uplink SNR */
     const double *ang, *del;         /* per cell: informations per unit SNR */
-    const double *gain, *sym, *beta2;    /* per candidate */
     const double *g_angle, *g_range; /* per point */
     const int32_t *cell;             /* per point */
 } ilac_crb_ctx;
@@ -223,8 +222,7 @@ static ilac_crb_ctx ilac_crb_context(const ilac_plan *p, const ilac_radio *rd, i
     ilac_crb_ctx x = {p->loc_uplink ? in->snr_ul : in->gamma,
                       p->loc_uplink ? info + n_cells : info,
                       p->loc_uplink ? info + 3 * (size_t)n_cells : info + 2 * (size_t)n_cells,
-                      p->row[ILAC_ROW_LOC_SNR_GAIN], p->row[ILAC_ROW_LOC_SYMBOLS],
-                      p->row[ILAC_ROW_LOC_BETA2], in->g_angle, in->g_range, in->cell};
+                      in->g_angle, in->g_range, in->cell};
     return x;
 }
 

@@ -273,6 +273,17 @@ ILAC_INLINE void ilac_offset(const ilac_cells *cells, int c, double px, double p
     }
 }
 
+/* Offset (dx, dy) from cell c to the point and the squared 3-D distance, clamped below
+ * at the path-loss model's minimum distance. [m^2] */
+ILAC_INLINE double ilac_dist2(const ilac_cells *cells, int c, double px, double py,
+                              double dh2, double floor2, const int wrap, double *dx,
+                              double *dy)
+{
+    ilac_offset(cells, c, px, py, wrap, dx, dy);
+    double d2 = *dx * *dx + *dy * *dy + dh2;
+    return d2 > floor2 ? d2 : floor2;
+}
+
 /* ---- the block loop ---------------------------------------------------------------- */
 
 ILAC_INLINE void ilac_serve_cell(
@@ -291,9 +302,7 @@ ILAC_INLINE void ilac_serve_cell(
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        ilac_offset(cells, c, px[i], py[i], wrap, &dx, &dy);
-        double d2 = dx * dx + dy * dy + dh2;
-        d2 = d2 > floor2 ? d2 : floor2;
+        double d2 = ilac_dist2(cells, c, px[i], py[i], dh2, floor2, wrap, &dx, &dy);
         double l10 = ilac_log(d2) * inv_ln10;
         double rx = eirp - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2, l10));
         if (pattern)
@@ -327,9 +336,7 @@ ILAC_INLINE void ilac_serve_cell_linear(
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        ilac_offset(cells, c, px[i], py[i], wrap, &dx, &dy);
-        double d2 = dx * dx + dy * dy + dh2;
-        d2 = d2 > floor2 ? d2 : floor2;
+        double d2 = ilac_dist2(cells, c, px[i], py[i], dh2, floor2, wrap, &dx, &dy);
         int better;
         if (interference) {
             double lin = w / d2;

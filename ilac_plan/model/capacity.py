@@ -298,3 +298,48 @@ def capacity_closed_form(bandwidth_hz, n_comm_symbols, *, n_antennas, snr_dl, sn
     k = closed_form_constants(n_antennas, snr_dl, snr_ul)
     root = np.sqrt(tau_c * k.lam) - np.sqrt(k.b_sq)
     return unit_scale(unit) * bw / tau_t * np.where(root > 0.0, root * root, 0.0)
+
+
+def frame_capacity_table(comm_bandwidth_hz, comm_symbols, dl_fraction, comm_power_fraction,
+                         *, n_antennas, snr_dl, snr_ul, n_symbols=200):
+    """Capacity of frames with both directions, every candidate at every link, by brute
+    force over the pilot length (the numpy reference of the kernel's frame).
+
+    A candidate has ``comm_symbols`` symbols ``tau_C``: a downlink part of ``D =
+    round(dl_fraction tau_C)`` and an uplink part of ``U = tau_C - D`` holding the
+    ``tau_P`` uplink pilots first (overflowing into the downlink part when ``tau_P > U``):
+
+    .. math:: C = \\frac{B_C}{\\tau_T} \\max_{\\tau_P}
+              [(D - (\\tau_P - U)^+) \\ln(1 + x_{dl}) + (U - \\tau_P)^+ \\ln(1 + x_{ul})]
+
+    with Eq. (1)'s ``x`` for each direction at the data SNR times ``comm_power_fraction``
+    (``dl_fraction = 1`` is Eq. 1, ``0`` its uplink counterpart).
+
+    Parameters
+    ----------
+    comm_bandwidth_hz, comm_symbols, dl_fraction, comm_power_fraction : array_like
+        Per candidate, shape (candidates,). [Hz, symbols, 1, 1]
+    n_antennas, snr_dl, snr_ul : array_like
+        Per link, shape (links,) or scalars. [1, linear, linear]
+    n_symbols : int, default 200
+
+    Returns
+    -------
+    ndarray of shape (candidates, links)
+        [bit/s]
+    """
+    tau_c = np.asarray(comm_symbols, np.float64)[:, None, None]
+    k = np.arange(1, int(n_symbols), dtype=np.float64)[None, None, :]
+    n = np.asarray(n_antennas, np.float64)[None, ..., None]
+    sdl = np.asarray(snr_dl, np.float64)[None, ..., None]
+    sul = np.asarray(snr_ul, np.float64)[None, ..., None]
+    power = np.asarray(comm_power_fraction, np.float64)[:, None, None]
+    q = k * sul
+    r = q / (1.0 + q)
+    s_dl, s_ul = sdl * power, sul * power
+    d = np.floor(np.asarray(dl_fraction, np.float64)[:, None, None] * tau_c + 0.5)
+    u = tau_c - d
+    frame = (d - np.maximum(k - u, 0.0)) * np.log1p(n * s_dl / (1 + s_dl) * r) + \
+        np.maximum(u - k, 0.0) * np.log1p(n * s_ul / (1 + s_ul) * r)
+    eff = np.where(k < tau_c, frame, 0.0).max(axis=2, initial=0.0)
+    return np.asarray(comm_bandwidth_hz, np.float64)[:, None] / n_symbols * eff / np.log(2.0)
