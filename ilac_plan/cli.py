@@ -416,6 +416,9 @@ def _prefetch_imports():
               help="Keep OUT/.ilac-checkpoints after a successful run.")
 @click.option("--no-geotiff", is_flag=True, help="Same as --formats -tif.")
 @click.option("--no-png", is_flag=True, help="Same as --formats -png.")
+@click.option("--report", "report", is_flag=True,
+              help="Also write OUT/report.html, the interactive report (same as --formats "
+                   "+html; needs bokeh: pip install 'ilac-plan[report]').")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars, no summary on stdout.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output folder (created if missing).")
@@ -424,7 +427,7 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
                 scheme_param, propagation, propagation_param, antenna, bound, epre, dl_prs,
                 crs, max_points, n_threads, engine,
                 scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
-                keep_checkpoints, no_geotiff, no_png, quiet, out_dir):
+                keep_checkpoints, no_geotiff, no_png, report, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
 
     Writes into OUT: coverage.tif, best_scheme.tif and serving_cell.tif (Cloud-Optimized
@@ -448,6 +451,8 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     chosen = parse_formats(formats or base.output.formats)
     chosen = [f for f in chosen if not (no_geotiff and f == "tif")
               and not (no_png and f == "png")]
+    if report:
+        chosen = parse_formats(list(chosen) + ["html"])
     if n_workers is not None and n_workers < 1:
         raise click.BadParameter("must be >= 1", param_hint="--workers")
     data = base.model_dump()
@@ -601,6 +606,54 @@ def validate(trials, seed, out, plot):
         click.echo(f"positioning, N_T = {n_t}: ML within 1 dB of the achievable CRB_L from "
                    f"{t['threshold_snr_db']} dB on{text}")
     click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--out", "out", type=click.Path(dir_okay=False), default=None,
+              help="The HTML file to write (default FOLDER/report.html).")
+@click.option("--basemap", default=None, metavar="URL",
+              help="Draw web map tiles under the plan (an XYZ template such as "
+                   "https://tile.openstreetmap.org/{z}/{x}/{y}.png); the page then loads "
+                   "them when opened online. Without it the page makes no network request.")
+def report(folder, out, basemap):
+    """Write the interactive HTML report of the plan in FOLDER.
+
+    One self-contained file (works offline, opened by double-click): the map with
+    switchable layers and a readout of every value under the cursor, the sites, the
+    best-scheme partition, the per-cell table, the CDFs per scheme and the scenario.
+    It reads only the files the plan wrote, so a copied output folder works too.
+    """
+    from .report import write_report
+
+    path = write_report(folder, out, basemap=basemap)
+    click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("a", type=click.Path(file_okay=False))
+@click.argument("b", type=click.Path(file_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="The comparison's output folder.")
+@click.option("--resample", type=click.Choice(["nearest", "bilinear"]), default=None,
+              help="Bring B onto A's grid when the plans' grids or CRSs differ (otherwise "
+                   "refused); categories are always taken nearest.")
+@click.option("--basemap", default=None, metavar="URL",
+              help="Web map tiles under the report's maps (an XYZ URL template).")
+def compare(a, b, out_dir, resample, basemap):
+    """Compare two plans A and B (output folders of 'ilac-plan map').
+
+    Writes into OUT: diff.tif (B - A: capacity, error, positioning share and SNR of the
+    best scheme, scheme changed), scheme_change.tif (categories "A scheme -> B scheme"),
+    moved.csv (area moved between schemes), cell_changes.csv, report.html (both maps
+    side by side with linked pan and zoom, and the difference layers) and manifest.json.
+    """
+    from .compare import compare_plans
+
+    if not out_dir.strip():
+        raise click.BadParameter("must name a folder", param_hint="--out")
+    names = compare_plans(a, b, out_dir, resample=resample, basemap=basemap)
+    click.echo(f"wrote {', '.join(sorted(names))} to {out_dir}", err=True)
 
 
 def _scheme_params(items):

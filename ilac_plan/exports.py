@@ -17,6 +17,8 @@ format key         files
 ``summary`` *      ``summary.csv`` (the partition) and ``schemes.csv`` (each scheme everywhere)
 ``cdf`` *          ``cdf.csv``: percentiles 0..100 per scheme
 ``png`` *          ``map.png``: best scheme, capacity, error and loc share, decimated
+``html``           ``report.html``: the interactive report (:mod:`ilac_plan.report`; needs
+                   ``tif``; ``map --report``)
 =================  ======================================================================
 
 ``manifest.json`` and ``scenario.toml`` are always written. A GeoTIFF holds one data type
@@ -54,6 +56,7 @@ FORMATS = {
     "summary": (("summary.csv", "schemes.csv"), True),
     "cdf": (("cdf.csv",), True),
     "png": (("map.png",), True),
+    "html": (("report.html",), False),
 }
 DEFAULT_FORMATS = tuple(k for k, (_, default) in FORMATS.items() if default)
 ALWAYS = ("manifest.json", "scenario.toml", "sites.csv", "plan_sites.csv")
@@ -106,6 +109,13 @@ def parse_formats(values):
             chosen.discard(key)
         else:
             chosen.add(key)
+    if "html" in chosen and "tif" not in chosen:
+        raise ParameterError("--formats: the HTML report (html, --report) is drawn from the "
+                             "GeoTIFFs; keep tif")
+    if "html" in chosen:
+        from .report import check_bokeh
+
+        check_bokeh()
     return [k for k in FORMATS if k in chosen]
 
 
@@ -615,6 +625,8 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
             if (folder / sites_name).exists():
                 files.append(sites_name)
         files.append("manifest.json")
+        if "html" in formats:
+            files.append("report.html")          # written next, from the files above
         text = json.dumps(manifest(inputs, products, files, notes, streamed), indent=2,
                           default=_json_default, allow_nan=False)
         (folder / "manifest.json").write_text(text, encoding="utf-8")
@@ -629,6 +641,10 @@ def write_products(inputs, products, folder, formats, *, streamed, rasters=None,
         steps.append(("map.png", png))
     steps.append(("GeoTIFF", lambda: files.extend(pending.result())))
     steps.append(("manifest", meta))
+    if "html" in formats:
+        from .report import write_report
+
+        steps.append(("report.html", lambda: write_report(folder)))
     bar = None
     if progress:
         from tqdm import tqdm
