@@ -242,9 +242,14 @@ def _to_plot(canvas, x, y):
 
 
 # -- Bokeh pieces ---------------------------------------------------------------------------
+#: The best scheme's layers, computed in the page from each scheme's own and the codes
+#: (no second copy of the data in the file). Run by whichever comes first: the document
+#: becoming idle (which waits for basemap tiles), a layer switch or the readout.
 _DERIVE_JS = """
+if (!window.ilacDerived) window.ilacDerived = new Set();
 const nd = Bokeh.require("core/util/ndarray");
 for (const d of derived) {
+  if (window.ilacDerived.has(d.key)) continue;
   const best = sources[d.best].data.image[0];
   const parts = d.parts.map((k) => sources[k].data.image[0]);
   const out = new Float32Array(best.length);
@@ -254,6 +259,7 @@ for (const d of derived) {
     out[i] = b < n ? parts[b][i] : (b == n && d.zero ? 0 : NaN);
   }
   sources[d.key].data = {image: [nd.ndarray(out, {shape: best.shape, dtype: "float32"})]};
+  window.ilacDerived.add(d.key);
 }
 window.ilacReport = {ready: true};
 """
@@ -405,7 +411,8 @@ def map_panel(layers, canvas, title, *, x_range=None, y_range=None, basemap=None
                     name=f"{name}_layer")
     select.js_on_change("value", CustomJS(
         args={"keys": [layer.key for layer in layers], "titles": titles,
-              "renderers": renderers, "bars": bars, "bar": bar}, code=_SELECT_JS))
+              "renderers": renderers, "bars": bars, "bar": bar,
+              **derive_args([(layers, sources)])}, code=_DERIVE_JS + _SELECT_JS))
     if sites is not None:
         _add_sites(fig, sites, canvas)
     return fig, select, sources
@@ -479,16 +486,14 @@ def readout_callback(readout, canvas, layer_sets, crs):
     grid = {"x0": canvas.x0, "y1": canvas.y1, "dx": canvas.dx, "dy": canvas.dy,
             "nx": canvas.nx, "ny": canvas.ny, "stride": canvas.stride,
             "reprojected": bool(canvas.plot_crs)}
-    return CustomJS(args={"readout": readout, "meta": meta, "sources": sources,
-                          "grid": grid, "nodes": canvas.nodes,
-                          "crs": html.escape(str(crs or "no CRS"))}, code=_READOUT_JS)
+    args = derive_args(layer_sets)
+    args.update({"readout": readout, "meta": meta, "grid": grid, "nodes": canvas.nodes,
+                 "crs": html.escape(str(crs or "no CRS"))})
+    return CustomJS(args=args, code=_DERIVE_JS + _READOUT_JS)
 
 
-def derive_callback(layer_sets):
-    """The ``CustomJS`` run when the document is ready: the best scheme's layers from each
-    scheme's own and the best-scheme codes (no second copy of the data in the file)."""
-    from bokeh.models import CustomJS
-
+def derive_args(layer_sets):
+    """The arguments of :data:`_DERIVE_JS` for ``layer_sets`` ((layers, sources) pairs)."""
     derived, sources = [], {}
     for layers, srcs in layer_sets:
         sources.update(srcs)
@@ -496,7 +501,14 @@ def derive_callback(layer_sets):
             if layer.derive is not None:
                 _, parts, best, zero = layer.derive
                 derived.append({"key": layer.key, "parts": parts, "best": best, "zero": zero})
-    return CustomJS(args={"derived": derived, "sources": sources}, code=_DERIVE_JS)
+    return {"derived": derived, "sources": sources}
+
+
+def derive_callback(layer_sets):
+    """The ``CustomJS`` run when the document is idle (see :data:`_DERIVE_JS`)."""
+    from bokeh.models import CustomJS
+
+    return CustomJS(args=derive_args(layer_sets), code=_DERIVE_JS)
 
 
 # -- tables, CDFs, scenario ------------------------------------------------------------------
