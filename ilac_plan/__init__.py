@@ -18,12 +18,14 @@ tradeoff
 from importlib.metadata import PackageNotFoundError, version
 
 from .area import read_area
+from .compare import compare_plans
 from .coverage import evaluate
 from .layouts import hexagonal_layout, poisson_layout
 from .planner import PlanResult, plan
 from .sites import read_sites
 from .errors import ParameterError
 from .radio import RadioParams
+from .report import write_report
 from .tradeoff import tradeoff_curves
 
 try:
@@ -31,6 +33,6 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["ParameterError", "PlanResult", "RadioParams", "__version__", "evaluate",
-           "hexagonal_layout", "plan", "poisson_layout", "read_area", "read_sites",
-           "tradeoff_curves"]
+__all__ = ["ParameterError", "PlanResult", "RadioParams", "__version__", "compare_plans",
+           "evaluate", "hexagonal_layout", "plan", "poisson_layout", "read_area", "read_sites",
+           "tradeoff_curves", "write_report"]

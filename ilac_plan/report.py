@@ -32,7 +32,7 @@ from .planfolder import read_plan
 #: inlined JavaScript adds about 2 MB). Above it, the layers are decimated.
 MAX_EMBED_BYTES = 8_500_000
 #: Width of a map panel [CSS px].
-MAP_WIDTH_PX = 760
+MAP_WIDTH_PX = 700
 #: Nodes a side of the grid that interpolates lon/lat (and, with a basemap, the working
 #: CRS) in the page: bilinear between nodes, well below a millimetre over a city.
 COORD_NODES = 33
