@@ -30,8 +30,10 @@ def baseline_page(path):
     from bokeh.resources import INLINE
 
     doc = Document()
+    fig = figure(width=400, height=300)
+    fig.line([0, 1], [0, 1])
     # the same bundles as the report: core, widgets, tables
-    doc.add_root(column(figure(width=400, height=300), Select(options=["a"]), Div(text="x"),
+    doc.add_root(column(fig, Select(options=["a"]), Div(text="x"),
                         DataTable(columns=[TableColumn(field="a")])))
     doc.js_on_event("document_ready", CustomJS(code="window.ilacReport = {ready: true};"))
     Path(path).write_text(file_html(doc, INLINE, "baseline"), encoding="utf-8")
