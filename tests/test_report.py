@@ -506,3 +506,36 @@ def test_basemap_is_the_only_request(plans, browser, tmp_path):
         assert np.float32(float(got["snr_db"])) in near
     finally:
         page.close()
+
+
+def test_a_decimated_report_shows_geotiff_values(plans, browser, tmp_path):
+    """Above the size budget every k-th pixel is shown, each one a GeoTIFF value."""
+    from ilac_plan.report import write_report
+
+    a, _ = plans
+    out = write_report(a, tmp_path / "small.html", budget=60_000)
+    text = out.read_text(encoding="utf-8")
+    import re
+
+    found = re.search(r"The map shows 1 in (\d+) pixels each way", text)
+    assert found, "the page says it is decimated"
+    stride = int(found.group(1))
+    assert stride > 1
+    page = Page(browser, out)
+    try:
+        assert page.errors == [] and page.requests == []
+        with rasterio.open(a / "coverage.tif") as src:
+            snr, transform = src.read(1), src.transform
+        best, _ = read_band(a / "best_scheme.tif")
+        rows, cols = np.nonzero(best[::stride, ::stride] != 255)
+        k = len(rows) // 2
+        r, c = rows[k] * stride, cols[k] * stride
+        # the centre of the displayed (stride x stride) pixel
+        x = transform.c + (c + stride / 2) * transform.a
+        y = transform.f + (r + stride / 2) * transform.e
+        got = page.hover("map", x, y)
+        assert got["pixel"] == f"{r},{c}"
+        assert np.float32(float(got["snr_db"])) == snr[r, c]
+        assert int(got["best_scheme"]) == best[r, c]
+    finally:
+        page.close()
