@@ -533,7 +533,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     objective = _objective(target_error_m, max_capacity_loss)
     model = _propagation(propagation, propagation_params, radio)
     threads = kernel.resolve_n_threads(n_threads)
-    plan_schemes = [c for c in chosen if c[1].kind == "plan"]
+    plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
                                                     interference)
     n_cells = cells["x"].size
@@ -572,7 +572,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     results = {}
     for k, (name, _, _) in enumerate(plan_schemes):
         results[name] = {key: arr[k] for key, arr in plan_out.items()}
-    vectorized = [c for c in chosen if c[1].kind == "vectorized"]
+    vectorized = [c for c in chosen if c[1].form(c[2]) == "vectorized"]
     if vectorized:
         serving = link["serving"]
         state = LinkState(
@@ -580,7 +580,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
             snr_dl=10.0 ** (link["snr"] / 10.0), snr_ul=10.0 ** (link["snr_ul"] / 10.0),
             n_antennas=cells["n_antennas"][serving], spacing_m=cells["spacing_m"][serving],
             serving_cell=serving, height_diff_m=cells["height_diff_m"][serving], bound=bound,
-            epre=epre, dl_prs=dl_prs)
+            epre=epre, dl_prs=dl_prs, interference=interference)
         for name, scheme, params in vectorized:
             results[name] = _run_vectorized(name, scheme, params, state, objective, radio)
 

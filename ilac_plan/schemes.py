@@ -297,6 +297,9 @@ class LinkState:
         The energy convention of this run (:meth:`loc_snr`).
     dl_prs : {"orthogonal", "beamformed"}
         The downlink PRS strategy of the achievable bound.
+    interference : bool
+        Whether ``snr_dl`` counts the other cells (``snr_ul`` never does: a scheme that
+        uses the uplink should refuse ``interference=True``, as the plan-form ones are).
     """
 
     distance_m: np.ndarray
@@ -310,6 +313,7 @@ class LinkState:
     bound: str = "paper"
     epre: str = "paper"
     dl_prs: str = "orthogonal"
+    interference: bool = False
 
     @property
     def size(self):
@@ -448,8 +452,21 @@ class Scheme:
 
     @property
     def kind(self):
-        """``"plan"`` when the scheme overrides :meth:`plan`, else ``"vectorized"``."""
-        return "plan" if type(self).plan is not Scheme.plan else "vectorized"
+        """``"plan"`` when the scheme overrides :meth:`plan` (only), ``"vectorized"`` when
+        it overrides :meth:`evaluate` (only), ``"plan or vectorized"`` when it implements
+        both and chooses by its parameters (:meth:`form`)."""
+        plan = type(self).plan is not Scheme.plan
+        evaluate = type(self).evaluate is not Scheme.evaluate
+        if plan and evaluate:
+            return "plan or vectorized"
+        return "plan" if plan else "vectorized"
+
+    def form(self, params):
+        """The form this scheme runs in with ``params`` (validated): ``"plan"`` or
+        ``"vectorized"``. A scheme implementing both :meth:`plan` and :meth:`evaluate`
+        overrides it to choose by its parameters (for example a rate bound the kernel
+        does not compute)."""
+        return self.kind
 
 
 def validate_scheme(scheme):
@@ -462,9 +479,11 @@ def validate_scheme(scheme):
     if not isinstance(scheme.description, str) or not scheme.description.strip():
         raise ValueError(f"scheme {scheme.name!r} needs a one-line description")
     overrides_eval = type(scheme).evaluate is not Scheme.evaluate
-    if scheme.kind == "plan" and overrides_eval:
-        raise ValueError(f"scheme {scheme.name!r} implements both plan() and evaluate()")
-    if scheme.kind == "vectorized" and not overrides_eval:
+    overrides_plan = type(scheme).plan is not Scheme.plan
+    if overrides_plan and overrides_eval and type(scheme).form is Scheme.form:
+        raise ValueError(f"scheme {scheme.name!r} implements both plan() and evaluate(); "
+                         "override form(params) to say which one its parameters use")
+    if not overrides_plan and not overrides_eval:
         raise ValueError(f"scheme {scheme.name!r} implements neither plan() nor evaluate()")
     for p in scheme.parameters:
         if not isinstance(p, Parameter):

@@ -134,7 +134,7 @@ def assert_scheme_conforms(scheme, radio=None, params=None):
         raise AssertionError(f"scheme declaration: {exc}") from exc
     _require("\n" not in scheme.description.strip(), f"{name}: description must be one line")
     link = sample_links(radio)
-    if scheme.kind == "plan":
+    if scheme.form(values) == "plan":
         plan = scheme.plan(radio, **values)
         _require(isinstance(plan, ResourcePlan), f"{name}: plan() must return a ResourcePlan")
         try:

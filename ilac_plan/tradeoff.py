@@ -256,8 +256,9 @@ def _plan_curves(name, params, radio, n_t, snr_dl, snr_ul, dist, theta_rad, boun
     from .schemes import LinkState
 
     chosen = _schemes([name], {name: params} if params else None)
-    if chosen[0][1].kind != "plan":
-        raise ParameterError(f"tradeoff draws plan-form schemes; {name!r} is vectorized")
+    if chosen[0][1].form(chosen[0][2]) != "plan":
+        raise ParameterError(f"tradeoff draws plan-form schemes; {name!r} is vectorized "
+                             "with these parameters")
     _, data, uplink = _compile_plans(chosen, radio, bound, epre)
     row = {key: data[k][1:] for k, key in enumerate(KERNEL_PLAN_ROWS)}
     plan = chosen[0][1].plan(radio, **chosen[0][2])

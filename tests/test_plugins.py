@@ -247,6 +247,47 @@ def test_invalid_registrations_are_refused():
             assert "nodesc" not in reg.schemes
 
 
+def test_a_scheme_with_both_forms_must_say_which_its_parameters_use():
+    from ilac_plan.schemes import Parameter, validate_scheme
+
+    class Both(TimeSplit):
+        name = "both"
+        description = "plan and evaluate"
+        parameters = (Parameter("fast", True),)
+
+        def plan(self, radio, *, fast=True):
+            return super().plan(radio)
+
+        def evaluate(self, link, objective, radio, *, fast):
+            raise AssertionError("the vectorized form ran")
+
+    with pytest.raises(ValueError, match="override form"):
+        validate_scheme(Both())
+
+    class Chooses(Both):
+        name = "chooses"
+
+        def form(self, params):
+            return "plan" if params["fast"] else "vectorized"
+
+    assert validate_scheme(Chooses()) == "chooses"
+    assert Chooses().kind == "plan or vectorized"
+
+    class Plugin:
+        @hookimpl
+        def ilac_register_schemes(self, register):
+            register(Chooses())
+
+    sites = ip.hexagonal_layout(isd_m=500, rings=1)
+    x, y = sites["x_m"].to_numpy()[:3] + 40.0, sites["y_m"].to_numpy()[:3]
+    with registered(Plugin()):
+        fast = ip.evaluate(sites, x, y, schemes=["chooses", "time"], target_error_m=0.05)
+        np.testing.assert_array_equal(fast.chooses_capacity_bps, fast.time_capacity_bps)
+        with pytest.raises(PluginError, match="vectorized form ran"):
+            ip.evaluate(sites, x, y, schemes=["chooses"], target_error_m=0.05,
+                        scheme_params={"chooses": {"fast": False}})
+
+
 # ---- the kernel runs any plan --------------------------------------------------------
 
 class RandomPlan(Scheme):

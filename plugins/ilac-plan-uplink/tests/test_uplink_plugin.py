@@ -17,12 +17,15 @@ RADIO = ip.RadioParams()
 def test_registered_through_its_entry_point():
     entry = get_registry(reload=True).schemes["uplink"]
     assert entry.plugin.distribution == "ilac-plan-uplink"
-    assert entry.obj.kind == "plan"
+    assert entry.obj.kind == "plan or vectorized"
+    assert entry.obj.form({"domain": "time", "rate_bound": "uatf"}) == "plan"
+    assert entry.obj.form({"domain": "time", "rate_bound": "side_information"}) == "vectorized"
 
 
 @pytest.mark.parametrize("domain", ["time", "frequency"])
-def test_conforms(domain):
-    assert_scheme_conforms(UplinkSplit(), params={"domain": domain})
+@pytest.mark.parametrize("rate_bound", ["uatf", "side_information"])
+def test_conforms(domain, rate_bound):
+    assert_scheme_conforms(UplinkSplit(), params={"domain": domain, "rate_bound": rate_bound})
 
 
 def marzetta_uplink_rate(tau_c, snr_ul, n):
@@ -100,3 +103,117 @@ def test_one_total_ue_power_under_equal_energy(domain):
     np.testing.assert_allclose((equal.uplink_error_m / paper.uplink_error_m) ** 2, 1 / share,
                                rtol=1e-9)
     assert (share < 1).any() == (domain == "frequency")
+
+
+# -- the side-information bound ------------------------------------------------------------
+def _gamma_expectation_by_quadrature(a, n):
+    """E[log2(1 + a X)], X ~ Gamma(n, 1), by adaptive quadrature of the density."""
+    from scipy import integrate, special
+
+    def f(x):
+        return np.log2(1 + a * x) * np.exp((n - 1) * np.log(x) - x - special.gammaln(n))
+
+    top = n + 60 * np.sqrt(n) + 60
+    kink = [1 / a] if 1 / a < top else None
+    return integrate.quad(f, 0, top, points=kink, limit=500, epsabs=0, epsrel=1e-13)[0]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 8, 15, 16, 64, 256])
+def test_gamma_expectation_equals_quadrature(n):
+    from ilac_plan_uplink import expected_log2_gamma
+
+    for a in (1e-4, 0.5, 1.0, 1.0001, 3.0, 100.0, 1e4, 1e6):
+        got = float(expected_log2_gamma(a, n))
+        assert got == pytest.approx(_gamma_expectation_by_quadrature(a, n), rel=1e-11)
+
+
+def test_side_information_rate_equals_monte_carlo_of_its_definition():
+    """Simulated channels, MMSE estimates from tau_P pilots, the SINR given the estimate
+    with the estimation error as noise: the sample mean of log2(1 + SINR) is the bound."""
+    from ilac_plan_uplink import side_information_rate
+
+    rng = np.random.default_rng(7)
+    trials = 200_000
+    for n, snr_db, tau_p in ((8, 0.0, 9), (4, 10.0, 3), (2, -5.0, 20)):
+        s = 10 ** (snr_db / 10)
+        g = (rng.standard_normal((trials, n)) + 1j * rng.standard_normal((trials, n))) / 2**0.5
+        w = (rng.standard_normal((trials, n)) + 1j * rng.standard_normal((trials, n))) / 2**0.5
+        g_hat = np.sqrt(tau_p * s) / (1 + tau_p * s) * (np.sqrt(tau_p * s) * g + w)
+        err_var = 1 - tau_p * s / (1 + tau_p * s)
+        sinr = s * np.sum(np.abs(g_hat) ** 2, axis=1) / (1 + s * err_var)
+        samples = (200 - tau_p) / 200 * np.log2(1 + sinr)
+        want = float(side_information_rate(200, tau_p, n_antennas=n, snr_ul=s, n_symbols=200))
+        assert abs(samples.mean() - want) < 4 * samples.std() / trials**0.5
+
+
+def test_side_information_pilot_search_is_the_brute_force_best():
+    from ilac_plan_uplink import best_pilot_side_information, side_information_rate
+
+    rng = np.random.default_rng(3)
+    tau_c = rng.integers(2, 201, 200)
+    n = rng.choice([1, 2, 4, 8, 16, 64, 256], 200)
+    s = 10 ** rng.uniform(-2, 4, 200)
+    rate, tau_p = best_pilot_side_information(tau_c, n_antennas=n, snr_ul=s, n_symbols=200)
+    for i in range(200):
+        taus = np.arange(1, tau_c[i])
+        brute = side_information_rate(tau_c[i], taus, n_antennas=n[i], snr_ul=s[i],
+                                      n_symbols=200)
+        assert rate[i] == pytest.approx(brute.max(), rel=1e-13)
+        assert side_information_rate(tau_c[i], tau_p[i], n_antennas=n[i], snr_ul=s[i],
+                                     n_symbols=200) == pytest.approx(brute.max(), rel=1e-13)
+
+
+def _sample_points(n=3000):
+    sites = ip.hexagonal_layout(isd_m=500, rings=1)
+    rng = np.random.default_rng(11)
+    cx, cy = sites["x_m"].mean(), sites["y_m"].mean()
+    return sites, cx + rng.uniform(-900, 900, n), cy + rng.uniform(-900, 900, n)
+
+
+@pytest.mark.parametrize("domain", ["time", "frequency"])
+def test_side_information_keeps_the_positioning_and_raises_the_rate(domain):
+    """For a target the candidate is the CRB's, whatever the rate bound: errors and shares
+    equal the kernel's UatF run; the capacity is at least UatF's (the gNB knowing its
+    estimate can only help), and the ratio is that of the bounds at the same candidate."""
+    sites, x, y = _sample_points()
+    kw = dict(target_error_m=0.05)
+    uatf = ip.evaluate(sites, x, y, schemes=["uplink"],
+                       scheme_params={"uplink": {"domain": domain}}, **kw)
+    si = ip.evaluate(sites, x, y, schemes=["uplink"], scheme_params={
+        "uplink": {"domain": domain, "rate_bound": "side_information"}}, **kw)
+    np.testing.assert_allclose(si.uplink_error_m, uatf.uplink_error_m, rtol=1e-12)
+    np.testing.assert_array_equal(si.uplink_loc_share, uatf.uplink_loc_share)
+    np.testing.assert_array_equal(si.best_scheme, uatf.best_scheme)
+    assert np.all(si.uplink_capacity_bps >= uatf.uplink_capacity_bps * (1 - 1e-12))
+    served = uatf.uplink_capacity_bps > 0
+    assert served.any() and np.all(si.uplink_capacity_bps[served] > uatf.uplink_capacity_bps[
+        served])
+
+
+def test_side_information_budget_is_the_last_candidate_within_it():
+    from ilac_plan_uplink import best_pilot_side_information
+
+    sites, x, y = _sample_points(400)
+    res = ip.evaluate(sites, x, y, schemes=["uplink"], max_capacity_loss=0.1,
+                      scheme_params={"uplink": {"rate_bound": "side_information"}})
+    plan = UplinkSplit().plan(RADIO, domain="time")
+    link = ip.evaluate(sites, x, y, schemes=["time"], target_error_m=1.0)
+    # the UE's SNR per antenna from the downlink one: uplink power offset 0 dB here
+    snr_ul = 10 ** (link.snr_db.to_numpy() / 10)
+    n = sites["n_antennas"].to_numpy()[link.serving_cell.to_numpy()]
+    caps = np.stack([plan.comm_bandwidth_hz[j] * best_pilot_side_information(
+        plan.comm_symbols[j], n_antennas=n, snr_ul=snr_ul, n_symbols=RADIO.n_symbols)[0]
+        for j in range(plan.loc_share.size)])
+    keep = 0.9 * caps[0]
+    last = np.array([np.flatnonzero(caps[:, i] >= keep[i] * (1 - 1e-12)).max()
+                     for i in range(x.size)])
+    np.testing.assert_array_equal(res.uplink_loc_share, plan.loc_share[last])
+    np.testing.assert_allclose(res.uplink_capacity_bps, caps[last, np.arange(x.size)],
+                               rtol=1e-12)
+
+
+def test_side_information_with_interference_is_refused():
+    sites, x, y = _sample_points(10)
+    with pytest.raises(ip.ParameterError, match="uplink, whose interference"):
+        ip.evaluate(sites, x, y, schemes=["uplink"], interference=True, target_error_m=0.05,
+                    scheme_params={"uplink": {"rate_bound": "side_information"}})
