@@ -44,6 +44,7 @@ def dask_result():
     return plan(tile_px=32, engine="dask", n_workers=2)
 
 
+@pytest.mark.slow
 def test_dask_localcluster_equals_local(reference, dask_result):
     assert_same(dask_result, reference)
 
@@ -198,6 +199,7 @@ def test_cli_refuses_a_mismatched_checkpoint(tmp_path):
     assert res.exit_code == 2 and "from a different scenario" in res.stderr
 
 
+@pytest.mark.slow
 def test_streamed_outputs_equal_the_in_memory_ones(tmp_path):
     import json
 

@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from ilac_plan._outdir import FolderLock, clean_stale
 from ilac_plan.cli import cli
 
+pytestmark = pytest.mark.slow     # signals, kills and resumes of real runs
+
 DRIVER = Path(__file__).with_name("fault_driver.py")
 #: files whose bytes do not depend on when or how the run happened
 EXACT = ("summary.csv", "schemes.csv", "cells.csv", "cdf.csv", "regions.geojson",

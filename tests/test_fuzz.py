@@ -483,6 +483,7 @@ def site_files(draw):
 
 
 @fuzz(site_files())
+@pytest.mark.slow
 def test_site_tables(name, data, must, warn_ok, resolution):
     """ilac-plan map --sites and read_sites with spoiled site tables."""
     args = ["map", "--sites", name, "--resolution-m", resolution, *MAP[3:]]
@@ -558,6 +559,7 @@ def area_files(draw):
 
 
 @fuzz(area_files())
+@pytest.mark.slow
 def test_area_files(name, data, must):
     """ilac-plan map --area and read_area with spoiled GeoJSON, WKT and binary files."""
     files = {name: data, "b.csv": BERLIN_CSV}
@@ -640,6 +642,7 @@ def scenario_files(draw):
 
 
 @fuzz(scenario_files())
+@pytest.mark.slow
 def test_scenario_files(data, must):
     """ilac-plan map --scenario and load_scenario + to_inputs with hostile TOML."""
     files = {"scen.toml": data, "s.csv": SITES_CSV, "area.wkt": LOCAL_WKT.encode()}
@@ -735,6 +738,7 @@ def api_calls(draw):
 
 
 @fuzz(api_calls(), weight=8)
+@pytest.mark.slow
 def test_api_keywords(entry, key, value, shown, must):
     """plan, build, evaluate, read_sites, read_area, tradeoff_curves and RadioParams with one
     hostile keyword value."""

@@ -24,6 +24,8 @@ rasterio = pytest.importorskip("rasterio")
 pyogrio = pytest.importorskip("pyogrio")
 gpd = pytest.importorskip("geopandas")
 
+pytestmark = pytest.mark.slow     # every output format of two full runs
+
 FAST = ["--resolution-m", "20", "--tile-px", "64"]
 TABLES = ("summary.csv", "schemes.csv", "cells.csv", "cdf.csv")
 

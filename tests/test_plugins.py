@@ -53,6 +53,7 @@ def test_builtins_register_through_the_hooks():
         assert_scheme_conforms(reg.schemes[name].obj)
 
 
+@pytest.mark.slow
 def test_autoload_switch_hides_entry_points():
     shown = json.loads(run_cli("schemes", "--json").stdout)
     hidden = json.loads(run_cli("schemes", "--json",
@@ -129,6 +130,7 @@ def third_party(tmp_path_factory):
                    capture_output=True)
 
 
+@pytest.mark.slow
 def test_installed_third_party_scheme_is_listed_and_evaluated(third_party, tmp_path):
     listing = run_cli("schemes")
     assert listing.returncode == 0
@@ -436,6 +438,7 @@ def test_plans_that_break_the_order_are_plugin_errors(changes, message):
     assert "plugin" in str(info.value) and "broken_plan" in str(info.value)
 
 
+@pytest.mark.slow
 def test_conformance_checks_hold_under_python_optimise(tmp_path):
     """assert_scheme_conforms raises AssertionError itself: python -O strips bare asserts."""
     code = textwrap.dedent("""

@@ -130,6 +130,7 @@ def _cli(*args):
     return CliRunner().invoke(cli, ["map", "-q", *args])
 
 
+@pytest.mark.slow
 def test_a_run_never_deletes_or_overwrites_its_inputs(tmp_path):
     sites = tmp_path / "sites.csv"
     sites.write_text("cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\n"

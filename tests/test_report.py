@@ -21,6 +21,8 @@ from click.testing import CliRunner
 from ilac_plan.cli import cli
 
 rasterio = pytest.importorskip("rasterio")
+
+pytestmark = pytest.mark.slow     # browser and end-to-end plans
 pytest.importorskip("bokeh")
 
 FAST = ["--resolution-m", "20", "--tile-px", "64"]
