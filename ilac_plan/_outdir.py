@@ -44,7 +44,7 @@ BACKUP_PREFIX = ".ilac-old-"
 JOURNAL = "journal.json"
 COMMITTED = "committed"
 
-_held = {}      # resolved folder -> [fd, count, thread]: re-entrant in its own thread only
+_held: dict[str, list] = {}      # resolved folder -> [fd, count, thread]: re-entrant in its own thread only
 _held_guard = threading.Lock()
 
 

@@ -13,6 +13,7 @@ import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from .grid import GridSpec
 from .radio import RadioParams
 
 #: The defaults of every plan option (API, scenario files and CLI alike).
-DEFAULTS = {
+DEFAULTS: dict[str, Any] = {
     "resolution_m": 5.0,
     "target_error_m": 0.05,
     "max_capacity_loss": None,

@@ -149,7 +149,7 @@ class PlanProducts:
     plan_time_s: float
     checkpoints: object = None
     sink: object = None
-    _geometries: dict = field(default=None, repr=False)
+    _geometries: dict | None = field(default=None, repr=False)
 
     def geometries(self, grid, n_classes):
         """The region of every class present (polygonized once, then cached)."""

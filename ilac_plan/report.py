@@ -69,8 +69,8 @@ class Layer:
     scale: float = 1.0
     categories: list = field(default_factory=list)
     colours: list = field(default_factory=list)
-    derive: tuple = None
-    range: tuple = None               # colour range (stored unit)
+    derive: tuple | None = None
+    range: tuple | None = None               # colour range (stored unit)
 
 
 def plan_layers(plan, prefix="", label=""):
@@ -141,7 +141,7 @@ class Canvas:
     stride: int
     source: object                    # the plan's Grid
     plot_crs: object                  # None: the working CRS
-    nodes: dict = None
+    nodes: dict | None = None
 
 
 def choose_stride(layers, budget=MAX_EMBED_BYTES):

@@ -63,7 +63,7 @@ from .radio import RadioParams
 try:
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[no-redef]
 
 
 class _Section(BaseModel):

@@ -49,6 +49,10 @@ def check_name(name, what):
 class Parameter:
     """A parameter of a scheme or propagation model.
 
+    The kind (:attr:`kind`) follows from the declaration: ``"choice"`` with ``choices``,
+    ``"bool"`` with a True/False default (values must be True or False), ``"int"`` with
+    ``integer``, else ``"float"``.
+
     Parameters
     ----------
     name : str
@@ -65,10 +69,6 @@ class Parameter:
         One line.
     integer : bool, default False
         A count: whole numbers only.
-
-    The kind (:attr:`kind`) follows from these: ``"choice"`` with ``choices``,
-    ``"bool"`` with a True/False default (values must be True or False), ``"int"`` with
-    ``integer``, else ``"float"``.
     """
 
     name: str
@@ -180,9 +180,9 @@ class ResourcePlan:
     comm_symbols: np.ndarray
     loc_bandwidth_hz: np.ndarray
     loc_symbols: np.ndarray
-    dl_fraction: np.ndarray = 1.0
-    comm_power_fraction: np.ndarray = 1.0
-    loc_power_fraction: np.ndarray = 1.0
+    dl_fraction: np.ndarray | float = 1.0
+    comm_power_fraction: np.ndarray | float = 1.0
+    loc_power_fraction: np.ndarray | float = 1.0
     loc_direction: str = "downlink"
     loc_span_hz: np.ndarray | None = None
     loc_rms_bandwidth_hz: np.ndarray | None = None

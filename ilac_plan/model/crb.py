@@ -476,8 +476,9 @@ def crb_terms(distance_m, theta_rad, *, n_antennas, snr, wavelength_m, spacing_m
 
     Parameters
     ----------
-    distance_m, theta_rad, n_antennas, snr, wavelength_m, spacing_m, bound, height_diff_m,
-    loc_direction, dl_prs
+    distance_m, theta_rad, n_antennas, snr, wavelength_m, spacing_m
+        As in :func:`crb_position`.
+    bound, height_diff_m, loc_direction, dl_prs
         As in :func:`crb_position`.
 
     Returns
