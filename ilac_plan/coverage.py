@@ -204,7 +204,18 @@ def _objective(target_error_m, max_capacity_loss):
     return Objective("target", check_limit("target_error_m", target))
 
 
-def _propagation(propagation, propagation_params, radio):
+def link_geometry(sites, cells, radio, ue_height_m):
+    """The run's :class:`~ilac_plan.propagation.LinkGeometry`: the carrier, the cells'
+    heights when the site table has ``height_m``, the UE height when given."""
+    from .propagation import LinkGeometry
+
+    has_heights = hasattr(sites, "__contains__") and "height_m" in sites
+    ue = None if ue_height_m is None else float(ue_height_m)
+    gnb = cells["height_diff_m"] + (ue or 0.0) if has_heights else None
+    return LinkGeometry(radio.carrier_hz, gnb, ue)
+
+
+def _propagation(propagation, propagation_params, radio, geometry=None):
     propagation_params = _mapping("propagation_params", propagation_params) or None
     if isinstance(propagation, PathLossModel):
         if propagation_params:
@@ -213,7 +224,7 @@ def _propagation(propagation, propagation_params, radio):
     name = "free_space" if propagation is None else propagation
     if not isinstance(name, str):
         raise ParameterError("propagation must be a registered model name or a PathLossModel")
-    return get_registry().model(name).path_loss_model(radio, propagation_params)
+    return get_registry().model(name).path_loss_model(radio, propagation_params, geometry)
 
 
 def check_plan_order(rows, where):
@@ -433,7 +444,7 @@ def _path_loss(model):
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
              radio=None, interference=False, n_threads=None, propagation=None,
-             sector_pattern=None, ue_height_m=0.0, prune=None, scheme_params=None,
+             sector_pattern=None, ue_height_m=None, prune=None, scheme_params=None,
              propagation_params=None, antenna=None, bound="paper", epre="paper",
              dl_prs="orthogonal", wrap_shifts_m=None):
     """Serving cell, link state and each allocation scheme at every point.
@@ -464,8 +475,12 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         A registered propagation model name (default ``"free_space"``) or a model.
     sector_pattern : bool, optional
         Older switch: True is ``antenna="horizontal"``, False ``antenna="omni"``.
-    ue_height_m : float, default 0
-        UE height, against the sites' ``height_m``. [m]
+    ue_height_m : float, optional
+        UE height, against the sites' ``height_m`` (default 0 m; ``ilac-plan map`` uses
+        1.5 m). A propagation model's UE-height parameter takes it when it is given, and
+        its gNB-height parameter the sites' ``height_m`` when the table has heights
+        (:class:`ilac_plan.propagation.LinkGeometry`): one source of heights for the
+        formula and the geometry. Without it the model keeps its own UE height. [m]
     prune : bool, optional
         Exact pruning of cells per block; default on from 24 cells (never with
         interference, which needs every cell, nor with wrap-around).
@@ -524,14 +539,16 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     bound = check_bound(bound)
     epre = check_choice("epre", epre, EPRE)
     dl_prs = check_dl_prs(dl_prs)
-    cells = cell_arrays(sites, radio, ue_height_m, antenna, bound, dl_prs)
+    cells = cell_arrays(sites, radio, 0.0 if ue_height_m is None else ue_height_m, antenna,
+                        bound, dl_prs)
     shifts = _shifts(wrap_shifts_m)
     x, y = _points(x_m, y_m)
     if x.size >= 2**31 - 1:
         raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
     chosen = _schemes(schemes, scheme_params)
     objective = _objective(target_error_m, max_capacity_loss)
-    model = _propagation(propagation, propagation_params, radio)
+    model = _propagation(propagation, propagation_params, radio,
+                         link_geometry(sites, cells, radio, ue_height_m))
     threads = kernel.resolve_n_threads(n_threads)
     plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,

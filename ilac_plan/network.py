@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ._validate import check_choice, check_flag
-from .coverage import _points, _propagation, cell_arrays, resolve_antenna
+from .coverage import _points, _propagation, cell_arrays, link_geometry, resolve_antenna
 from .errors import ParameterError
 from .limits import check_limit
 from .model.antenna import antenna_attenuation_db
@@ -29,7 +29,7 @@ CHUNK = 4096
 def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
                   loc_bandwidth_hz=None, n_loc_symbols=1, prs_reuse=1, radio=None,
                   propagation=None, propagation_params=None, antenna=None,
-                  sector_pattern=None, ue_height_m=0.0, bound="paper"):
+                  sector_pattern=None, ue_height_m=None, bound="paper"):
     """Position bound from the ``n_cells`` strongest cells at every point.
 
     Parameters
@@ -85,9 +85,10 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
                              f"{n_loc_symbols!r}")
     antenna = resolve_antenna(antenna, None if sector_pattern is None
                               else check_flag("sector_pattern", sector_pattern))
-    ue_h = check_limit("ue_height_m", ue_height_m)
+    ue_h = check_limit("ue_height_m", 0.0 if ue_height_m is None else ue_height_m)
     cells = cell_arrays(sites, radio, ue_h, antenna, "paper")
-    model = _propagation(propagation, propagation_params, radio)
+    model = _propagation(propagation, propagation_params, radio,
+                         link_geometry(sites, cells, radio, ue_height_m))
     x, y = _points(x_m, y_m)
     k = min(int(n_cells), cells["x"].size)
     az_deg = np.rad2deg(np.arctan2(cells["ux"], cells["uy"]))

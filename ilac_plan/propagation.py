@@ -6,8 +6,60 @@ The built-in ``free_space`` model and plugins' models are registered through the
 ``ilac_register_propagation_models`` hook.
 """
 
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import IlacWarning, ParameterError
 from .model.propagation import PathLossModel, free_space
 from .schemes import Parameter, check_name, resolve_params
+
+#: The run's quantities a model parameter can stand for (``Parameter.geometry``).
+GEOMETRY = ("gnb_height_m", "ue_height_m", "carrier_hz")
+#: Cells whose heights span more than this use their median in a one-height formula. [m]
+HEIGHT_SPREAD_M = 0.5
+
+
+@dataclass(frozen=True)
+class LinkGeometry:
+    """The run's link geometry, handed to propagation models' ``geometry`` parameters.
+
+    Attributes
+    ----------
+    carrier_hz : float
+        Carrier frequency. [Hz]
+    gnb_height_m : ndarray or None
+        Antenna height of each cell (the site table's ``height_m``), None when the table
+        has none. [m]
+    ue_height_m : float or None
+        UE antenna height, None when the run did not set one. [m]
+    """
+
+    carrier_hz: float
+    gnb_height_m: np.ndarray | None = None
+    ue_height_m: float | None = None
+
+    def value(self, key, owner, warn=True):
+        """The run's ``key`` as one number (None when the run has none); the median of
+        the cells' heights, with a warning when they span more than
+        :data:`HEIGHT_SPREAD_M`."""
+        if key == "carrier_hz":
+            return float(self.carrier_hz)
+        if key == "ue_height_m":
+            return None if self.ue_height_m is None else float(self.ue_height_m)
+        if key != "gnb_height_m":
+            raise ValueError(f"unknown geometry {key!r} (allowed: {', '.join(GEOMETRY)})")
+        if self.gnb_height_m is None or np.size(self.gnb_height_m) == 0:
+            return None
+        h = np.asarray(self.gnb_height_m, np.float64)
+        lo, hi, med = float(h.min()), float(h.max()), float(np.median(h))
+        if warn and hi - lo > HEIGHT_SPREAD_M:
+            warnings.warn(f"{owner}: the cells' heights span {lo:g}-{hi:g} m, but the model's "
+                          f"formula takes one gNB height: their median, {med:g} m",
+                          IlacWarning, stacklevel=4)
+        return med
 
 
 class PropagationModel:
@@ -32,9 +84,35 @@ class PropagationModel:
         """
         raise NotImplementedError
 
-    def path_loss_model(self, radio, params=None):
-        """Validate ``params`` and build the model (what the planner calls)."""
-        model = self.build(radio, **resolve_params(self, params))
+    def path_loss_model(self, radio, params=None, geometry=None):
+        """Validate ``params`` and build the model (what the planner calls).
+
+        Parameters declared with a ``geometry`` take the run's value from ``geometry``
+        (:class:`LinkGeometry`) unless ``params`` sets them.
+        """
+        given = dict(params or {})
+        values = resolve_params(self, params)
+        for p in self.parameters if geometry is not None else ():
+            if p.geometry is None:
+                continue
+            run = geometry.value(p.geometry, self.name, warn=p.name not in given)
+            if run is None:
+                continue
+            if p.name in given:
+                if not math.isclose(values[p.name], run, rel_tol=1e-9, abs_tol=1e-6):
+                    warnings.warn(
+                        f"{self.name}.{p.name} = {values[p.name]:g} {p.unit} is set, but the "
+                        f"run's {p.geometry} is {run:g}: the path-loss formula uses the "
+                        "parameter, the distances and angles the run's value", IlacWarning,
+                        stacklevel=3)
+                continue
+            try:
+                values[p.name] = p.validate(run, self.name)
+            except ParameterError as exc:
+                raise ParameterError(f"{exc} (the run's {p.geometry}; set "
+                                     f"{self.name}.{p.name} to use another value in the "
+                                     "formula)") from None
+        model = self.build(radio, **values)
         if not isinstance(model, PathLossModel):
             raise TypeError(f"propagation model {self.name!r} built {type(model).__name__}, "
                             "not a PathLossModel")
@@ -58,4 +136,8 @@ def validate_model(model):
     if not isinstance(model, PropagationModel):
         raise TypeError(f"expected a PropagationModel instance, got {type(model).__name__}")
     check_name(model.name, "propagation model")
+    for p in model.parameters:
+        if getattr(p, "geometry", None) not in (None,) + GEOMETRY:
+            raise ValueError(f"propagation model {model.name!r}: parameter {p.name!r} has "
+                             f"geometry {p.geometry!r} (allowed: {', '.join(GEOMETRY)})")
     return model.name

@@ -69,6 +69,12 @@ class Parameter:
         One line.
     integer : bool, default False
         A count: whole numbers only.
+    geometry : {"gnb_height_m", "ue_height_m", "carrier_hz"}, optional
+        For a propagation model: the run's quantity this parameter stands for. The
+        planner then passes the run's value (the sites' ``height_m``, the UE height, the
+        carrier) instead of the default, so that the formula and the geometry use one
+        height (:class:`ilac_plan.propagation.LinkGeometry`); a value the user sets
+        explicitly wins, with a warning when it disagrees.
     """
 
     name: str
@@ -79,6 +85,7 @@ class Parameter:
     choices: tuple | None = None
     description: str = ""
     integer: bool = False
+    geometry: str | None = None
 
     @property
     def kind(self):
@@ -106,7 +113,7 @@ class Parameter:
         return {"name": self.name, "kind": self.kind, "default": self.default,
                 "unit": self.unit, "low": self.low, "high": self.high,
                 "choices": list(self.choices) if self.choices else None,
-                "description": self.description}
+                "description": self.description, "geometry": self.geometry}
 
 
 def resolve_params(owner, params):

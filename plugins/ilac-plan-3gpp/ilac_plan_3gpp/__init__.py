@@ -389,28 +389,34 @@ def _height_parameters(scenario):
     if scenario == "uma":
         return (
             Parameter("h_bs_m", 25.0, unit="m", low=1.5, high=150.0,
-                      description="gNB antenna height (the table is fitted at 25 m)"),
+                      description="gNB antenna height (the table is fitted at 25 m)",
+                      geometry="gnb_height_m"),
             Parameter("h_ut_m", 1.5, unit="m", low=1.5, high=12.99,
                       description="UE antenna height, 1.5 m to below 13 m (h_E = 1 m only "
-                                  "holds there)"),
+                                  "holds there)",
+                      geometry="ue_height_m"),
             Parameter("min_distance_m", 10.0, unit="m", low=1.0, high=1e3,
                       description="3-D distance floor (the table starts at d2D = 10 m)"),
         )
     if scenario == "umi":
         return (
             Parameter("h_bs_m", 10.0, unit="m", low=1.5, high=150.0,
-                      description="gNB antenna height (the table is fitted at 10 m)"),
+                      description="gNB antenna height (the table is fitted at 10 m)",
+                      geometry="gnb_height_m"),
             Parameter("h_ut_m", 1.5, unit="m", low=1.5, high=22.5,
-                      description="UE antenna height, 1.5-22.5 m (h_E = 1 m)"),
+                      description="UE antenna height, 1.5-22.5 m (h_E = 1 m)",
+                      geometry="ue_height_m"),
             Parameter("min_distance_m", 10.0, unit="m", low=1.0, high=1e3,
                       description="3-D distance floor (the table starts at d2D = 10 m)"),
         )
     if scenario == "rma":
         return (
             Parameter("h_bs_m", 35.0, unit="m", low=10.0, high=150.0,
-                      description="gNB antenna height, 10-150 m"),
+                      description="gNB antenna height, 10-150 m",
+                      geometry="gnb_height_m"),
             Parameter("h_ut_m", 1.5, unit="m", low=1.0, high=10.0,
-                      description="UE antenna height, 1-10 m"),
+                      description="UE antenna height, 1-10 m",
+                      geometry="ue_height_m"),
             Parameter("street_width_m", 20.0, unit="m", low=5.0, high=50.0,
                       description="average street width W, 5-50 m"),
             Parameter("building_height_m", 5.0, unit="m", low=5.0, high=50.0,
@@ -420,9 +426,11 @@ def _height_parameters(scenario):
         )
     return (
         Parameter("h_bs_m", 3.0, unit="m", low=1.0, high=10.0,
-                  description="access point height (the table assumes 3 m, ceiling)"),
+                  description="access point height (the table assumes 3 m, ceiling)",
+                      geometry="gnb_height_m"),
         Parameter("h_ut_m", 1.0, unit="m", low=0.5, high=3.0,
-                  description="UE antenna height (the table assumes 1 m)"),
+                  description="UE antenna height (the table assumes 1 m)",
+                      geometry="ue_height_m"),
         Parameter("min_distance_m", 1.0, unit="m", low=0.1, high=150.0,
                   description="3-D distance floor (the table starts at d3D = 1 m)"),
     )

@@ -96,3 +96,61 @@ def test_umi_accepts_high_ues(name):
 def test_carrier_outside_the_table_is_refused(name, carrier_hz):
     with pytest.raises(ip.ParameterError, match=r"carrier_hz must be in \[5e\+08, 1e\+11\] Hz"):
         get_registry().model(name).path_loss_model(ip.RadioParams(carrier_hz=carrier_hz))
+
+
+# -- one source of heights: the formula's heights are the run's -----------------------------
+def _sites(height_m):
+    return pd.DataFrame({"x_m": [0.0, 900.0], "y_m": [0.0, 0.0], "azimuth_deg": [90.0, 270.0],
+                         "n_antennas": [32, 32], "power_dbm": [46.0, 46.0],
+                         "height_m": height_m})
+
+
+@pytest.mark.parametrize("name", ["uma_nlos", "umi_los", "uma"])
+def test_the_formula_takes_the_sites_and_ue_heights(name):
+    """evaluate() with sites at 12 m and UEs at 4 m equals the model built with those
+    heights as parameters, and not the model's defaults (25 or 10 m and 1.5 m)."""
+    radio = ip.RadioParams(carrier_hz=3.5e9)
+    x = np.linspace(-300, 1200, 41)
+    y = np.full_like(x, 60.0)
+    kw = dict(radio=radio, propagation=name, sector_pattern=False, schemes=())
+    run = ip.evaluate(_sites([12.0, 12.0]), x, y, ue_height_m=4.0, **kw)
+    explicit = ip.evaluate(_sites([12.0, 12.0]), x, y, ue_height_m=4.0,
+                           propagation_params={"h_bs_m": 12.0, "h_ut_m": 4.0}, **kw)
+    np.testing.assert_allclose(run.snr_db, explicit.snr_db, rtol=0, atol=1e-12)
+    model = get_registry().model(name).path_loss_model(radio)     # 25/10 m and 1.5 m
+    d3d = np.hypot(np.hypot(x - np.array([0.0, 900.0])[run.serving_cell], y), 8.0)
+    default = 46.0 - model.path_loss_db(d3d) - radio.noise_dbm
+    assert np.max(np.abs(run.snr_db - default)) > 0.5
+
+
+def test_an_explicit_height_that_disagrees_is_used_with_a_warning():
+    radio = ip.RadioParams(carrier_hz=3.5e9)
+    x, y = np.array([100.0, 400.0]), np.array([50.0, 50.0])
+    with pytest.warns(ip.errors.IlacWarning, match="h_bs_m = 30 m is set, but the run's "
+                      "gnb_height_m is 12"):
+        ip.evaluate(_sites([12.0, 12.0]), x, y, radio=radio, propagation="uma_nlos",
+                    ue_height_m=1.5, propagation_params={"h_bs_m": 30.0}, schemes=())
+
+
+def test_heights_outside_the_formulas_range_are_refused_with_their_source():
+    radio = ip.RadioParams(carrier_hz=3.5e9)
+    x, y = np.array([100.0]), np.array([50.0])
+    with pytest.raises(ip.ParameterError, match=r"uma_nlos\.h_ut_m.*the run's ue_height_m"):
+        ip.evaluate(_sites([25.0, 25.0]), x, y, radio=radio, propagation="uma_nlos",
+                    ue_height_m=0.5, schemes=())
+
+
+def test_cells_of_several_heights_use_their_median_with_a_warning():
+    radio = ip.RadioParams(carrier_hz=3.5e9)
+    x, y = np.array([100.0, 400.0]), np.array([50.0, 50.0])
+    with pytest.warns(ip.errors.IlacWarning, match="span 20-30 m.*median, 25 m"):
+        run = ip.evaluate(_sites([20.0, 30.0]), x, y, radio=radio, propagation="uma_nlos",
+                          ue_height_m=1.5, sector_pattern=False, schemes=())
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")       # set explicitly: no median warning
+        same = ip.evaluate(_sites([20.0, 30.0]), x, y, radio=radio, propagation="uma_nlos",
+                           ue_height_m=1.5, sector_pattern=False, schemes=(),
+                           propagation_params={"h_bs_m": 25.0})
+    np.testing.assert_array_equal(run.snr_db, same.snr_db)
