@@ -1,5 +1,6 @@
 import numpy as np
 import numpy.typing as npt
+from typing_extensions import disjoint_base
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int32]
@@ -11,10 +12,12 @@ LINEAR_ORDER: int
 LINEAR_POWER: int
 PLAN_ROWS: tuple[str, ...]
 
+@disjoint_base
 class PathLoss:
     def __init__(self, a0: _F, a1: _F, lo2: _F, hi2: _F, floor2: float, simple: bool,
                  table: _F, t0: float, inv_step: float) -> None: ...
 
+@disjoint_base
 class CellTable:
     n_cells: int
     def __init__(self, *, x: _F, y: _F, ux: _F, uy: _F, eirp_dbm: _F, dh2: _F, dz: _F,
@@ -22,16 +25,19 @@ class CellTable:
                  a_max: float, k_vertical: float, sla_v: float, shifts: _F,
                  linear: int = ..., weights: _F | None = ..., lin_margin: float = ...) -> None: ...
 
+@disjoint_base
 class RadioSpec:
     n_cells: int
     def __init__(self, *, n_symbols: int, noise_dbm: float, interference: bool,
                  horizontal_fix: bool, n_antennas: _F, information: _F, ul_offset_db: _F,
                  objective: int, objective_value: float) -> None: ...
 
+@disjoint_base
 class PlanTable:
     n_plans: int
     def __init__(self, offset: npt.ArrayLike, data: _F, loc_uplink: npt.ArrayLike) -> None: ...
 
+@disjoint_base
 class Outputs:
     n_plans: int
     def __init__(self, *, serving: _I, distance_m: _F, theta_deg: _F, snr_db: _F,
