@@ -153,6 +153,9 @@ class MultiValueCommand(click.Command):
     def parse_args(self, ctx, args):
         multi = {name for p in self.params if isinstance(p, click.Option) and p.multiple
                  for name in p.opts}
+        # a token that is no option of this command is a value ("--formats -png -cdf")
+        known = {o for p in self.params for o in (*p.opts, *p.secondary_opts)} | \
+            set(ctx.help_option_names)
         out, current, taken = [], None, 0
         for token in args:
             name, eq, value = token.partition("=")
@@ -163,7 +166,7 @@ class MultiValueCommand(click.Command):
                     out += [x for v in value.split(",") for x in (name, v)]
                     current = None
                 continue
-            if current and not _looks_like_option(token):
+            if current and (not _looks_like_option(token) or name not in known):
                 out += [x for v in token.split(",") if v for x in (current, v)]
                 taken += 1
                 continue

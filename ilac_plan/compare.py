@@ -123,12 +123,15 @@ def moved_table(change, names, resolution_m):
 def cell_changes(a_cells, b_cells):
     """``cell_changes.csv``: both plans' per-cell columns side by side and B - A."""
     key = "cell_id"
+    columns = [c for c in a_cells.columns if c != key] + \
+        [c for c in b_cells.columns if c != key and c not in a_cells.columns]
+    # a column one plan lacks (a scheme it did not plan) is NaN on its side
+    a_cells = a_cells.reindex(columns=[key] + columns)
+    b_cells = b_cells.reindex(columns=[key] + columns)
     merged = pd.merge(a_cells, b_cells, on=key, how="outer", suffixes=("_a", "_b"),
                       sort=False)
     out = merged[[key]].copy()
-    for c in a_cells.columns:
-        if c == key or c not in b_cells.columns:
-            continue
+    for c in columns:
         ca, cb = merged[f"{c}_a"], merged[f"{c}_b"]
         out[f"{c}_a"], out[f"{c}_b"] = ca, cb
         if ca.dtype.kind in "fiu" and cb.dtype.kind in "fiu":
@@ -215,6 +218,16 @@ def compare_plans(a, b, out_dir, *, resample=None, basemap=None, budget=None):
         if p.folder.resolve() == out:
             raise ParameterError(f"--out: the comparison would overwrite plan {what} "
                                  f"({str(p.folder)!r}); choose another folder")
+    previous = out / "manifest.json"
+    if previous.is_file():
+        try:
+            kind = json.loads(previous.read_text(encoding="utf-8")).get("kind")
+        except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            kind = None
+        if kind != "comparison":
+            raise ParameterError(f"--out: {str(out)!r} holds another output (its "
+                                 "manifest.json is not a comparison's); choose a new folder "
+                                 "or a previous comparison's")
     if not pa.grid.same_as(pb.grid):
         if resample is None:
             raise ParameterError(f"A and B are on different grids (A: {pa.grid.describe()}; "
@@ -300,8 +313,9 @@ def compare_report_html(pa, pb, bands, change, names, moved, cells, *, basemap=N
 
     la = rp.plan_layers(pa, "a_", "A")
     lb = rp.plan_layers(pb, "b_", "B")
+    present = np.unique(change[change != 65535]).tolist()
     diff = [rp.Layer("d_scheme_change", "best scheme change (A -> B)", "", "categorical",
-                     change, categories=list(names),
+                     change, categories=list(names), ticks=present,
                      colours=[_change_colour(n) for n in names])]
     for key, unit, scale, title in (("capacity_change_bps", "Mbit/s", 1e-6, "capacity change"),
                                     ("error_change_m", "m", 1.0, "position error change"),
@@ -342,7 +356,8 @@ def compare_report_html(pa, pb, bands, change, names, moved, cells, *, basemap=N
     if cells is not None:
         parts += [rp.div("<h2 class='ilac'>Cells</h2><div class='ilac-note'>Click a header "
                          "to sort; type to filter (cell_changes.csv).</div>", width=1100),
-                  rp.data_table(cells, "cells_table", height=320, width=1400, search=True)]
+                  rp.data_table(cells, "cells_table", height=320, width=1400, search=True,
+                                fit_columns=len(cells.columns) <= 12)]
     files = ["diff.tif", "scheme_change.tif", "moved.csv"] + \
         (["cell_changes.csv"] if cells is not None else []) + ["manifest.json"]
     here = Path(links_from or ".")

@@ -23,8 +23,15 @@ from .errors import ParameterError
 
 #: The rasters a report or a comparison needs.
 RASTERS = ("coverage.tif", "best_scheme.tif", "serving_cell.tif")
-#: Tables shown when present (a plan written with ``--formats -cells`` has no cells.csv).
-TABLES = ("summary.csv", "schemes.csv", "cells.csv", "cdf.csv")
+#: Tables shown when present (a plan written with ``--formats -cells`` has no cells.csv),
+#: with the columns a report needs.
+TABLES = {"summary.csv": ("scheme", "area_fraction"), "schemes.csv": ("scheme",),
+          "cells.csv": ("cell_id",), "cdf.csv": ("scheme", "percentile")}
+#: Identifiers read as text (``000`` stays ``000``).
+TEXT_COLUMNS = {"cell_id": str, "site_id": str, "scheme": str}
+#: Numeric columns of the site table the report draws.
+SITE_NUMBERS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm", "height_m",
+                "tilt_deg", "electrical_tilt_deg")
 
 
 @dataclass
@@ -117,17 +124,26 @@ class PlanFolder:
     def n_points(self):
         return int(np.count_nonzero(self.best_scheme != 255))
 
+    def closest_scheme(self):
+        """Per pixel, the scheme with the lowest position error (the first on a tie)."""
+        errs = np.stack([self.bands[f"{s}_error_m"] for s in self.schemes])
+        return np.argmin(np.where(np.isnan(errs), np.inf, errs), axis=0)
+
     def best_values(self, quantity):
-        """The best scheme's ``quantity`` (``capacity_bps``, ``error_m`` or ``loc_share``)
-        at each pixel: float32, NaN outside the area; where no scheme meets the
-        objective (``infeasible``) the capacity is 0 and the error and share NaN, as in
-        ``summary.csv``."""
+        """The plan's ``quantity`` (``capacity_bps``, ``error_m`` or ``loc_share``) at each
+        pixel, float32, NaN outside the area: the best scheme's; where no scheme meets
+        the objective (``infeasible``) a capacity of 0 and the error and share of the
+        scheme that comes closest (the lowest error), as in ``summary.csv`` and
+        ``map.png``."""
         out = np.full(self.best_scheme.shape, np.nan, np.float32)
-        for k, s in enumerate(self.schemes):
-            here = self.best_scheme == k
+        code = self.best_scheme.astype(np.int64)
+        n = len(self.schemes)
+        k = np.where(code == n, self.closest_scheme(), code)
+        for j, s in enumerate(self.schemes):
+            here = (k == j) & (code <= n)
             out[here] = self.bands[f"{s}_{quantity}"][here]
         if quantity == "capacity_bps":
-            out[self.best_scheme == len(self.schemes)] = 0.0
+            out[code == n] = 0.0
         return out
 
 
@@ -164,10 +180,20 @@ def read_plan(folder, *, what="plan"):
                              "plan's output folder (ilac-plan map --out FOLDER writes one)")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(manifest, dict) and manifest.get("kind") == "comparison":
+            raise ParameterError(f"{what}: {str(folder)!r} holds a comparison, not a plan "
+                                 "(open its report.html)")
         g = manifest["grid"]
         grid = Grid(int(g["nx"]), int(g["ny"]), float(g["resolution_m"]), float(g["x0_m"]),
                     float(g["y1_m"]), g.get("crs") or manifest.get("working_crs"))
         schemes = [str(s) for s in manifest["schemes"]]
+        for key in ("inputs", "versions"):
+            if not isinstance(manifest.get(key, {}), dict):
+                raise TypeError(f"{key!r} is not a mapping")
+        if not isinstance(manifest.get("files", []), list):
+            raise TypeError("'files' is not a list")
+    except ParameterError:
+        raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ParameterError(f"{what}: {str(path)!r} is not a readable plan manifest "
                              f"({_one_line(exc)})") from None
@@ -227,14 +253,18 @@ def read_plan(folder, *, what="plan"):
     tables = {}
     import pandas as pd
 
-    for name in TABLES:
+    for name, needed in TABLES.items():
         p = folder / name
         if p.is_file():
             try:
-                tables[name] = pd.read_csv(p)
+                tables[name] = pd.read_csv(p, dtype=TEXT_COLUMNS)
             except Exception as exc:  # noqa: BLE001
                 raise ParameterError(f"{what}: cannot read {str(p)!r} "
                                      f"({_one_line(exc)[:200]})") from None
+            missing = [c for c in needed if c not in tables[name].columns]
+            if missing:
+                raise ParameterError(f"{what}: {str(p)!r} has no column "
+                                     f"{', '.join(missing)}")
     return PlanFolder(folder=folder, manifest=manifest, grid=grid, schemes=schemes,
                       classes=classes, bands=bands, units=units, descriptions=descriptions,
                       best_scheme=best, serving_cell=serving, cell_nodata=cell_nodata,
@@ -281,9 +311,18 @@ def _read_sites(folder, files):
         p = folder / name
         if p.is_file() and (not isinstance(files, list) or name in files):
             try:
-                frame = pd.read_csv(p)
-            except Exception:  # noqa: BLE001 - the sites are optional in a report
+                frame = pd.read_csv(p, dtype=TEXT_COLUMNS)
+            except Exception as exc:  # noqa: BLE001
+                raise ParameterError(f"cannot read {str(p)!r} ({_one_line(exc)[:200]})") \
+                    from None
+            if not {"x_m", "y_m"} <= set(frame.columns):
                 return None
-            if {"x_m", "y_m"} <= set(frame.columns):
-                return frame
+            for c in SITE_NUMBERS:
+                if c in frame.columns:
+                    try:
+                        frame[c] = pd.to_numeric(frame[c])
+                    except (TypeError, ValueError):
+                        raise ParameterError(f"{str(p)!r}: column {c} must be numbers") \
+                            from None
+            return frame
     return None

@@ -58,7 +58,9 @@ class Layer:
 
     ``array``: 2-D, top row first (None for a layer the page derives from others:
     ``derive`` = (quantity, scheme layer keys, best-scheme key, capacity 0 where
-    infeasible)). ``scale`` converts the stored unit to the displayed ``unit``.
+    infeasible, the schemes' error layer keys that pick the closest scheme where
+    infeasible)). ``scale`` converts the stored unit to the displayed ``unit``;
+    ``ticks``: the category codes to label (default: spread over all).
     """
 
     key: str
@@ -70,6 +72,7 @@ class Layer:
     categories: list = field(default_factory=list)
     colours: list = field(default_factory=list)
     derive: tuple | None = None
+    ticks: list | None = None
     range: tuple | None = None               # colour range (stored unit)
 
 
@@ -101,13 +104,15 @@ def plan_layers(plan, prefix="", label=""):
                 max((r[1] for r in ranges), default=1.0))
         layers.append(Layer(f"{prefix}best_{q}", f"{lab}{title} (best scheme)", unit, kind,
                             scale=scale, derive=(q, keys.get(q, []), f"{prefix}best_scheme",
-                                                 q == "capacity_bps"), range=span))
+                                                 q == "capacity_bps",
+                                                 keys.get("error_m", [])), range=span))
         for layer in per_scheme:
             if layer.key.endswith(q):
                 layer.range = span
     layers.append(Layer(f"{prefix}snr_db", f"{lab}SNR", "dB", "linear", plan.bands["snr_db"]))
-    cells = plan.cell_ids or [f"cell {k}" for k in range(int(plan.serving_cell[
-        plan.serving_cell != plan.cell_nodata].max(initial=-1)) + 1)]
+    used = plan.serving_cell[plan.serving_cell != plan.cell_nodata]
+    n_used = int(used.max()) + 1 if used.size else 0
+    cells = list(plan.cell_ids) + [f"cell {k}" for k in range(len(plan.cell_ids), n_used)]
     layers.append(Layer(f"{prefix}serving_cell", f"{lab}serving cell", "", "categorical",
                         plan.serving_cell, categories=[str(c) for c in cells],
                         colours=[CELL_COLOURS[k % len(CELL_COLOURS)] for k in range(len(cells))]))
@@ -252,11 +257,23 @@ for (const d of derived) {
   if (window.ilacDerived.has(d.key)) continue;
   const best = sources[d.best].data.image[0];
   const parts = d.parts.map((k) => sources[k].data.image[0]);
+  const errs = d.errors.map((k) => sources[k].data.image[0]);
   const out = new Float32Array(best.length);
   const n = parts.length;
   for (let i = 0; i < best.length; i++) {
     const b = best[i];
-    out[i] = b < n ? parts[b][i] : (b == n && d.zero ? 0 : NaN);
+    if (b < n) {
+      out[i] = parts[b][i];
+    } else if (b == n) {            // infeasible: 0 capacity; the closest scheme's values
+      let k = 0;
+      for (let j = 1; j < n; j++) {
+        const e = errs[j][i], e0 = errs[k][i];
+        if (e < e0 || (isNaN(e0) && !isNaN(e))) k = j;
+      }
+      out[i] = d.zero ? 0 : parts[k][i];
+    } else {
+      out[i] = NaN;
+    }
   }
   sources[d.key].data = {image: [nd.ndarray(out, {shape: best.shape, dtype: "float32"})]};
   window.ilacDerived.add(d.key);
@@ -338,8 +355,11 @@ def _colour_bar_spec(layer):
         mapper = LinearColorMapper(palette=layer.colours or ["#000000"], low=-0.5,
                                    high=n - 0.5, low_color=TRANSPARENT,
                                    high_color=TRANSPARENT, nan_color=TRANSPARENT)
-        step = max(1, math.ceil(n / 20))
-        ticks = list(range(0, n, step))
+        if layer.ticks is not None:
+            ticks = [int(t) for t in layer.ticks][:40]
+        else:
+            step = max(1, math.ceil(n / 20))
+            ticks = list(range(0, n, step))
         ticker = FixedTicker(ticks=ticks)
         overrides = {t: layer.categories[t] for t in ticks}
         formatter = None
@@ -499,8 +519,9 @@ def derive_args(layer_sets):
         sources.update(srcs)
         for layer in layers:
             if layer.derive is not None:
-                _, parts, best, zero = layer.derive
-                derived.append({"key": layer.key, "parts": parts, "best": best, "zero": zero})
+                _, parts, best, zero, errors = layer.derive
+                derived.append({"key": layer.key, "parts": parts, "best": best, "zero": zero,
+                                "errors": errors})
     return {"derived": derived, "sources": sources}
 
 
@@ -516,7 +537,7 @@ _FORMATS = {"_bps": "0,0", "_m": "0.00000", "_fraction": "0.0000", "_share": "0.
             "_db": "0.00", "_m2": "0,0"}
 
 
-def data_table(frame, name, *, height=280, width=1100, search=False):
+def data_table(frame, name, *, height=280, width=1100, search=False, fit_columns=True):
     """A sortable Bokeh ``DataTable`` of ``frame`` (and a search box filtering its rows
     on any column's text when ``search``). Returns a layout."""
     from bokeh.layouts import column
@@ -534,7 +555,8 @@ def data_table(frame, name, *, height=280, width=1100, search=False):
             cols.append(TableColumn(field=c, title=c, formatter=StringFormatter()))
     view = CDSView(filter=IndexFilter(indices=list(range(len(frame)))))
     table = DataTable(source=src, columns=cols, view=view, sortable=True, width=width,
-                      height=height, index_position=None, reorderable=False, name=name)
+                      height=height, index_position=None, reorderable=False, name=name,
+                      fit_columns=fit_columns)
     if not search:
         return table
     box = TextInput(title="Search", placeholder="text in any column", width=300,
@@ -641,7 +663,7 @@ def div(text, **kwargs):
 def scenario_html(manifest, folder, links_from):
     """The scenario, provenance and output files of a manifest, as HTML."""
     inp = manifest.get("inputs", {})
-    objective = inp.get("objective", {})
+    objective = inp.get("objective") or {}
     parts = ["<h2 class='ilac'>Scenario</h2>", _kv_table([
         ("name", inp.get("name")), ("working CRS", manifest.get("working_crs")),
         ("target error [m]", objective.get("target_error_m")),
@@ -657,7 +679,7 @@ def scenario_html(manifest, folder, links_from):
     parts += ["<h2 class='ilac'>Schemes and parameters</h2>",
               _kv_table((inp.get("schemes") or {s: {} for s in manifest.get("schemes", [])})
                         .items())]
-    plugins = manifest.get("plugins") or []
+    plugins = [p for p in manifest.get("plugins") or [] if isinstance(p, dict)]
     parts += ["<h2 class='ilac'>Plugins</h2>", _kv_table(
         (p.get("name"), f"{p.get('distribution')} {p.get('version')}"
          + (f" (error: {p['error']})" if p.get("error") else "")) for p in plugins)]
@@ -788,6 +810,13 @@ def write_report(folder, out=None, *, basemap=None, budget=MAX_EMBED_BYTES):
     out = Path(out) if out is not None else Path(folder) / "report.html"
     if out.is_dir():
         raise ParameterError(f"--out: {str(out)!r} is a folder; name the HTML file")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise ParameterError(f"--out: {str(out)!r} must name an .html file")
+    files = plan.manifest.get("files") or []
+    if out.resolve().parent == plan.folder.resolve() and out.name in files and \
+            out.name != "report.html":
+        raise ParameterError(f"--out: {str(out)!r} is one of the plan's own files; "
+                             "choose another name")
     if not out.parent.is_dir():
         raise ParameterError(f"--out: no such folder {str(out.parent)!r}")
     text = plan_report_html(plan, basemap=basemap, links_from=out.parent.resolve(),

@@ -74,16 +74,24 @@ def categories(path):
 
 
 def best_values(folder, quantity):
-    """The best scheme's quantity per pixel, straight from the GeoTIFFs."""
+    """The plan's quantity per pixel, straight from the GeoTIFFs, pixel by pixel: the
+    best scheme's; where infeasible, capacity 0 and the lowest-error scheme's error and
+    share (the first on a tie)."""
     folder = Path(folder)
     best, _ = read_band(folder / "best_scheme.tif")
-    names = categories(folder / "best_scheme.tif")
+    names = categories(folder / "best_scheme.tif")[:-1]
+    bands = {(s, q): read_band(folder / "coverage.tif", f"{s}_{q}")[0]
+             for s in names for q in ("capacity_bps", "error_m", "loc_share")}
     out = np.full(best.shape, np.nan, np.float32)
-    for k, s in enumerate(names[:-1]):
-        band, _ = read_band(folder / "coverage.tif", f"{s}_{quantity}")
-        out[best == k] = band[best == k]
-    if quantity == "capacity_bps":
-        out[best == len(names) - 1] = 0.0
+    for r, c in zip(*np.nonzero(best != 255)):
+        k = int(best[r, c])
+        if k == len(names):
+            if quantity == "capacity_bps":
+                out[r, c] = 0.0
+                continue
+            errs = [bands[(s, "error_m")][r, c] for s in names]
+            k = min(range(len(names)), key=lambda j: (errs[j], j))
+        out[r, c] = bands[(names[k], quantity)][r, c]
     return out
 
 
@@ -410,6 +418,12 @@ def test_report_in_the_browser(plans, browser):
             lon, lat = to_ll.transform(x, y)
             assert float(got["lon_deg"]) == pytest.approx(lon, abs=1e-6)
             assert float(got["lat_deg"]) == pytest.approx(lat, abs=1e-6)
+        # an infeasible pixel: the closest scheme's error, no capacity
+        r, c = np.argwhere(best == len(names) - 1)[0]
+        got = page.hover("map", *_pixel_centre(transform, r, c))
+        lowest = min(cov[f"{s}_error_m"][r, c] for s in names[:-1])
+        assert np.float32(float(got["best_error_m"])) == lowest
+        assert float(got["best_capacity_bps"]) == 0.0
         # the cells table sorts; its first row is the largest value
         cells = pd.read_csv(a / "cells.csv")
         page.click_header(2, "mean_capacity_bps")
@@ -541,3 +555,95 @@ def test_a_decimated_report_shows_geotiff_values(plans, browser, tmp_path):
         assert int(got["best_scheme"]) == best[r, c]
     finally:
         page.close()
+
+
+# -- edges found in review -------------------------------------------------------------------
+def test_compare_never_writes_over_another_plan(plans, tmp_path):
+    a, b = plans
+    victim = tmp_path / "victim"
+    shutil.copytree(b, victim)
+    before = sorted(p.name for p in victim.iterdir())
+    msg = one_line_error(run("compare", str(a), str(b), "--out", str(victim)))
+    assert "not a comparison" in msg
+    assert sorted(p.name for p in victim.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["coverage.tif", "sites.csv", "report.txt"])
+def test_report_never_writes_over_a_plan_file(plans, tmp_path, name):
+    a, _ = plans
+    copy = tmp_path / "plan"
+    shutil.copytree(a, copy)
+    target = copy / name
+    before = target.read_bytes() if target.exists() else None
+    msg = one_line_error(run("report", str(copy), "--out", str(target)))
+    assert "--out" in msg
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_text_ids_plans_without_crs_and_missing_tables(tmp_path):
+    """Cell ids that look like numbers stay text (000), a plan in local metres has no
+    lon/lat in its readout, and a plan without cells.csv and cdf.csv still reports."""
+    sites = tmp_path / "num.csv"
+    sites.write_text("cell_id,site_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm,height_m\n"
+                     "000,001,0,0,0,8,30,25\n001,001,0,0,120,8,30,25\n"
+                     "002,001,0,0,240,8,30,25\n", encoding="utf-8")
+    one, two = tmp_path / "one", tmp_path / "two"
+    for out, extra in ((one, ["--formats", "-cdf", "-png"]), (two, ["--schemes", "time"])):
+        res = run("map", "-q", "--sites", str(sites), "--resolution-m", "25", *extra,
+                  "--out", str(out))
+        assert res.exit_code == 0, res.output
+    res = run("report", str(one))
+    assert res.exit_code == 0, res.output
+    html = (one / "report.html").read_text(encoding="utf-8")
+    assert "Not in this plan's folder: cdf.csv" in html
+    res = run("compare", str(one), str(two), "--out", str(tmp_path / "diff"))
+    assert res.exit_code == 0, res.output
+    cells = pd.read_csv(tmp_path / "diff" / "cell_changes.csv", dtype={"cell_id": str})
+    assert sorted(cells["cell_id"]) == ["000", "001", "002"]
+    # the union of both plans' columns: B planned no frequency split
+    assert cells["frequency_share_b"].isna().all()
+    assert cells["frequency_share_a"].notna().all()
+    assert "frequency_share_change" in cells.columns
+
+
+@pytest.mark.parametrize("change,where", [
+    (lambda d: (d / "manifest.json").write_text(json.dumps(
+        {**json.loads((d / "manifest.json").read_text()), "inputs": None})), "manifest"),
+    (lambda d: pd.read_csv(d / "cdf.csv").drop(columns="percentile").to_csv(
+        d / "cdf.csv", index=False), "cdf.csv"),
+    (lambda d: pd.read_csv(d / "sites.csv").assign(azimuth_deg="north").to_csv(
+        d / "sites.csv", index=False), "azimuth_deg"),
+    (lambda d: pd.read_csv(d / "cells.csv").drop(columns="cell_id").to_csv(
+        d / "cells.csv", index=False), "cells.csv"),
+])
+def test_malformed_plan_files_are_one_line(plans, tmp_path, change, where):
+    a, _ = plans
+    copy = tmp_path / "plan"
+    shutil.copytree(a, copy)
+    (copy / "report.html").unlink()
+    change(copy)
+    assert where in one_line_error(run("report", str(copy)))
+    assert not (copy / "report.html").exists()
+
+
+def test_infeasible_pixels_show_the_closest_scheme(plans):
+    """Where no scheme meets the target, the plan's error is the lowest scheme error (as
+    summary.csv and map.png); the difference rasters are defined there too."""
+    from ilac_plan.planfolder import read_plan
+
+    a, _ = plans
+    plan = read_plan(a)
+    infeasible = plan.best_scheme == len(plan.schemes)
+    assert infeasible.any()
+    errs = np.stack([plan.bands[f"{s}_error_m"] for s in plan.schemes])
+    np.testing.assert_array_equal(plan.best_values("error_m")[infeasible],
+                                  errs.min(axis=0)[infeasible])
+    assert np.all(plan.best_values("capacity_bps")[infeasible] == 0)
+
+
+def test_formats_take_several_removals_after_one_flag(tmp_path):
+    out = tmp_path / "few"
+    res = run("map", "-q", *FAST, "--formats", "-cells", "-cdf", "-png", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    names = {p.name for p in out.iterdir()}
+    assert "coverage.tif" in names and not {"cells.csv", "cdf.csv", "map.png"} & names
