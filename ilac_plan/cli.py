@@ -691,7 +691,9 @@ def _parameters_cell(parameters, as_json):
     """A listing's parameters: dicts for JSON, ``name=default unit, ...`` for a table."""
     if as_json:
         return [p.to_dict() for p in parameters]
-    return ", ".join(f"{p.name}={p.default}{' ' + p.unit if p.unit else ''}" for p in parameters)
+    return ", ".join(f"{p.name}={p.default}{' ' + p.unit if p.unit else ''}"
+                     + (f" (run's {p.geometry})" if getattr(p, "geometry", None) else "")
+                     for p in parameters)
 
 
 def _emit(rows, as_json, columns):
