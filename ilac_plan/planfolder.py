@@ -124,27 +124,25 @@ class PlanFolder:
     def n_points(self):
         return int(np.count_nonzero(self.best_scheme != 255))
 
-    def closest_scheme(self):
-        """Per pixel, the scheme with the lowest position error (the first on a tie)."""
-        errs = np.stack([self.bands[f"{s}_error_m"] for s in self.schemes])
-        return np.argmin(np.where(np.isnan(errs), np.inf, errs), axis=0)
-
     def best_values(self, quantity):
         """The plan's ``quantity`` (``capacity_bps``, ``error_m`` or ``loc_share``) at each
-        pixel, float32, NaN outside the area: the best scheme's; where no scheme meets
+        pixel, float32, NaN outside the area, by the plan's own rule
+        (:func:`ilac_plan.stats.best_values`): the best scheme's; where no scheme meets
         the objective (``infeasible``) a capacity of 0 and the error and share of the
         scheme that comes closest (the lowest error), as in ``summary.csv`` and
         ``map.png``."""
-        out = np.full(self.best_scheme.shape, np.nan, np.float32)
-        code = self.best_scheme.astype(np.int64)
-        n = len(self.schemes)
-        k = np.where(code == n, self.closest_scheme(), code)
-        for j, s in enumerate(self.schemes):
-            here = (k == j) & (code <= n)
-            out[here] = self.bands[f"{s}_{quantity}"][here]
-        if quantity == "capacity_bps":
-            out[code == n] = 0.0
-        return out
+        from .stats import best_values
+
+        code = self.best_scheme.ravel().astype(np.int64)
+
+        def stack(q):
+            return np.stack([self.bands[f"{s}_{q}"].ravel() for s in self.schemes])
+
+        values = dict(zip(("capacity_bps", "error_m", "loc_share"), best_values(
+            code, stack("capacity_bps"), stack("error_m"), stack("loc_share"))))
+        out = values[quantity].astype(np.float32)
+        out[code == 255] = np.nan
+        return out.reshape(self.best_scheme.shape)
 
 
 def _one_line(text):
