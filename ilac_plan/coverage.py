@@ -39,7 +39,8 @@ from .model.crb import angle_information, check_bound, check_dl_prs, downlink_fa
 from .model.propagation import PathLossModel
 from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
-from .schemes import EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params
+from .schemes import (EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params,
+                      uplink_interference_error)
 
 DEFAULT_SCHEMES = ("time", "frequency")
 #: Rows of the kernel's plan data, in its order: ResourcePlan fields, then two it derives.
@@ -291,10 +292,7 @@ def _compile_plans(plan_schemes, radio, bound="paper", epre="paper", interferenc
             raise PluginError(f"{where} returned an invalid plan: {exc}") from None
         if interference and (plan.loc_direction == "uplink"
                              or np.any(np.asarray(plan.dl_fraction) < 1.0)):
-            raise ParameterError(
-                f"scheme {name!r} uses the uplink, whose interference is not modelled: "
-                "interference=True counts other cells in the downlink SINR only; drop "
-                "the scheme or the interference option")
+            raise uplink_interference_error(name)
         size = np.size(plan.loc_share)
         rows = {a: np.broadcast_to(np.asarray(
             derived[a] if a in DERIVED_PLAN_ROWS else getattr(plan, a), np.float64), size)

@@ -17,6 +17,7 @@ registered through the same hook as plugins' schemes.
 
 import difflib
 import re
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -326,6 +327,12 @@ class LinkState:
     def size(self):
         return self.distance_m.size
 
+    def take(self, part):
+        """The link state of the points in ``part`` (a slice or an index array)."""
+        return dataclasses.replace(self, **{
+            f.name: getattr(self, f.name)[part] for f in dataclasses.fields(self)
+            if isinstance(getattr(self, f.name), np.ndarray)})
+
     def loc_snr(self, radio, loc_bandwidth_hz, power_fraction=1.0, direction="downlink"):
         """SNR of a positioning signal on ``loc_bandwidth_hz`` under this run's ``epre``.
 
@@ -431,6 +438,25 @@ class SchemeResult:
     error_m: np.ndarray
     loc_share: np.ndarray
     feasible: np.ndarray
+
+
+def evaluate_in_chunks(evaluate, link, chunk):
+    """``evaluate(part)`` on consecutive ``chunk``-point parts of ``link``
+    (:meth:`LinkState.take`), joined into one :class:`SchemeResult`: bounded memory for a
+    vectorized search that holds a table per point."""
+    parts = [evaluate(link.take(slice(i, i + chunk)))
+             for i in range(0, max(link.size, 1), chunk)]
+    return SchemeResult(*(np.concatenate([getattr(p, f.name) for p in parts])
+                          for f in dataclasses.fields(SchemeResult)))
+
+
+def uplink_interference_error(name):
+    """The refusal of a scheme that uses the uplink in a run with ``interference=True``
+    (only the downlink SINR counts the other cells)."""
+    return ParameterError(
+        f"scheme {name!r} uses the uplink, whose interference is not modelled: "
+        "interference=True counts other cells in the downlink SINR only; drop "
+        "the scheme or the interference option")
 
 
 class Scheme:

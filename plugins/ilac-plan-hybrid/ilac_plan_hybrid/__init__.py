@@ -1,12 +1,11 @@
 """ilac_plan plugin: a joint time-frequency positioning block, its best shape per point."""
 
-import dataclasses
-
 import numpy as np
 
 from ilac_plan import kernel
 from ilac_plan.hookspecs import hookimpl
-from ilac_plan.schemes import FrequencySplit, Parameter, Scheme, SchemeResult
+from ilac_plan.schemes import (FrequencySplit, Parameter, Scheme, SchemeResult,
+                               evaluate_in_chunks)
 
 __version__ = "0.1.0"
 
@@ -18,13 +17,6 @@ def symbol_counts(n_symbols, n_shapes):
         return np.arange(1, n_symbols + 1)
     counts = np.unique(np.round(np.geomspace(1, n_symbols, int(n_shapes))))
     return np.union1d(counts, [1, n_symbols]).astype(np.int64)
-
-
-def _slice(link, part):
-    """The link state of the points in ``part`` (a slice)."""
-    return dataclasses.replace(link, **{
-        f.name: getattr(link, f.name)[part] for f in dataclasses.fields(link)
-        if isinstance(getattr(link, f.name), np.ndarray)})
 
 
 class BlockCrb:
@@ -59,10 +51,8 @@ class HybridBlock(Scheme):
     CHUNK = 16384
 
     def evaluate(self, link, objective, radio, *, n_shapes):
-        parts = [self._evaluate(_slice(link, slice(s, s + self.CHUNK)), objective, radio,
-                                n_shapes) for s in range(0, max(link.size, 1), self.CHUNK)]
-        return SchemeResult(*(np.concatenate([getattr(p, f) for p in parts])
-                              for f in ("capacity_bps", "error_m", "loc_share", "feasible")))
+        return evaluate_in_chunks(
+            lambda part: self._evaluate(part, objective, radio, n_shapes), link, self.CHUNK)
 
     def _evaluate(self, link, objective, radio, n_shapes):
         b, tau_t = radio.bandwidth_hz, radio.n_symbols

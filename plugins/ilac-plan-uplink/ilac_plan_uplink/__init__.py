@@ -6,7 +6,7 @@ import numpy as np
 
 from ilac_plan.hookspecs import hookimpl
 from ilac_plan.schemes import (FrequencySplit, Parameter, ResourcePlan, Scheme, SchemeResult,
-                               TimeSplit)
+                               TimeSplit, evaluate_in_chunks, uplink_interference_error)
 
 __version__ = "0.1.0"
 
@@ -167,24 +167,12 @@ class UplinkSplit(Scheme):
         would pick for a target (the CRB does not depend on the rate bound), the largest
         within a capacity-loss budget of the side-information rate without positioning."""
         if link.interference:
-            from ilac_plan.errors import ParameterError
-
-            raise ParameterError(
-                f"scheme {self.name!r} uses the uplink, whose interference is not modelled: "
-                "interference=True counts other cells in the downlink SINR only; drop "
-                "the scheme or the interference option")
+            raise uplink_interference_error(self.name)
         plan = self.plan(radio, domain=domain)
-        parts = [self._evaluate(plan, link, objective, radio, slice(i, i + self.CHUNK))
-                 for i in range(0, max(link.size, 1), self.CHUNK)]
-        return SchemeResult(*(np.concatenate([getattr(p, f) for p in parts])
-                              for f in ("capacity_bps", "error_m", "loc_share", "feasible")))
+        return evaluate_in_chunks(lambda part: self._evaluate(plan, part, objective, radio),
+                                  link, self.CHUNK)
 
-    def _evaluate(self, plan, link, objective, radio, part):
-        import dataclasses
-
-        link = dataclasses.replace(link, **{
-            f.name: getattr(link, f.name)[part] for f in dataclasses.fields(link)
-            if isinstance(getattr(link, f.name), np.ndarray)})
+    def _evaluate(self, plan, link, objective, radio):
         n_cand, n = plan.loc_share.size, link.size
         span = plan.loc_bandwidth_hz if plan.loc_span_hz is None else plan.loc_span_hz
 
