@@ -83,32 +83,27 @@ def plan_layers(plan, prefix="", label=""):
     from .exports import scheme_colour
 
     lab = f"{label}: " if label else ""
-    keys = {}
     layers = [Layer(f"{prefix}best_scheme", f"{lab}best scheme", "", "categorical",
                     plan.best_scheme, categories=list(plan.classes),
                     colours=[scheme_colour(c) for c in plan.classes])]
     specs = (("capacity_bps", "capacity", "Mbit/s", "linear", 1e-6),
              ("error_m", "position error", "m", "log", 1.0),
              ("loc_share", "positioning share", "", "linear", 1.0))
-    per_scheme = []
-    for s in plan.schemes:
-        for q, title, unit, kind, scale in specs:
-            key = f"{prefix}{s}_{q}"
-            keys.setdefault(q, []).append(key)
-            per_scheme.append(Layer(key, f"{lab}{s}: {title}", unit, kind, plan.bands[f"{s}_{q}"],
-                                    scale=scale))
-    for q, title, unit, kind, scale in specs:
-        # one colour range for a quantity, whichever scheme or the best one is shown
+    # one colour range per quantity, whichever scheme or the best one is shown
+    spans = {}
+    for q, _, _, kind, _ in specs:
         ranges = [_colour_range(plan.bands[f"{s}_{q}"], kind) for s in plan.schemes]
-        span = (min((r[0] for r in ranges), default=0.0),
-                max((r[1] for r in ranges), default=1.0))
+        spans[q] = (min((r[0] for r in ranges), default=0.0),
+                    max((r[1] for r in ranges), default=1.0))
+    keys = {q: [f"{prefix}{s}_{q}" for s in plan.schemes] for q, *_ in specs}
+    per_scheme = [Layer(f"{prefix}{s}_{q}", f"{lab}{s}: {title}", unit, kind,
+                        plan.bands[f"{s}_{q}"], scale=scale, range=spans[q])
+                  for s in plan.schemes for q, title, unit, kind, scale in specs]
+    for q, title, unit, kind, scale in specs:
         layers.append(Layer(f"{prefix}best_{q}", f"{lab}{title} (best scheme)", unit, kind,
-                            scale=scale, derive=(q, keys.get(q, []), f"{prefix}best_scheme",
-                                                 q == "capacity_bps",
-                                                 keys.get("error_m", [])), range=span))
-        for layer in per_scheme:
-            if layer.key.endswith(q):
-                layer.range = span
+                            scale=scale, range=spans[q],
+                            derive=(q, keys[q], f"{prefix}best_scheme", q == "capacity_bps",
+                                    keys["error_m"])))
     layers.append(Layer(f"{prefix}snr_db", f"{lab}SNR", "dB", "linear", plan.bands["snr_db"]))
     used = plan.serving_cell[plan.serving_cell != plan.cell_nodata]
     n_used = int(used.max()) + 1 if used.size else 0
@@ -452,10 +447,13 @@ def _add_sites(fig, sites, canvas):
     tip_y = np.where(np.isfinite(az), y + length * np.cos(rad), y)
 
     def col(name, fmt="{:g}", unit=""):
+        """A column as tooltip text: numbers formatted with their unit, "-" if absent."""
         if name not in sites:
             return ["-"] * len(sites)
-        return [fmt.format(v) + unit if isinstance(v, (int, float, np.number)) and
-                np.isfinite(v) else str(v) if v == v else "-" for v in sites[name]]
+        values = sites[name]
+        if values.dtype.kind not in "fiu":
+            return [str(v) if v == v else "-" for v in values]
+        return [fmt.format(v) + unit if np.isfinite(v) else "-" for v in values]
 
     data = {"x": x, "y": y, "tip_x": tip_x, "tip_y": tip_y,
             "angle": np.radians(-np.where(np.isfinite(az), az, 0.0)),
@@ -478,13 +476,14 @@ def _add_sites(fig, sites, canvas):
 
 
 def _sector_length(pts, canvas):
+    """Length of a sector line: 0.3 of the median distance to the nearest other site (at
+    most a tenth of the map); a fixed share of the map for one site or many."""
     extent = min(canvas.nx * canvas.dx, canvas.ny * canvas.dy)
     if len(pts) < 2:
         return 0.05 * extent
-    d = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1)) if len(pts) <= 2000 \
-        else None
-    if d is None:
+    if len(pts) > 2000:                  # the pairwise distances would be large
         return 0.02 * extent
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
     np.fill_diagonal(d, np.inf)
     return float(min(0.3 * np.median(d.min(axis=1)), 0.1 * extent))
 
