@@ -39,7 +39,7 @@ from .model.crb import angle_information, check_bound, check_dl_prs, downlink_fa
 from .model.propagation import PathLossModel
 from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
-from .schemes import (EPRE, LinkState, Objective, ResourcePlan, SchemeResult, resolve_params,
+from .schemes import (EPRE, LinkState, NetworkBound, Objective, ResourcePlan, SchemeResult, resolve_params,
                       uplink_interference_error)
 
 DEFAULT_SCHEMES = ("time", "frequency")
@@ -159,6 +159,37 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         # rho_ul / rho_dl in dB: the UE transmits with its own power through the same gains
         "ul_offset_db": np.where(np.isfinite(power), ue_power - power, 0.0),
     }
+
+
+POSITIONING = ("serving", "network")
+#: Cells fused by default with positioning="network".
+DEFAULT_NETWORK_CELLS = 4
+
+
+def _network_options(positioning, n_cells, measurements, prs_reuse):
+    """(net_k, net_mode, net_scale) of the kernel; net_k 0 is the serving cell's bound."""
+    from .model.network import MEASUREMENTS
+    positioning = check_choice("positioning", positioning, POSITIONING)
+    mode = check_choice("measurements", measurements, MEASUREMENTS)
+    if positioning == "serving":
+        for name, value, default in (("n_cells", n_cells, None), ("prs_reuse", prs_reuse, 1),
+                                     ("measurements", mode, "toa_aoa")):
+            if value != default:
+                raise ParameterError(f"{name} needs positioning='network' (got {value!r} "
+                                     "with positioning='serving')")
+        return 0, _coverage.NET_MODES["toa_aoa"], 1.0
+    k = DEFAULT_NETWORK_CELLS if n_cells is None else n_cells
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)) \
+            or not 1 <= k <= _coverage.MAX_NET:
+        raise ParameterError(f"n_cells must be an integer from 1 to {_coverage.MAX_NET}; "
+                             f"got {short_repr(n_cells)}")
+    if isinstance(prs_reuse, (bool, np.bool_)) or not isinstance(prs_reuse, (int, np.integer)) \
+            or not 1 <= prs_reuse <= 64:
+        raise ParameterError(f"prs_reuse must be an integer from 1 to 64; got "
+                             f"{short_repr(prs_reuse)}")
+    if k == 1 and mode == "toa_aoa" and prs_reuse == 1:
+        return 0, _coverage.NET_MODES[mode], 1.0       # the serving cell's bound itself
+    return int(k), _coverage.NET_MODES[mode], 1.0 / int(prs_reuse)
 
 
 def _points(x_m, y_m):
@@ -444,7 +475,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
              radio=None, interference=False, n_threads=None, propagation=None,
              sector_pattern=None, ue_height_m=None, prune=None, scheme_params=None,
              propagation_params=None, antenna=None, bound="paper", epre="paper",
-             dl_prs="orthogonal", wrap_shifts_m=None):
+             dl_prs="orthogonal", wrap_shifts_m=None, positioning="serving", n_cells=None,
+             measurements="toa_aoa", prs_reuse=1, capacity_gain=True):
     """Serving cell, link state and each allocation scheme at every point.
 
     Parameters
@@ -502,6 +534,24 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     wrap_shifts_m : array_like of shape (k, 2), optional
         Wrap-around image offsets (:func:`ilac_plan.layouts.wrap_shifts_m`): every cell
         is seen once, through its image nearest to the point. [m]
+    positioning : {"serving", "network"}, default "serving"
+        Position bound of every scheme's split search (docs/model.md, "Network
+        positioning"): the serving cell's (the paper's), or the fused bound of the
+        ``n_cells`` strongest cells at the point (the serving cell always among them).
+    n_cells : int, optional
+        Cells fused by ``positioning="network"``, 1 to 8 (default 4). One cell with
+        ``"toa_aoa"`` and ``prs_reuse=1`` is the serving cell's bound, computed by the
+        same code (identical results).
+    measurements : {"toa_aoa", "tdoa", "aoa"}, default "toa_aoa"
+        Network measurements: synchronised ToA and AoA of every cell; time differences
+        (the UE's clock offset unknown) and AoA; AoA only.
+    prs_reuse : int, default 1
+        PRS reuse factor of network positioning: each cell gets ``1 / prs_reuse`` of the
+        positioning energy a scheme's split gives (its symbols or its comb of
+        subcarriers; 1: every cell on every positioning element, orthogonal by code).
+    capacity_gain : bool, default True
+        With network positioning, also plan with the serving cell's bound and report the
+        capacity gained over it per scheme (a second pass of the kernel).
 
     Returns
     -------
@@ -512,7 +562,11 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         [bit/s], ``S_error_m`` (:math:`\\sqrt{CRB_L}` of the chosen split) [m] and
         ``S_loc_share`` (fraction of the resource for positioning); and
         ``best_scheme``, categorical: the feasible scheme with the most capacity (target)
-        or the lowest error (budget), else ``"infeasible"``.
+        or the lowest error (budget), else ``"infeasible"``. With
+        ``positioning="network"`` also ``cells_used`` (cells with positioning
+        information) and per scheme ``S_gdop`` (the error over the serving cell's range
+        error with the same signal, a geometry factor) and, with ``capacity_gain``,
+        ``S_capacity_gain_bps`` (capacity over that of serving-cell positioning) [bit/s].
 
     Raises
     ------
@@ -551,6 +605,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
                                                     interference)
+    net_k, net_mode, net_scale = _network_options(positioning, n_cells, measurements, prs_reuse)
+    capacity_gain = check_flag("capacity_gain", capacity_gain)
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
@@ -560,51 +616,103 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     n, n_p = x.size, len(plan_schemes)
     names = [c[0] for c in chosen]
     in_kernel_best = bool(names) and n_p == len(names)
-    link = {"serving": np.empty(n, np.int32), "distance": np.empty(n), "theta": np.empty(n),
-            "snr": np.empty(n), "snr_ul": np.empty(n)}
-    plan_out = {"capacity_bps": np.empty((n_p, n)), "error_m": np.empty((n_p, n)),
-                "loc_share": np.empty((n_p, n)), "feasible": np.empty((n_p, n), np.int8)}
-    best = np.empty(n, np.int16) if in_kernel_best else None
     value = objective.crb_target_m2 if objective.kind == "target" else objective.value
     margin_db = PRUNE_MARGIN_DB + 2.0 * model.drop_db()
     n_blocks = -(-n // BLOCK_SIZE)
     per_group = max(1, min(TILE_GROUP**2, n_blocks // (4 * threads))) if prune else 1
-    _coverage.coverage_kernel(
-        x, y, order, _cell_table(cells, antenna, shifts, model, interference, margin_db),
-        _path_loss(model),
-        _coverage.RadioSpec(
-            n_symbols=radio.n_symbols, noise_dbm=radio.noise_dbm, interference=interference,
-            horizontal_fix=bound == "achievable", n_antennas=cells["n_antennas"],
-            information=cells["information"], ul_offset_db=cells["ul_offset_db"],
-            objective=(_coverage.OBJECTIVE_TARGET if objective.kind == "target"
-                       else _coverage.OBJECTIVE_BUDGET), objective_value=value),
-        _coverage.PlanTable(offset, plan_data, plan_uplink),
-        _coverage.Outputs(serving=link["serving"], distance_m=link["distance"],
-                          theta_deg=link["theta"], snr_db=link["snr"], snr_ul_db=link["snr_ul"],
-                          best=best, **plan_out),
-        prune, margin_db, BLOCK_SIZE, per_group, threads)
+    vectorized = [c for c in chosen if c[1].form(c[2]) == "vectorized"]
+    network = positioning == "network"
+    table = _cell_table(cells, antenna, shifts, model, interference, margin_db)
+    path_loss = _path_loss(model)
+    plan_table = _coverage.PlanTable(offset, plan_data, plan_uplink)
+
+    def run(k):
+        """One kernel pass: net_k = k (0: the serving cell's bound)."""
+        link = {"serving": np.empty(n, np.int32), "distance": np.empty(n),
+                "theta": np.empty(n), "snr": np.empty(n), "snr_ul": np.empty(n)}
+        plan_out = {"capacity_bps": np.empty((n_p, n)), "error_m": np.empty((n_p, n)),
+                    "loc_share": np.empty((n_p, n)), "feasible": np.empty((n_p, n), np.int8)}
+        extra = {"best": np.empty(n, np.int16) if in_kernel_best else None}
+        if network:
+            extra["gdop"] = np.empty((n_p, n))
+        if k:
+            extra["cells_used"] = np.empty(n, np.int8)
+            extra["net_info"] = (np.empty((_coverage.NET_INFO_ROWS, n)) if vectorized
+                                 else None)
+        _coverage.coverage_kernel(
+            x, y, order, table, path_loss,
+            _coverage.RadioSpec(
+                n_symbols=radio.n_symbols, noise_dbm=radio.noise_dbm,
+                interference=interference, horizontal_fix=bound == "achievable",
+                n_antennas=cells["n_antennas"], information=cells["information"],
+                ul_offset_db=cells["ul_offset_db"],
+                objective=(_coverage.OBJECTIVE_TARGET if objective.kind == "target"
+                           else _coverage.OBJECTIVE_BUDGET), objective_value=value,
+                net_k=k, net_mode=net_mode, net_scale=net_scale),
+            plan_table,
+            _coverage.Outputs(serving=link["serving"], distance_m=link["distance"],
+                              theta_deg=link["theta"], snr_db=link["snr"],
+                              snr_ul_db=link["snr_ul"], **extra, **plan_out),
+            prune, margin_db, BLOCK_SIZE, per_group, threads)
+        return link, plan_out, extra
+
+    link, plan_out, extra = run(net_k)
+    best = extra["best"]
+    baseline = None
+    if network and capacity_gain and names:
+        baseline = run(0) if net_k else (link, plan_out, extra)
 
     results = {}
     for k, (name, _, _) in enumerate(plan_schemes):
         results[name] = {key: arr[k] for key, arr in plan_out.items()}
-    vectorized = [c for c in chosen if c[1].form(c[2]) == "vectorized"]
+    if network:
+        for k, (name, _, _) in enumerate(plan_schemes):
+            results[name]["gdop"] = extra["gdop"][k]
     if vectorized:
-        serving = link["serving"]
-        state = LinkState(
-            distance_m=link["distance"], theta_rad=np.deg2rad(link["theta"]),
-            snr_dl=10.0 ** (link["snr"] / 10.0), snr_ul=10.0 ** (link["snr_ul"] / 10.0),
-            n_antennas=cells["n_antennas"][serving], spacing_m=cells["spacing_m"][serving],
-            serving_cell=serving, height_diff_m=cells["height_diff_m"][serving], bound=bound,
-            epre=epre, dl_prs=dl_prs, interference=interference)
+        def link_state(pass_link, pass_extra):
+            serving = pass_link["serving"]
+            info = pass_extra.get("net_info")
+            return LinkState(
+                distance_m=pass_link["distance"], theta_rad=np.deg2rad(pass_link["theta"]),
+                snr_dl=10.0 ** (pass_link["snr"] / 10.0),
+                snr_ul=10.0 ** (pass_link["snr_ul"] / 10.0),
+                n_antennas=cells["n_antennas"][serving], spacing_m=cells["spacing_m"][serving],
+                serving_cell=serving, height_diff_m=cells["height_diff_m"][serving],
+                bound=bound, epre=epre, dl_prs=dl_prs, interference=interference,
+                network=None if info is None else NetworkBound.from_rows(info))
+
+        state = link_state(link, extra)
+        serving_state = None
         for name, scheme, params in vectorized:
             results[name] = _run_vectorized(name, scheme, params, state, objective, radio)
+            if network:
+                results[name]["gdop"] = state.gdop(radio, results[name]["error_m"])
+            if baseline is not None:
+                if serving_state is None:
+                    serving_state = state if not net_k else link_state(baseline[0],
+                                                                       baseline[2])
+                results[name]["serving_capacity"] = (
+                    results[name]["capacity_bps"] if serving_state is state else
+                    _run_vectorized(name, scheme, params, serving_state, objective,
+                                    radio)["capacity_bps"])
+    if baseline is not None:
+        for k, (name, _, _) in enumerate(plan_schemes):
+            results[name]["serving_capacity"] = baseline[1]["capacity_bps"][k]
 
     columns = {"serving_cell": link["serving"], "distance_m": link["distance"],
                "theta_deg": link["theta"], "snr_db": link["snr"]}
+    if network:
+        columns["cells_used"] = (extra["cells_used"] if net_k else
+                                 np.ones(n, np.int8))
     for name in names:
         columns[f"{name}_capacity_bps"] = results[name]["capacity_bps"]
         columns[f"{name}_error_m"] = results[name]["error_m"]
         columns[f"{name}_loc_share"] = results[name]["loc_share"]
+        if network:
+            columns[f"{name}_gdop"] = results[name]["gdop"]
+            if baseline is not None:
+                columns[f"{name}_capacity_gain_bps"] = (results[name]["capacity_bps"]
+                                                        - results[name]["serving_capacity"])
     if names:
         if not in_kernel_best:   # vectorized schemes: combined here
             best = best_scheme_codes(

@@ -279,6 +279,58 @@ class Objective:
         return self.value**2 if self.kind == "target" else np.inf
 
 
+#: det J at or below this fraction of (tr J)^2 counts as singular (as the kernel's).
+NET_SINGULAR_RTOL = 1e-12
+
+
+@dataclass(frozen=True)
+class NetworkBound:
+    """The network position bound at every point, per direction, as the kernel keeps it.
+
+    The fused information of a positioning signal of energy ``e`` (gain times symbols)
+    and mean-square bandwidth ``beta2`` is ``e (A + beta2 B)`` (docs/model.md, "Network
+    positioning"), so
+
+    .. math:: CRB_L = \\frac{t_A + \\beta^2 t_B}{e\\,(d_0 + \\beta^2 d_1 + \\beta^4 d_2)}
+
+    Attributes
+    ----------
+    downlink, uplink : ndarray, shape (6, n_points)
+        ``t_A, t_B, d_0, d_1, d_2`` and the serving cell's range variance times
+        ``e beta2`` [m^2 Hz^2], for downlink PRS and uplink sounding.
+    onsite : ndarray of bool
+        Points on their serving cell (the bound along its broadside).
+    """
+
+    downlink: np.ndarray
+    uplink: np.ndarray
+    onsite: np.ndarray
+
+    @classmethod
+    def from_rows(cls, rows):
+        """From the kernel's ``net_info`` rows (13, n_points)."""
+        return cls(rows[0:6], rows[6:12], rows[12] != 0)
+
+    def take(self, part):
+        return NetworkBound(self.downlink[:, part], self.uplink[:, part], self.onsite[part])
+
+    def factor(self, beta2, direction="downlink"):
+        """``F(beta2)`` with ``CRB_L = F / e``, infinite where the cells leave a direction
+        unbounded. [m^2]"""
+        v = self.uplink if direction == "uplink" else self.downlink
+        b = np.asarray(beta2, np.float64)
+        tr = v[0] + b * v[1]
+        det = v[2] + b * (v[3] + b * v[4])
+        ok = np.where(self.onsite, det > 0, det > NET_SINGULAR_RTOL * tr * tr) & np.isfinite(det)
+        ok &= b > 0                      # no band, no positioning signal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ok, tr / np.where(ok, det, 1.0), np.inf)
+
+    def range_variance(self, direction="downlink"):
+        """The serving cell's range variance times ``e beta2``. [m^2 Hz^2]"""
+        return (self.uplink if direction == "uplink" else self.downlink)[5]
+
+
 @dataclass
 class LinkState:
     """Per-point link state handed to vectorized schemes (arrays of shape (n_points,)).
@@ -308,6 +360,10 @@ class LinkState:
     interference : bool
         Whether ``snr_dl`` counts the other cells (``snr_ul`` never does: a scheme that
         uses the uplink should refuse ``interference=True``, as the plan-form ones are).
+    network : NetworkBound or None
+        With ``positioning="network"``: the fused bound of the strongest cells, which
+        :meth:`crb_position` and :meth:`crb_factor` then use (the link state's other
+        fields stay the serving cell's).
     """
 
     distance_m: np.ndarray
@@ -322,6 +378,7 @@ class LinkState:
     epre: str = "paper"
     dl_prs: str = "orthogonal"
     interference: bool = False
+    network: NetworkBound | None = field(default=None, repr=False)
 
     @property
     def size(self):
@@ -331,7 +388,8 @@ class LinkState:
         """The link state of the points in ``part`` (a slice or an index array)."""
         return dataclasses.replace(self, **{
             f.name: getattr(self, f.name)[part] for f in dataclasses.fields(self)
-            if isinstance(getattr(self, f.name), np.ndarray)})
+            if isinstance(getattr(self, f.name), np.ndarray)},
+            network=None if self.network is None else self.network.take(part))
 
     def loc_snr(self, radio, loc_bandwidth_hz, power_fraction=1.0, direction="downlink"):
         """SNR of a positioning signal on ``loc_bandwidth_hz`` under this run's ``epre``.
@@ -370,6 +428,23 @@ class LinkState:
         ndarray
             :math:`CRB_L`. [m^2]
         """
+        if self.network is not None:
+            direction = check_choice("direction", direction, DIRECTIONS)
+            if self.bound == "paper":
+                beta2 = delay_mean_square_bandwidth_hz2(
+                    loc_bandwidth_hz if span_hz is None else span_hz, bound="paper",
+                    varsigma=radio.varsigma)
+            else:
+                beta2 = delay_mean_square_bandwidth_hz2(
+                    loc_bandwidth_hz, bound="achievable",
+                    subcarrier_spacing_hz=radio.subcarrier_spacing_hz,
+                    rms_bandwidth_hz=rms_bandwidth_hz)
+            energy = (np.asarray(n_loc_symbols, np.float64)
+                      * np.asarray(power_fraction, np.float64)
+                      * self.energy_share(radio, loc_bandwidth_hz))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                crb = self.network.factor(beta2, direction) / energy
+            return np.where(energy > 0, crb, np.inf)
         snr = self.loc_snr(radio, loc_bandwidth_hz, power_fraction, direction)
         positive = snr > 0
         snr = np.where(positive, snr, 1.0)
@@ -400,6 +475,9 @@ class LinkState:
         c : ndarray
             [m^2 Hz^2]
         """
+        if self.network is not None:
+            raise ParameterError("crb_terms: the serving cell's terms; with positioning="
+                                 "'network' the bound is not of that form, use crb_factor")
         snr = self.snr_ul if check_choice("direction", direction, DIRECTIONS) == "uplink" \
             else self.snr_dl
         positive = snr > 0
@@ -410,6 +488,34 @@ class LinkState:
             height_diff_m=np.clip(self.height_diff_m, -self.distance_m, self.distance_m),
             loc_direction=direction, dl_prs=self.dl_prs)
         return np.where(positive, a, np.inf), np.where(positive, c, np.inf)
+
+    def crb_factor(self, radio, beta2, direction="downlink"):
+        """``F`` with :math:`CRB_L = F / (n\\, p\\, s(B_L))` for a positioning signal of
+        mean-square bandwidth ``beta2`` [Hz^2] (:meth:`delay_beta2`), ``n`` symbols, power
+        fraction ``p`` and energy share ``s`` (:meth:`energy_share`): ``a + c / beta2``
+        of :meth:`crb_terms` for the serving cell, or the network bound's factor. [m^2]"""
+        direction = check_choice("direction", direction, DIRECTIONS)
+        if self.network is not None:
+            return self.network.factor(beta2, direction)
+        a, c = self.crb_terms(radio, direction)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            f = a + c / np.asarray(beta2, np.float64)
+        return np.where(np.isnan(f), np.inf, f)
+
+    def gdop(self, radio, error_m, direction="downlink"):
+        """Position error over the serving cell's range error with the same signal, for
+        errors of a whole-band positioning signal (the plan-form schemes' kernel takes
+        each split's own band). [1]"""
+        b_all = radio.bandwidth_hz
+        beta2 = float(self.delay_beta2(radio, b_all))
+        if self.network is not None:
+            var = self.network.range_variance(direction)
+        else:
+            var = self.crb_terms(radio, direction)[1]     # the delay term: c^2 / J_t
+        err = np.asarray(error_m, np.float64)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            g = np.sqrt(err * err * beta2 / var)
+        return np.where(np.isfinite(err) & np.isfinite(var) & (var > 0), g, np.inf)
 
     def delay_beta2(self, radio, loc_bandwidth_hz):
         """Mean-square bandwidth of a flat positioning signal on ``loc_bandwidth_hz``

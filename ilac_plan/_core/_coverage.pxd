@@ -55,6 +55,11 @@ cdef extern from "ilac_kernel.h" nogil:
     enum: ILAC_LINEAR_POWER
     enum: ILAC_OBJECTIVE_TARGET
     enum: ILAC_OBJECTIVE_BUDGET
+    enum: ILAC_NET_TOA_AOA
+    enum: ILAC_NET_TDOA
+    enum: ILAC_NET_AOA
+    enum: ILAC_NET_VALUES
+    enum: ILAC_MAX_NET
     ctypedef struct ilac_plan:
         int n
         int loc_uplink
@@ -67,6 +72,7 @@ cdef extern from "ilac_kernel.h" nogil:
         double e0
         double e1
         double kappa
+        double beta_const
     ctypedef struct ilac_radio:
         int n_symbols
         double noise_dbm
@@ -78,6 +84,9 @@ cdef extern from "ilac_kernel.h" nogil:
         const double *ul_offset_db
         int objective
         double objective_value
+        int net_k
+        int net_mode
+        double net_scale
     ctypedef struct ilac_outputs:
         int64_t n_total
         int32_t *serving
@@ -90,7 +99,10 @@ cdef extern from "ilac_kernel.h" nogil:
         double *loc_share
         int8_t *feasible
         int16_t *best
-    size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans)
+        double *gdop
+        int8_t *cells_used
+        double *net_info
+    size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans, int net_k)
     void ilac_run_group(int64_t start, int64_t stop, int block_size, const double *px,
                         const double *py, const int32_t *order, const ilac_cells *cells,
                         const ilac_pathloss *pl, const ilac_radio *rd, const ilac_plan *plans,

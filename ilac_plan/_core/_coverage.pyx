@@ -34,6 +34,13 @@ PLAN_ROWS = ("loc_share", "comm_bandwidth_hz", "comm_symbols", "dl_fraction",
 LINEAR_OFF = ILAC_LINEAR_OFF
 LINEAR_ORDER = ILAC_LINEAR_ORDER
 LINEAR_POWER = ILAC_LINEAR_POWER
+#: Network positioning measurements (``RadioSpec(net_mode=...)``).
+NET_MODES = {"toa_aoa": ILAC_NET_TOA_AOA, "tdoa": ILAC_NET_TDOA, "aoa": ILAC_NET_AOA}
+#: Rows of ``Outputs(net_info=...)``: per direction (downlink, uplink) the numbers of the
+#: network bound, then the on-site flag.
+NET_VALUES = ("trace_a", "trace_b", "det0", "det1", "det2", "range_var")
+NET_INFO_ROWS = 2 * ILAC_NET_VALUES + 1
+MAX_NET = ILAC_MAX_NET
 
 assert len(PLAN_ROWS) == ILAC_PLAN_ROWS
 
@@ -133,7 +140,8 @@ cdef class RadioSpec:
 
     def __init__(self, *, int n_symbols, double noise_dbm, bint interference,
                  bint horizontal_fix, n_antennas, information, ul_offset_db, int objective,
-                 double objective_value):
+                 double objective_value, int net_k=0, int net_mode=ILAC_NET_TOA_AOA,
+                 double net_scale=1.0):
         self._keep = []
         info = np.ascontiguousarray(information, dtype=np.float64)
         cdef Py_ssize_t n = np.asarray(n_antennas).shape[0]
@@ -154,6 +162,15 @@ cdef class RadioSpec:
         self.c.ul_offset_db = _ptr(self._keep, ul_offset_db, n, "ul_offset_db")
         self.c.objective = objective
         self.c.objective_value = objective_value
+        if not 0 <= net_k <= ILAC_MAX_NET:
+            raise ValueError(f"net_k: 0 (serving cell) to {ILAC_MAX_NET}")
+        if net_mode not in (ILAC_NET_TOA_AOA, ILAC_NET_TDOA, ILAC_NET_AOA):
+            raise ValueError("net_mode: one of NET_MODES")
+        if not 0.0 < net_scale <= 1.0:
+            raise ValueError("net_scale: in (0, 1]")
+        self.c.net_k = net_k
+        self.c.net_mode = net_mode
+        self.c.net_scale = net_scale
 
 
 def _closed_form(e, beta2):
@@ -215,6 +232,9 @@ cdef class PlanTable:
             self.c[t].inv_eb = &ueb[off[t]]
             self.c[t].affine, self.c[t].e0, self.c[t].e1, self.c[t].kappa = _closed_form(
                 e[off[t]:off[t + 1]], dat[7, off[t]:off[t + 1]])
+            b2 = dat[7, off[t]:off[t + 1]]
+            self.c[t].beta_const = float(b2[0]) if (np.all(b2 == b2[0]) and
+                                                    np.isfinite(b2[0]) and b2[0] > 0) else 0.0
             f = dat[3, off[t]:off[t + 1]]
             self.c[t].direction = (ILAC_DIR_DOWNLINK if np.all(f == 1.0) else
                                    ILAC_DIR_UPLINK if np.all(f == 0.0) else ILAC_DIR_MIXED)
@@ -227,7 +247,8 @@ cdef class Outputs:
     """Arrays the kernel fills: link state (n), per plan (n_plans, n), best plan (n)."""
 
     def __init__(self, *, serving, distance_m, theta_deg, snr_db, snr_ul_db, capacity_bps,
-                 error_m, loc_share, feasible, best=None):
+                 error_m, loc_share, feasible, best=None, gdop=None, cells_used=None,
+                 net_info=None):
         cdef int32_t[::1] s = serving
         cdef double[::1] d = distance_m, th = theta_deg, sn = snr_db, su = snr_ul_db
         cdef double[:, ::1] cap = capacity_bps, err = error_m, share = loc_share
@@ -261,6 +282,27 @@ cdef class Outputs:
             if bst.shape[0] != n:
                 raise ValueError(f"best: expected {n} values")
             self.c.best = &bst[0] if n else NULL
+        cdef double[:, ::1] gd, ni
+        cdef int8_t[::1] cu
+        self.c.gdop = NULL
+        self.c.cells_used = NULL
+        self.c.net_info = NULL
+        if gdop is not None:
+            gd = gdop
+            if gd.shape[0] != cap.shape[0] or gd.shape[1] != n:
+                raise ValueError(f"gdop: expected shape ({cap.shape[0]}, {n})")
+            self.c.gdop = &gd[0, 0] if n and cap.shape[0] else NULL
+        if cells_used is not None:
+            cu = cells_used
+            if cu.shape[0] != n:
+                raise ValueError(f"cells_used: expected {n} values")
+            self.c.cells_used = &cu[0] if n else NULL
+        if net_info is not None:
+            ni = net_info
+            if ni.shape[0] != NET_INFO_ROWS or ni.shape[1] != n:
+                raise ValueError(f"net_info: expected shape ({NET_INFO_ROWS}, {n})")
+            self.c.net_info = &ni[0, 0] if n else NULL
+        self._keep += [gdop, cells_used, net_info]
 
 
 def tile_order_kernel(
@@ -335,7 +377,10 @@ def coverage_kernel(
     cdef bint do_prune = prune and not radio.c.interference
     cdef int threads = max(1, n_threads)
     # per-thread scratch, allocated once per call (with the GIL), indexed by thread id
-    cdef size_t per_thread = ilac_scratch_bytes(block_size, cells.c.n_cells, plans.n_plans)
+    if (out.c.cells_used != NULL or out.c.net_info != NULL) and radio.c.net_k == 0:
+        raise ValueError("cells_used and net_info need network positioning (net_k >= 1)")
+    cdef size_t per_thread = ilac_scratch_bytes(block_size, cells.c.n_cells, plans.n_plans,
+                                                radio.c.net_k)
     scratch_arr = np.empty(threads * per_thread, np.uint8)
     cdef unsigned char[::1] scratch = scratch_arr
     cdef char *base = <char *>&scratch[0]

@@ -56,6 +56,9 @@ typedef struct {
      * (the positioning energy grows by whole steps at one bandwidth: the time split) */
     int affine;
     double e0, e1, kappa;
+    /* beta^2 shared by every candidate (0 if they differ): the network bound's geometry
+     * factor is then one number per point */
+    double beta_const;
 } ilac_plan;
 
 #define ILAC_OBJECTIVE_TARGET 0
@@ -72,7 +75,21 @@ typedef struct {
     const double *ul_offset_db;      /* P_UE - P_gNB per cell [dB] */
     int objective;                   /* ILAC_OBJECTIVE_* */
     double objective_value;          /* target^2 [m^2] or the capacity-loss fraction */
+    int net_k;                       /* 0: the serving cell's bound; 1..8: fuse the K strongest */
+    int net_mode;                    /* ILAC_NET_* */
+    double net_scale;                /* each cell's share of the positioning energy (1/reuse) */
 } ilac_radio;
+
+#define ILAC_NET_TOA_AOA 0           /* synchronised ToA and AoA of every cell */
+#define ILAC_NET_TDOA 1              /* time differences (UE clock offset unknown) and AoA */
+#define ILAC_NET_AOA 2               /* angles only */
+/* Per point and direction (downlink PRS, uplink sounding) the network bound is kept as
+ * ILAC_NET_VALUES numbers: the positioning information is J = e (A + beta^2 B) for a
+ * candidate of energy e = gain tau_L and mean-square bandwidth beta^2, so
+ * CRB = tr J^-1 = (tA + beta^2 tB) / (e (d0 + beta^2 d1 + beta^4 d2)), and rs is the
+ * serving cell's range variance times e beta^2 (for the GDOP). */
+#define ILAC_NET_VALUES 6
+#define ILAC_NET_SINGULAR_RTOL 1e-12   /* det J <= rtol (tr J)^2: unbounded (inf) */
 
 typedef struct {
     int64_t n_total;                 /* points of the call (the stride of plan rows) */
@@ -81,6 +98,10 @@ typedef struct {
     double *capacity_bps, *error_m, *loc_share;     /* (plans, n_total) */
     int8_t *feasible;                               /* (plans, n_total) */
     int16_t *best;                   /* best plan per point, -1 if none; NULL: not wanted */
+    double *gdop;                    /* (plans, n_total) or NULL: error / serving range error */
+    int8_t *cells_used;              /* cells with positioning information, or NULL */
+    double *net_info;                /* (2 ILAC_NET_VALUES + 1, n_total) or NULL: the
+                                      * network bound's numbers, then the on-site flag */
 } ilac_outputs;
 
 /* Per-block link state of the serving cell (structure of arrays, block order). */
@@ -198,12 +219,162 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
 #undef ILAC_LINK
 }
 
+/* ---- stage 2b: network positioning --------------------------------------------------------- */
+
+/* The fused position information of the K cells top_idx (K rows of stride nd; -1: none)
+ * at each point, per direction (downlink PRS with the rows 0, 2 of the informations and
+ * the PRS SINR; uplink sounding with the rows 1, 3 and the uplink SNR), reduced to the
+ * ILAC_NET_VALUES numbers of ilac_net_factor. Per cell c (docs/model.md, "Network
+ * positioning"): the range rho_c carries J_r = snr del_c / c^2 along the unit offset, the
+ * array's spatial frequency u_c = a_c . d_c / rho_c carries J_u = snr ang_c along grad
+ * u_c; each with the energy share net_scale. Geometry: the paper's bound takes the 3-D
+ * range along the horizontal direction (height 0), the achievable bound the true offset
+ * with the height (its horizontal fix). TDoA takes the Schur complement over the clock
+ * offset. A cell on the point (rho = 0) gives range information along the serving
+ * broadside; when it is the serving cell the across direction is exact (as the serving
+ * cell's bound, whose AoA term vanishes there) and the bound is the one along it. */
+ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restrict by, int m,
+                                 const double *restrict top_idx, size_t nd,
+                                 const double *restrict total, const ilac_cells *cells,
+                                 const ilac_pathloss *pl, const ilac_radio *rd,
+                                 const int32_t *restrict serving, double *restrict net,
+                                 int8_t *restrict onsite_out, int8_t *restrict used_out,
+                                 const int simple, const int pattern, const int wrap)
+{
+    const double noise_dbm = rd->noise_dbm, noise_mw = rd->noise_mw, scale = rd->net_scale;
+    const double inv_c2 = 1.0 / (ILAC_C_M_S * ILAC_C_M_S);
+    const int K = rd->net_k, interference = rd->interference, hfix = rd->horizontal_fix;
+    const int mode = rd->net_mode, n_cells = cells->n_cells;
+    const double *info = rd->information;
+#pragma omp simd
+    for (int i = 0; i < m; ++i) {
+        double a00[2] = {0.0, 0.0}, a01[2] = {0.0, 0.0}, a11[2] = {0.0, 0.0};
+        double b00[2] = {0.0, 0.0}, b01[2] = {0.0, 0.0}, b11[2] = {0.0, 0.0};
+        double p0[2] = {0.0, 0.0}, p1[2] = {0.0, 0.0}, q[2] = {0.0, 0.0};
+        double rs[2] = {INFINITY, INFINITY};
+        const int s = serving[i];
+        const double sx = cells->ux[s], sy = cells->uy[s];
+        int onsite = 0, used = 0;
+        for (int k = 0; k < K; ++k) {
+            double cdv = top_idx[k * nd + i];
+            int live = cdv >= 0.0, c = live ? (int)cdv : 0;
+            double dx, dy;
+            double rx = ilac_rx_db(cells, c, pl, bx[i], by[i], simple, pattern, wrap, &dx, &dy);
+            double h2 = dx * dx + dy * dy, d2 = h2 + cells->dh2[c];
+            double r = sqrt(d2), hd = sqrt(h2);
+            double ux = cells->ux[c], uy = cells->uy[c];
+            double snr_db = rx - noise_dbm, sinr_db = snr_db;
+            if (interference) {
+                double own = ilac_exp(rx * ILAC_DB_TO_NAT), rest = total[i] - own;
+                sinr_db = rx - 10.0 * ILAC_INV_LN10 * ilac_log(noise_mw + (rest > 0.0 ? rest : 0.0));
+            }
+            live = live & (rx > -INFINITY);
+            used += live;
+            double snr[2] = {live ? ilac_exp(sinr_db * ILAC_DB_TO_NAT) * scale : 0.0,
+                             live ? ilac_exp((snr_db + rd->ul_offset_db[c]) * ILAC_DB_TO_NAT)
+                                    * scale : 0.0};
+            /* the offset whose length is the range: true (with the height) or stretched */
+            double gx, gy;
+            if (hfix) {
+                gx = dx;
+                gy = dy;
+            } else {
+                double st = hd > 0.0 ? r / hd : 0.0;
+                gx = hd > 0.0 ? dx * st : r * ux;      /* under the site: along broadside */
+                gy = hd > 0.0 ? dy * st : r * uy;
+            }
+            int on = r == 0.0;
+            double inv = on ? 0.0 : 1.0 / r;
+            double rgx = on ? sx : gx * inv, rgy = on ? sy : gy * inv;
+            double ax = uy, ay = -ux;                  /* along the array */
+            double u = (ax * gx + ay * gy) * inv;
+            double vx = ax * inv - u * gx * inv * inv, vy = ay * inv - u * gy * inv * inv;
+            onsite |= on & (c == s);
+            for (int t = 0; t < 2; ++t) {
+                double ja = snr[t] * info[t * (size_t)n_cells + c];
+                double jr = snr[t] * info[(2 + t) * (size_t)n_cells + c] * inv_c2;
+                a00[t] += ja * vx * vx;
+                a01[t] += ja * vx * vy;
+                a11[t] += ja * vy * vy;
+                b00[t] += jr * rgx * rgx;
+                b01[t] += jr * rgx * rgy;
+                b11[t] += jr * rgy * rgy;
+                p0[t] += jr * rgx;
+                p1[t] += jr * rgy;
+                q[t] += jr;
+                rs[t] = (live & (c == s) & (jr > 0.0)) ? 1.0 / jr : rs[t];
+            }
+        }
+        for (int t = 0; t < 2; ++t) {
+            double B00 = b00[t], B01 = b01[t], B11 = b11[t];
+            if (mode == ILAC_NET_AOA) {
+                B00 = 0.0;
+                B01 = 0.0;
+                B11 = 0.0;
+            } else if (mode == ILAC_NET_TDOA) {
+                double kq = q[t] > 0.0 ? 1.0 / q[t] : 0.0;
+                B00 -= kq * p0[t] * p0[t];
+                B01 -= kq * p0[t] * p1[t];
+                B11 -= kq * p1[t] * p1[t];
+            }
+            double A00 = a00[t], A01 = a01[t], A11 = a11[t];
+            double *o = net + (size_t)t * ILAC_NET_VALUES * nd;
+            if (onsite) {            /* exact across the serving broadside: the bound along it */
+                o[i] = 1.0;
+                o[nd + i] = 0.0;
+                o[2 * nd + i] = sx * sx * A00 + 2.0 * sx * sy * A01 + sy * sy * A11;
+                o[3 * nd + i] = sx * sx * B00 + 2.0 * sx * sy * B01 + sy * sy * B11;
+                o[4 * nd + i] = 0.0;
+            } else {
+                o[i] = A00 + A11;
+                o[nd + i] = B00 + B11;
+                o[2 * nd + i] = A00 * A11 - A01 * A01;
+                o[3 * nd + i] = A00 * B11 + A11 * B00 - 2.0 * A01 * B01;
+                o[4 * nd + i] = B00 * B11 - B01 * B01;
+            }
+            o[5 * nd + i] = rs[t];
+        }
+        onsite_out[i] = (int8_t)onsite;
+        used_out[i] = (int8_t)used;
+    }
+}
+
+ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m,
+                                       double *top_idx, size_t nd, const double *total,
+                                       const ilac_cells *cells, const ilac_pathloss *pl,
+                                       const ilac_radio *rd, const int32_t *serving,
+                                       double *net, int8_t *onsite, int8_t *used)
+{
+    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int code = (wrap * 2 + simple) * 3 + cells->pattern, K = rd->net_k;
+    /* the serving cell is always among the fused ones (a tie decided the other way, or a
+     * linear search's rounding, may have left it out of the top K) */
+    for (int i = 0; i < m; ++i) {
+        int found = 0;
+        for (int k = 0; k < K; ++k)
+            found |= top_idx[k * nd + i] == (double)serving[i];
+        if (!found)
+            top_idx[(K - 1) * nd + i] = (double)serving[i];
+    }
+#define ILAC_NET(W, S, P) case (W * 2 + S) * 3 + P: \
+    ilac_net_points(bx, by, m, top_idx, nd, total, cells, pl, rd, serving, net, onsite, used, \
+                    S, P, W); break;
+    switch (code) {
+    ILAC_FOR_VARIANTS(ILAC_NET)
+    default: break;
+    }
+#undef ILAC_NET
+}
+
 /* ---- stage 3: the schemes ----------------------------------------------------------------- */
 
 /* Per-point inputs of the plan stage, gathered once per block. */
 typedef struct {
     const double *gamma, *snr_ul, *g_angle, *g_range;
     const int32_t *cell;
+    const double *net;               /* NULL, or 2 ILAC_NET_VALUES rows of stride nd */
+    const int8_t *onsite;            /* on the serving cell: the bound along its broadside */
+    size_t nd;
 } ilac_plan_in;
 
 /* What the CRB of a plan's candidates needs, as plain local pointers (so that the loops
@@ -243,6 +414,51 @@ ILAC_INLINE void ilac_crb_factors(const ilac_crb_ctx *x, int i, double *a, doubl
 ILAC_INLINE double ilac_crb_at(double a, double b, double u, double v)
 {
     return u < INFINITY ? a * u + b * v : INFINITY;
+}
+
+/* The network bound's factor F(beta^2) = tr / det of A + beta^2 B at point i (CRB = F / e),
+ * infinite where singular. net: the direction's ILAC_NET_VALUES rows. [m^2] */
+ILAC_INLINE double ilac_net_factor(const double *net, size_t nd, int onsite, int i,
+                                   double beta2)
+{
+    double t_a = net[i], t_b = net[nd + i];
+    double d0 = net[2 * nd + i], d1 = net[3 * nd + i], d2 = net[4 * nd + i];
+    double tr = t_a + beta2 * t_b, det = d0 + beta2 * (d1 + beta2 * d2);
+    int ok = onsite ? det > 0.0 : det > ILAC_NET_SINGULAR_RTOL * tr * tr;
+    ok = ok & (det < INFINITY);
+    return ok ? tr / det : INFINITY;
+}
+
+/* CRB_L of candidate j at point i [m^2]: the serving cell's (a u_j + b v_j) or, with net
+ * (the direction's rows of the network bound), u_j F(beta_j^2). */
+ILAC_INLINE double ilac_plan_crb(const ilac_crb_ctx *x, const double *net, size_t nd,
+                                 const int8_t *onsite, const ilac_plan *p, int i, int j)
+{
+    const double u = p->inv_e[j], beta2 = p->row[ILAC_ROW_LOC_BETA2][j];
+    /* no band, no positioning signal (the serving bound is infinite there through its
+     * ToA term; the network's angles alone would not be) */
+    if (net)
+        return (u < INFINITY && beta2 > 0.0)
+            ? u * ilac_net_factor(net, nd, onsite[i], i, beta2) : INFINITY;
+    double a, b;
+    ilac_crb_factors(x, i, &a, &b);
+    return ilac_crb_at(a, b, u, p->inv_eb[j]);
+}
+
+/* GDOP of candidate j at point i: the position error over the serving cell's range error
+ * with the same positioning signal (inf where either is unbounded). */
+ILAC_INLINE double ilac_plan_gdop(const ilac_crb_ctx *x, const double *net, size_t nd,
+                                  const ilac_plan *p, int i, int j, double crb)
+{
+    double rs;
+    if (net) {
+        rs = net[5 * nd + i];
+    } else {
+        double ed = x->snr[i] * x->del[x->cell[i]];
+        rs = ed > 0.0 ? ILAC_C_M_S * ILAC_C_M_S / ed : INFINITY;
+    }
+    double var = rs * p->inv_eb[j];
+    return (crb < INFINITY && var < INFINITY && var > 0.0) ? sqrt(crb / var) : INFINITY;
 }
 
 /* Eq. (1) and its uplink counterpart in one frame [nat/Hz], x = gain q / (1 + q) with
@@ -406,13 +622,51 @@ typedef struct {
 ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd, int n_cells,
                                         const ilac_plan_in *in, int m, ilac_plan_scratch *s,
                                         double *restrict cap_out, double *restrict err_out,
-                                        double *restrict share_out, int8_t *restrict ok_out)
+                                        double *restrict share_out, int8_t *restrict ok_out,
+                                        double *restrict gdop_out)
 {
     int32_t *restrict lo = s->lo, *restrict hi = s->hi, *restrict mid = s->mid;
     double *restrict cap = s->cap, *restrict thr = s->thr;
     const int last = p->n - 1, steps = p->steps;
     const double *restrict share = p->row[ILAC_ROW_LOC_SHARE];
     const ilac_crb_ctx x = ilac_crb_context(p, rd, n_cells, in);
+    const size_t nd = in->nd;
+    const double *net = in->net ? in->net + (p->loc_uplink ? ILAC_NET_VALUES * nd : 0) : NULL;
+    const int8_t *onsite = in->onsite;
+    /* network bound with a beta^2 per candidate: a plain lockstep bisection on u_j F(beta_j) */
+    const int net_vary = net && !(p->beta_const > 0.0);
+    if (rd->objective == ILAC_OBJECTIVE_TARGET && net_vary) {
+        const double t2 = rd->objective_value * (1.0 + ILAC_OBJECTIVE_RTOL);
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            ok_out[i] = ilac_plan_crb(&x, net, nd, onsite, p, i, last) <= t2;
+            lo[i] = ok_out[i] ? 0 : last;
+            hi[i] = last;
+        }
+        for (int step = 0; step < steps; ++step) {
+#pragma omp simd
+            for (int i = 0; i < m; ++i) {
+                int l = lo[i], h = hi[i], md = l + (h - l) / 2;
+                int meets = ilac_plan_crb(&x, net, nd, onsite, p, i, md) <= t2;
+                int active = l < h;
+                hi[i] = (active & meets) ? md : h;
+                lo[i] = (active & !meets) ? md + 1 : l;
+            }
+        }
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            int j = lo[i];
+            double crb = ilac_plan_crb(&x, net, nd, onsite, p, i, j);
+            err_out[i] = sqrt(crb);
+            share_out[i] = share[j];
+            if (gdop_out)
+                gdop_out[i] = ilac_plan_gdop(&x, net, nd, p, i, j, crb);
+        }
+        ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
+        for (int i = 0; i < m; ++i)
+            cap_out[i] = ok_out[i] ? cap[i] : 0.0;
+        return;
+    }
     if (rd->objective == ILAC_OBJECTIVE_TARGET) {
         const double t2 = rd->objective_value * (1.0 + ILAC_OBJECTIVE_RTOL);
         const double *restrict u = p->inv_e, *restrict v = p->inv_eb;
@@ -423,7 +677,12 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
 #pragma omp simd
         for (int i = 0; i < m; ++i) {
             double a, b;
-            ilac_crb_factors(&x, i, &a, &b);
+            if (net) {      /* one beta^2: CRB(j) = F u_j, the serving form with b = 0 */
+                a = ilac_net_factor(net, nd, onsite[i], i, p->beta_const);
+                b = 0.0;
+            } else {
+                ilac_crb_factors(&x, i, &a, &b);
+            }
             fa[i] = a;
             fb[i] = b;
             int ok = ilac_crb_at(a, b, u[last], v[last]) <= t2;
@@ -471,8 +730,11 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
 #pragma omp simd
         for (int i = 0; i < m; ++i) {
             int j = lo[i];
-            err_out[i] = sqrt(ilac_crb_at(fa[i], fb[i], u[j], v[j]));
+            double crb = ilac_crb_at(fa[i], fb[i], u[j], v[j]);
+            err_out[i] = sqrt(crb);
             share_out[i] = share[j];
+            if (gdop_out)
+                gdop_out[i] = ilac_plan_gdop(&x, net, nd, p, i, j, crb);
         }
         ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
         for (int i = 0; i < m; ++i)
@@ -503,17 +765,17 @@ ILAC_CLONES static void ilac_plan_block(const ilac_plan *p, const ilac_radio *rd
         }
     }
     ilac_capacity_block(p, rd, n_cells, in, m, lo, cap, s->walk);
-    const double *restrict u = p->inv_e, *restrict v = p->inv_eb;
 #pragma omp simd
     for (int i = 0; i < m; ++i) {
         int j = lo[i];
-        double a, b;
-        ilac_crb_factors(&x, i, &a, &b);
-        double err = sqrt(ilac_crb_at(a, b, u[j], v[j]));
+        double crb = ilac_plan_crb(&x, net, nd, onsite, p, i, j);
+        double err = sqrt(crb);
         cap_out[i] = cap[i];
         err_out[i] = err;
         share_out[i] = share[j];
         ok_out[i] = err < INFINITY;
+        if (gdop_out)
+            gdop_out[i] = ilac_plan_gdop(&x, net, nd, p, i, j, crb);
     }
 }
 
@@ -561,7 +823,8 @@ static void ilac_scatter_block(const int32_t *restrict order, int64_t b0, int m,
                                const ilac_link *lk, int P, const double *cap,
                                const double *err, const double *share, const int8_t *ok,
                                const int32_t *best_block, int64_t nd,
-                               const ilac_outputs *out)
+                               const double *gdop, const double *net, const int8_t *onsite,
+                               const int8_t *used, const ilac_outputs *out)
 {
     const int64_t nt = out->n_total;
     int32_t *restrict serving = out->serving;
@@ -599,6 +862,27 @@ static void ilac_scatter_block(const int32_t *restrict order, int64_t b0, int m,
         for (int i = 0; i < m; ++i)
             best[ILAC_AT(i)] = (int16_t)best_block[i];
     }
+    if (out->gdop)
+        for (int p = 0; p < P; ++p) {
+            double *restrict og = out->gdop + p * nt;
+            const double *restrict g = gdop + p * nd;
+            for (int i = 0; i < m; ++i)
+                og[ILAC_AT(i)] = g[i];
+        }
+    if (out->cells_used && used)
+        for (int i = 0; i < m; ++i)
+            out->cells_used[ILAC_AT(i)] = used[i];
+    if (out->net_info && net) {
+        for (int r = 0; r < 2 * ILAC_NET_VALUES; ++r) {
+            double *restrict on = out->net_info + r * nt;
+            const double *restrict v = net + r * nd;
+            for (int i = 0; i < m; ++i)
+                on[ILAC_AT(i)] = v[i];
+        }
+        double *restrict fl = out->net_info + 2 * ILAC_NET_VALUES * nt;
+        for (int i = 0; i < m; ++i)
+            fl[ILAC_AT(i)] = (double)onsite[i];
+    }
 #undef ILAC_AT
 }
 
@@ -606,26 +890,29 @@ static void ilac_scatter_block(const int32_t *restrict order, int64_t b0, int m,
 
 static size_t ilac_align64(size_t bytes) { return (bytes + 63) & ~(size_t)63; }
 
-/* Sizes of the scratch pieces of ilac_run_group (6 entries) for blocks of B points. */
-static void ilac_scratch_sizes(int B, int S, int P, size_t sizes[6])
+/* Sizes of the scratch pieces of ilac_run_group (7 entries) for blocks of B points. */
+static void ilac_scratch_sizes(int B, int S, int P, int K, size_t sizes[7])
 {
     const size_t nd = (size_t)B, sd = sizeof(double), np_ = (size_t)(P > 0 ? P : 1);
+    const size_t nk = (size_t)(K > 0 ? K : 0);
     /* doubles: bx by best_rx best_idx best_lin others | link r theta snr snr_ul gamma sul
-       g_angle g_range | plan cap thr (18 with slack) | per plan cap err share */
+       g_angle g_range | plan cap thr (18 with slack) | per plan cap err share gdop */
     sizes[0] = 18 * nd * sd;
-    sizes[1] = np_ * 3 * nd * sd;
+    sizes[1] = np_ * 4 * nd * sd;
     sizes[2] = (size_t)S * sd;                 /* per-cell bounds of the pruning */
-    sizes[3] = 2 * (size_t)S * 4;              /* int32: cand_group cand */
+    sizes[3] = 3 * (size_t)S * 4;              /* int32: cand_group cand cand_net */
     sizes[4] = 4 * nd * 4;                     /* int32: link cell | plan lo hi mid */
-    sizes[5] = nd + np_ * nd;                  /* int8: walk | per plan ok */
+    sizes[5] = nd + np_ * nd + 2 * nd;         /* int8: walk | per plan ok | onsite used */
+    /* network: top_rx top_idx (K rows each), total, the bound's numbers (2 directions) */
+    sizes[6] = nk ? (2 * nk + 1 + 2 * ILAC_NET_VALUES) * nd * sd : 0;
 }
 
 /* Bytes of scratch one thread needs for ilac_run_group (64-byte aligned pieces). */
-static size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans)
+static size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans, int net_k)
 {
-    size_t sizes[6], total = 64;
-    ilac_scratch_sizes(block_size, n_cells, n_plans, sizes);
-    for (int k = 0; k < 6; ++k)
+    size_t sizes[7], total = 64;
+    ilac_scratch_sizes(block_size, n_cells, n_plans, net_k, sizes);
+    for (int k = 0; k < 7; ++k)
         total += ilac_align64(sizes[k]);
     return total;
 }
@@ -640,10 +927,10 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
                            const ilac_radio *rd, const ilac_plan *plans, int n_plans,
                            int prune, double margin_db, const ilac_outputs *out, char *mem)
 {
-    const int B = block_size, S = cells->n_cells, P = n_plans;
+    const int B = block_size, S = cells->n_cells, P = n_plans, K = rd->net_k;
     const size_t nd = (size_t)B;
-    size_t sizes[6];
-    ilac_scratch_sizes(B, S, P, sizes);
+    size_t sizes[7];
+    ilac_scratch_sizes(B, S, P, K, sizes);
     char *at = (char *)(((uintptr_t)mem + 63) & ~(uintptr_t)63);
     double *d = (double *)at;
     at += ilac_align64(sizes[0]);
@@ -651,11 +938,17 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
     at += ilac_align64(sizes[1]);
     double *cell_best = (double *)at;
     at += ilac_align64(sizes[2]);
-    int32_t *cand_group = (int32_t *)at, *cand = cand_group + S;
+    int32_t *cand_group = (int32_t *)at, *cand = cand_group + S, *cand_net = cand + S;
     at += ilac_align64(sizes[3]);
     int32_t *ints = (int32_t *)at;
     at += ilac_align64(sizes[4]);
     int8_t *bytes = (int8_t *)at;
+    at += ilac_align64(sizes[5]);
+    double *nets = K ? (double *)at : NULL;
+    double *top_rx = nets, *top_idx = K ? nets + (size_t)K * nd : NULL;
+    double *total = K ? nets + 2 * (size_t)K * nd : NULL;
+    double *net = K ? total + nd : NULL;
+    int8_t *onsite = bytes + nd + (size_t)(P > 0 ? P : 1) * nd, *used = onsite + nd;
 
     double *bx = d, *by = d + nd, *best_rx = d + 2 * nd, *best_idx = d + 3 * nd;
     double *best_lin = d + 4 * nd, *others = d + 5 * nd;
@@ -664,8 +957,13 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
     ilac_plan_scratch ps = {ints + nd, ints + 2 * nd, ints + 3 * nd, d + 14 * nd, d + 15 * nd,
                             bytes};
     double *cap = per_plan, *err = per_plan + (size_t)P * nd, *share = per_plan + 2 * (size_t)P * nd;
+    double *gdop = out->gdop ? per_plan + 3 * (size_t)P * nd : NULL;
     int8_t *ok = bytes + nd;
-    ilac_plan_in in = {lk.gamma, lk.snr_ul, lk.g_angle, lk.g_range, lk.cell};
+    ilac_plan_in in = {lk.gamma, lk.snr_ul, lk.g_angle, lk.g_range, lk.cell, net, onsite, nd};
+    /* network positioning: the K strongest of a group are among the cells whose best case
+     * reaches the K-th largest worst case */
+    int n_group_net = S;
+    int32_t *group_net = cand_net;
     int n_group = S;
     const int32_t *group = NULL;
     if (prune) {
@@ -678,13 +976,19 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
             y0 = y < y0 ? y : y0;
             y1 = y > y1 ? y : y1;
         }
+        if (K > 1)
+            n_group_net = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, NULL, S, cell_best,
+                                     cand_net, K);
         n_group = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, NULL, S, cell_best,
-                             cand_group);
+                             cand_group, 1);
         group = cand_group;
     } else {
         for (int c = 0; c < S; ++c)
             cand_group[c] = c;
     }
+    if (!prune || K <= 1)
+        for (int c = 0; c < S; ++c)
+            cand_net[c] = c;
     for (int64_t b0 = start; b0 < stop; b0 += B) {
         const int m = (int)(stop - b0 < B ? stop - b0 : B);
         double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
@@ -701,21 +1005,43 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
         const int32_t *use = cand_group;
         if (prune) {
             n_cand = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, group, n_group,
-                                cell_best, cand);
+                                cell_best, cand, 1);
             use = cand;
         }
         ilac_serve_init(cells, rd->interference, m, best_rx, best_idx, best_lin, others);
         ilac_serve_block(bx, by, m, cells, use, n_cand, pl, rd->interference, best_rx,
                          best_idx, best_lin, others);
         ilac_link_block(bx, by, m, best_idx, others, cells, pl, rd, &lk);
+        if (K > 0) {
+            /* the K strongest cells of the block, from the group's candidates (pruned
+             * again for the block: the serving search's scratch is free now) */
+            int n_net = n_group_net;
+            const int32_t *use_net = group_net;
+            if (prune && K > 1) {
+                n_net = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, group_net,
+                                   n_group_net, cell_best, cand, K);
+                use_net = cand;
+            }
+            if (K > 1)
+                ilac_topk_block(bx, by, m, cells, use_net, n_net, pl, K, nd, top_rx, top_idx);
+            else
+                for (int i = 0; i < m; ++i)
+                    top_idx[i] = (double)lk.cell[i];
+            if (rd->interference)
+                for (int i = 0; i < m; ++i)
+                    total[i] = others[i] + (cells->linear ? best_rx[i] : best_lin[i]);
+            ilac_net_block(bx, by, m, top_idx, nd, total, cells, pl, rd, lk.cell, net, onsite,
+                           used);
+        }
         for (int p = 0; p < P; ++p)
             ilac_plan_block(&plans[p], rd, S, &in, m, &ps, cap + p * nd, err + p * nd,
-                            share + p * nd, ok + p * nd);
+                            share + p * nd, ok + p * nd, gdop ? gdop + p * nd : NULL);
         if (out->best)      /* the plan stage's scratch is free again */
             ilac_best_block(P, rd->objective, cap, err, ok, (int64_t)nd, m, ps.lo, ps.cap,
                             ps.thr);
         ilac_scatter_block(order ? order + b0 : NULL, b0, m, &lk, P, cap, err, share, ok,
-                           ps.lo, (int64_t)nd, out);
+                           ps.lo, (int64_t)nd, gdop, K ? net : NULL, onsite, K ? used : NULL,
+                           out);
     }
 }
 

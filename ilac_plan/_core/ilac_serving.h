@@ -27,6 +27,7 @@
 
 #define ILAC_MAX_TERMS 4
 #define ILAC_MAX_SHIFTS 7            /* wrap-around: the layout and its 6 neighbours */
+#define ILAC_MAX_NET 8               /* most cells fused by network positioning */
 
 typedef struct {
     int n_terms;                     /* 1..ILAC_MAX_TERMS; unused terms have lo2 = inf */
@@ -286,6 +287,24 @@ ILAC_INLINE double ilac_dist2(const ilac_cells *cells, int c, double px, double 
 
 /* ---- the block loop ---------------------------------------------------------------- */
 
+/* Received power [dBm] from cell c at a point: EIRP - PL - A, with the offset (dx, dy)
+ * of the nearest image. One definition for the serving search, the K-strongest search
+ * and the network stage. */
+ILAC_INLINE double ilac_rx_db(const ilac_cells *cells, int c, const ilac_pathloss *pl,
+                              double px, double py, const int simple, const int pattern,
+                              const int wrap, double *dx, double *dy)
+{
+    const double inv_ln10 = 0.43429448190325182765;
+    double d2 = ilac_dist2(cells, c, px, py, cells->dh2[c], pl->floor2, wrap, dx, dy);
+    double l10 = ilac_log(d2) * inv_ln10;
+    double rx = cells->eirp[c] - (simple ? pl->a0[0] + pl->a1[0] * l10
+                                  : ilac_pathloss_db(pl, d2, l10));
+    if (pattern)
+        rx -= ilac_attenuation_db(cells, c, *dx * cells->ux[c] + *dy * cells->uy[c],
+                                  fabs(*dx * cells->uy[c] - *dy * cells->ux[c]), pattern);
+    return rx;
+}
+
 ILAC_INLINE void ilac_serve_cell(
     const double *restrict px, const double *restrict py, int n,
     const ilac_cells *cells, int c, const ilac_pathloss *pl,
@@ -293,21 +312,12 @@ ILAC_INLINE void ilac_serve_cell(
     double *restrict best_lin, double *restrict others,
     const int simple, const int pattern, const int interference, const int wrap)
 {
-    const double inv_ln10 = 0.43429448190325182765;
     const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
-    const double ux = cells->ux[c], uy = cells->uy[c];
-    const double eirp = cells->eirp[c], dh2 = cells->dh2[c], cd = (double)c;
-    const double floor2 = pl->floor2;
-    const double a0 = pl->a0[0], a1 = pl->a1[0];
+    const double cd = (double)c;
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        double d2 = ilac_dist2(cells, c, px[i], py[i], dh2, floor2, wrap, &dx, &dy);
-        double l10 = ilac_log(d2) * inv_ln10;
-        double rx = eirp - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2, l10));
-        if (pattern)
-            rx -= ilac_attenuation_db(cells, c, dx * ux + dy * uy, fabs(dx * uy - dy * ux),
-                                      pattern);
+        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
         int better = rx > best_rx[i];
         if (interference) {
             double lin = ilac_exp(rx * db_to_nat);
@@ -350,6 +360,55 @@ ILAC_INLINE void ilac_serve_cell_linear(
         }
         best_idx[i] = better ? cd : best_idx[i];
     }
+}
+
+/* The K strongest cells at each point (network positioning): received power in dB as in
+ * ilac_serve_cell, inserted into the sorted top_rx / top_idx (K rows of stride nd, the
+ * strongest first; the lower index first among equals; -inf and -1 where fewer cells). */
+ILAC_INLINE void ilac_topk_cell(
+    const double *restrict px, const double *restrict py, int n,
+    const ilac_cells *cells, int c, const ilac_pathloss *pl, int K, size_t nd,
+    double *restrict top_rx, double *restrict top_idx,
+    const int simple, const int pattern, const int wrap)
+{
+    const double cd = (double)c;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) {
+        double dx, dy;
+        double v = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
+        double id = cd;
+        for (int k = 0; k < K; ++k) {
+            double t = top_rx[k * nd + i], ti = top_idx[k * nd + i];
+            int gt = v > t;
+            top_rx[k * nd + i] = gt ? v : t;
+            top_idx[k * nd + i] = gt ? id : ti;
+            v = gt ? t : v;
+            id = gt ? ti : id;
+        }
+    }
+}
+
+ILAC_CLONES static void ilac_topk_block(
+    const double *px, const double *py, int n, const ilac_cells *cells,
+    const int32_t *cand, int n_cand, const ilac_pathloss *pl, int K, size_t nd,
+    double *top_rx, double *top_idx)
+{
+    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int code = (wrap * 2 + simple) * 3 + cells->pattern;
+    for (int k = 0; k < K; ++k)
+        for (int i = 0; i < n; ++i) {
+            top_rx[k * nd + i] = -INFINITY;
+            top_idx[k * nd + i] = -1.0;
+        }
+#define ILAC_TOPK(W, S, P) case (W * 2 + S) * 3 + P: \
+    ilac_topk_cell(px, py, n, cells, cand[j], pl, K, nd, top_rx, top_idx, S, P, W); break;
+    for (int j = 0; j < n_cand; ++j) {
+        switch (code) {
+        ILAC_FOR_VARIANTS(ILAC_TOPK)
+        default: break;
+        }
+    }
+#undef ILAC_TOPK
 }
 
 /* Best cell among cand[0..n_cand) for each of the n points (outputs initialised by the
@@ -512,11 +571,17 @@ static double ilac_pathloss_at(const ilac_pathloss *pl, double d2)
  * (ascending cell index when from is). best: n_from scratch. */
 static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
                       double x0, double x1, double y0, double y1, double margin_db,
-                      const int32_t *from, int n_from, double *best, int32_t *cand)
+                      const int32_t *from, int n_from, double *best, int32_t *cand, int kth)
 {
     const double bx[4] = {x0, x1, x1, x0}, by[4] = {y0, y0, y1, y1};
     const double floor2 = pl->floor2;
     double floor_worst = -INFINITY;
+    /* kth > 1: the kth largest worst case (a cell among the kth strongest at some point
+     * of the box reaches it), kept sorted in top[0..kth) */
+    double top[ILAC_MAX_NET];
+    for (int t = 0; t < ILAC_MAX_NET; ++t)
+        top[t] = -INFINITY;
+    kth = kth < 1 ? 1 : (kth > ILAC_MAX_NET ? ILAC_MAX_NET : kth);
     for (int k = 0; k < n_from; ++k) {
         int c = from ? from[k] : k;
         double cx = cells->x[c], cy = cells->y[c];
@@ -539,8 +604,15 @@ static int ilac_prune(const ilac_cells *cells, const ilac_pathloss *pl,
             best[k] = cells->eirp[c] - ilac_pathloss_at(pl, near2) - att_best;
             worst = cells->eirp[c] - ilac_pathloss_at(pl, far2) - att_worst;
         }
-        floor_worst = worst > floor_worst ? worst : floor_worst;
+        for (int t = 0; t < kth; ++t) {
+            if (worst > top[t]) {
+                double swap = top[t];
+                top[t] = worst;
+                worst = swap;
+            }
+        }
     }
+    floor_worst = top[kth - 1];
     double floor_keep = cells->linear ? floor_worst * cells->lin_margin
                                       : floor_worst - margin_db;
     int n = 0;

@@ -20,21 +20,29 @@ def symbol_counts(n_symbols, n_shapes):
 
 
 class BlockCrb:
-    """CRB_L of a tau x B_L block at every point, under the run's bound and energy
-    convention: ``(a + c / beta2(B_L)) / (tau * share(B_L))`` (LinkState.crb_terms)."""
+    """CRB_L of a tau x B_L block at every point, under the run's bound, energy convention
+    and positioning: ``F(beta2(B_L)) / (tau * share(B_L))`` (LinkState.crb_factor; for
+    the serving cell ``F = a + c / beta2``, LinkState.crb_terms)."""
 
     def __init__(self, link, radio, widths):
-        self.a, self.c = link.crb_terms(radio)
+        self.link, self.radio = link, radio
+        self.network = link.network is not None
+        if not self.network:
+            self.a, self.c = link.crb_terms(radio)
         self.beta2 = link.delay_beta2(radio, widths)
         self.share = link.energy_share(radio, widths)
         # one energy share and a rising beta2: the narrowest block has a closed form
-        self.closed_form = bool(np.all(self.share == self.share[0])
+        # (the serving cell's a + c / beta2; the network bound is searched by bisection)
+        self.closed_form = bool(not self.network and np.all(self.share == self.share[0])
                                 and np.all(np.diff(self.beta2) > 0))
 
     def __call__(self, j, tau):
         """CRB of width index j (array over the points) with tau symbols. [m^2]"""
         with np.errstate(divide="ignore", invalid="ignore"):
-            crb = (self.a + self.c / self.beta2[j]) / (tau * self.share[j])
+            if self.network:
+                crb = self.link.crb_factor(self.radio, self.beta2[j]) / (tau * self.share[j])
+            else:
+                crb = (self.a + self.c / self.beta2[j]) / (tau * self.share[j])
         return np.where(np.isnan(crb), np.inf, crb)
 
 
