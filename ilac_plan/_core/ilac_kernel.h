@@ -234,6 +234,7 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
  * broadside; when it is the serving cell the across direction is exact (as the serving
  * cell's bound, whose AoA term vanishes there) and the bound is the one along it. */
 ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restrict by, int m,
+                                 const double *restrict top_rx,
                                  const double *restrict top_idx, size_t nd,
                                  const double *restrict total, const ilac_cells *cells,
                                  const ilac_pathloss *pl, const ilac_radio *rd,
@@ -259,7 +260,8 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
             double cdv = top_idx[k * nd + i];
             int live = cdv >= 0.0, c = live ? (int)cdv : 0;
             double dx, dy;
-            double rx = ilac_rx_db(cells, c, pl, bx[i], by[i], simple, pattern, wrap, &dx, &dy);
+            ilac_offset(cells, c, bx[i], by[i], wrap, &dx, &dy);
+            double rx = top_rx[k * nd + i];           /* -inf where no cell */
             double h2 = dx * dx + dy * dy, d2 = h2 + cells->dh2[c];
             double r = sqrt(d2), hd = sqrt(h2);
             double ux = cells->ux[c], uy = cells->uy[c];
@@ -340,7 +342,8 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
 }
 
 ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m,
-                                       double *top_idx, size_t nd, const double *total,
+                                       double *top_rx, double *top_idx, size_t nd,
+                                       const double *total,
                                        const ilac_cells *cells, const ilac_pathloss *pl,
                                        const ilac_radio *rd, const int32_t *serving,
                                        double *net, int8_t *onsite, int8_t *used)
@@ -353,11 +356,16 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         int found = 0;
         for (int k = 0; k < K; ++k)
             found |= top_idx[k * nd + i] == (double)serving[i];
-        if (!found)
+        if (!found) {
+            double dx, dy;
             top_idx[(K - 1) * nd + i] = (double)serving[i];
+            top_rx[(K - 1) * nd + i] = ilac_rx_db(cells, serving[i], pl, bx[i], by[i], simple,
+                                                  cells->pattern, wrap, &dx, &dy);
+        }
     }
 #define ILAC_NET(W, S, P) case (W * 2 + S) * 3 + P: \
-    ilac_net_points(bx, by, m, top_idx, nd, total, cells, pl, rd, serving, net, onsite, used, \
+    ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, cells, pl, rd, serving, net, onsite, \
+                    used, \
                     S, P, W); break;
     switch (code) {
     ILAC_FOR_VARIANTS(ILAC_NET)
@@ -900,11 +908,11 @@ static void ilac_scratch_sizes(int B, int S, int P, int K, size_t sizes[7])
     sizes[0] = 18 * nd * sd;
     sizes[1] = np_ * 4 * nd * sd;
     sizes[2] = (size_t)S * sd;                 /* per-cell bounds of the pruning */
-    sizes[3] = 3 * (size_t)S * 4;              /* int32: cand_group cand cand_net */
+    sizes[3] = 4 * (size_t)S * 4;              /* int32: cand_group cand, network's two */
     sizes[4] = 4 * nd * 4;                     /* int32: link cell | plan lo hi mid */
     sizes[5] = nd + np_ * nd + 2 * nd;         /* int8: walk | per plan ok | onsite used */
     /* network: top_rx top_idx (K rows each), total, the bound's numbers (2 directions) */
-    sizes[6] = nk ? (2 * nk + 1 + 2 * ILAC_NET_VALUES) * nd * sd : 0;
+    sizes[6] = nk ? (2 * ILAC_MAX_NET + 1 + 2 * ILAC_NET_VALUES) * nd * sd : 0;
 }
 
 /* Bytes of scratch one thread needs for ilac_run_group (64-byte aligned pieces). */
@@ -939,14 +947,15 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
     double *cell_best = (double *)at;
     at += ilac_align64(sizes[2]);
     int32_t *cand_group = (int32_t *)at, *cand = cand_group + S, *cand_net = cand + S;
+    int32_t *cand_block_net = cand_net + S;
     at += ilac_align64(sizes[3]);
     int32_t *ints = (int32_t *)at;
     at += ilac_align64(sizes[4]);
     int8_t *bytes = (int8_t *)at;
     at += ilac_align64(sizes[5]);
     double *nets = K ? (double *)at : NULL;
-    double *top_rx = nets, *top_idx = K ? nets + (size_t)K * nd : NULL;
-    double *total = K ? nets + 2 * (size_t)K * nd : NULL;
+    double *top_rx = nets, *top_idx = K ? nets + (size_t)ILAC_MAX_NET * nd : NULL;
+    double *total = K ? nets + 2 * (size_t)ILAC_MAX_NET * nd : NULL;
     double *net = K ? total + nd : NULL;
     int8_t *onsite = bytes + nd + (size_t)(P > 0 ? P : 1) * nd, *used = onsite + nd;
 
@@ -1008,30 +1017,35 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
                                 cell_best, cand, 1);
             use = cand;
         }
+        /* network positioning: the block's candidates for the K strongest (a superset of
+         * the serving search's, so a search over them serves the same cell) */
+        int n_net = n_group_net;
+        const int32_t *use_net = group_net;
+        if (K > 1 && prune) {
+            n_net = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, group_net, n_group_net,
+                               cell_best, cand_block_net, K);
+            use_net = cand_block_net;
+        }
+        const int fused = K > 1 && !cells->linear;     /* one pass for both searches */
         ilac_serve_init(cells, rd->interference, m, best_rx, best_idx, best_lin, others);
-        ilac_serve_block(bx, by, m, cells, use, n_cand, pl, rd->interference, best_rx,
-                         best_idx, best_lin, others);
+        if (fused)
+            ilac_serve_topk_block(bx, by, m, cells, use_net, n_net, pl, rd->interference,
+                                  best_rx, best_idx, best_lin, others, K, nd, top_rx, top_idx);
+        else
+            ilac_serve_block(bx, by, m, cells, use, n_cand, pl, rd->interference, best_rx,
+                             best_idx, best_lin, others);
         ilac_link_block(bx, by, m, best_idx, others, cells, pl, rd, &lk);
         if (K > 0) {
-            /* the K strongest cells of the block, from the group's candidates (pruned
-             * again for the block: the serving search's scratch is free now) */
-            int n_net = n_group_net;
-            const int32_t *use_net = group_net;
-            if (prune && K > 1) {
-                n_net = ilac_prune(cells, pl, x0, x1, y0, y1, margin_db, group_net,
-                                   n_group_net, cell_best, cand, K);
-                use_net = cand;
-            }
-            if (K > 1)
+            if (K > 1 && !fused)      /* after a linear serving search: in dB */
                 ilac_topk_block(bx, by, m, cells, use_net, n_net, pl, K, nd, top_rx, top_idx);
-            else
+            else if (K == 1)          /* the serving cell alone (net_block fills it in) */
                 for (int i = 0; i < m; ++i)
-                    top_idx[i] = (double)lk.cell[i];
+                    top_idx[i] = -1.0;
             if (rd->interference)
                 for (int i = 0; i < m; ++i)
                     total[i] = others[i] + (cells->linear ? best_rx[i] : best_lin[i]);
-            ilac_net_block(bx, by, m, top_idx, nd, total, cells, pl, rd, lk.cell, net, onsite,
-                           used);
+            ilac_net_block(bx, by, m, top_rx, top_idx, nd, total, cells, pl, rd, lk.cell, net,
+                           onsite, used);
         }
         for (int p = 0; p < P; ++p)
             ilac_plan_block(&plans[p], rd, S, &in, m, &ps, cap + p * nd, err + p * nd,

@@ -452,6 +452,81 @@ ILAC_CLONES static void ilac_serve_block(
 #undef ILAC_SERVE
 }
 
+/* The serving search of ilac_serve_cell (the same arithmetic, so the same serving cell)
+ * that also keeps the K strongest cells, sorted, in top_rx / top_idx (K rows of stride nd;
+ * the lower index first among equals; -inf and -1 where fewer cells): network
+ * positioning in one pass over the pairs. K is a constant of each variant (2, 4 or 8: a
+ * request for K cells keeps the next of these and uses its first K rows). */
+ILAC_INLINE void ilac_serve_cell_topk(
+    const double *restrict px, const double *restrict py, int n,
+    const ilac_cells *cells, int c, const ilac_pathloss *pl,
+    double *restrict best_rx, double *restrict best_idx,
+    double *restrict best_lin, double *restrict others,
+    double *restrict top_rx, double *restrict top_idx, size_t nd,
+    const int simple, const int pattern, const int interference, const int wrap, const int K)
+{
+    const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
+    const double cd = (double)c;
+#pragma omp simd
+    for (int i = 0; i < n; ++i) {
+        double dx, dy;
+        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
+        int better = rx > best_rx[i];
+        if (interference) {
+            double lin = ilac_exp(rx * db_to_nat);
+            others[i] += better ? best_lin[i] : lin;
+            best_lin[i] = better ? lin : best_lin[i];
+        }
+        best_rx[i] = better ? rx : best_rx[i];
+        best_idx[i] = better ? cd : best_idx[i];
+        double v = rx, id = cd;
+        for (int k = 0; k < K; ++k) {
+            double t = top_rx[k * nd + i], ti = top_idx[k * nd + i];
+            int gt = v > t;
+            top_rx[k * nd + i] = gt ? v : t;
+            top_idx[k * nd + i] = gt ? id : ti;
+            v = gt ? t : v;
+            id = gt ? ti : id;
+        }
+    }
+}
+
+/* Rows the one-pass search keeps for K cells (2, 4 or 8). */
+ILAC_INLINE int ilac_topk_rows(int K) { return K <= 2 ? 2 : (K <= 4 ? 4 : 8); }
+
+/* The serving search and the K strongest in one pass (dB search, any model and pattern);
+ * best_* initialised by ilac_serve_init, top_* here. */
+ILAC_CLONES static void ilac_serve_topk_block(
+    const double *px, const double *py, int n,
+    const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
+    int interference, double *best_rx, double *best_idx, double *best_lin, double *others,
+    int K, size_t nd, double *top_rx, double *top_idx)
+{
+    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int rows = ilac_topk_rows(K), kc = rows == 2 ? 0 : (rows == 4 ? 1 : 2);
+    for (int k = 0; k < rows; ++k)
+        for (int i = 0; i < n; ++i) {
+            top_rx[k * nd + i] = -INFINITY;
+            top_idx[k * nd + i] = -1.0;
+        }
+    const int code = (((wrap * 2 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0))
+                     * 3 + kc;
+#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 2 + S) * 3 + P) * 2 + I) * 3 + KC: \
+    ilac_serve_cell_topk(px, py, n, cells, cand[j], pl, best_rx, best_idx, best_lin, others, \
+                         top_rx, top_idx, nd, S, P, I, W, KV); break;
+#define ILAC_TK_CASES(W, S, P) ILAC_TK(W, S, P, 0, 0, 2) ILAC_TK(W, S, P, 0, 1, 4) \
+    ILAC_TK(W, S, P, 0, 2, 8) ILAC_TK(W, S, P, 1, 0, 2) ILAC_TK(W, S, P, 1, 1, 4) \
+    ILAC_TK(W, S, P, 1, 2, 8)
+    for (int j = 0; j < n_cand; ++j) {
+        switch (code) {
+        ILAC_FOR_VARIANTS(ILAC_TK_CASES)
+        default: break;
+        }
+    }
+#undef ILAC_TK_CASES
+#undef ILAC_TK
+}
+
 /* Initial state of the search for n points. */
 static void ilac_serve_init(const ilac_cells *cells, int interference, int n, double *best_rx,
                             double *best_idx, double *best_lin, double *others)
