@@ -1,6 +1,7 @@
 """Network positioning bound (ilac_plan.model.network) against independent computations."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from ilac_plan.errors import ParameterError
@@ -197,3 +198,151 @@ def test_network_bound_refuses_bad_options(kw, message):
     sites = ip.hexagonal_layout(isd_m=500.0, rings=0)
     with pytest.raises(ParameterError, match=message):
         network_bound(sites, [10.0], [20.0], **kw)
+
+
+# ---- the kernel's network positioning (evaluate(positioning="network")) ----------------
+
+def _layout():
+    from ilac_plan.layouts import hexagonal_layout
+    return hexagonal_layout()
+
+
+def _points(n, seed=3, half=800.0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-half, half, n), rng.uniform(-half, half, n)
+
+
+def test_one_cell_network_is_the_serving_run_bit_for_bit():
+    import ilac_plan as ip
+    sites = _layout()
+    x, y = _points(4000)
+    for kw in ({"target_error_m": 0.1}, {"max_capacity_loss": 0.05}):
+        a = ip.evaluate(sites, x, y, **kw)
+        b = ip.evaluate(sites, x, y, positioning="network", n_cells=1, **kw)
+        for column in a.columns:
+            np.testing.assert_array_equal(a[column].to_numpy(), b[column].to_numpy(), column)
+        assert (b.cells_used == 1).all()
+        for s in ("time", "frequency"):
+            np.testing.assert_array_equal(b[f"{s}_capacity_gain_bps"], 0.0)
+
+
+@pytest.mark.parametrize("mode,reuse,k", [("toa_aoa", 1, 4), ("toa_aoa", 3, 3),
+                                          ("tdoa", 1, 4), ("tdoa", 2, 6), ("aoa", 1, 4)])
+@pytest.mark.parametrize("prune", [True, False])
+def test_kernel_network_bound_equals_the_numpy_fusion(mode, reuse, k, prune):
+    """The time split's error at its chosen symbol count equals network_bound (numpy, the
+    K strongest by argsort, model.network's fusion) at that count, wherever the K-th and
+    (K+1)-th cells are not tied (a tie may be decided by the last ulp either way)."""
+    import ilac_plan as ip
+    from ilac_plan.network import network_bound
+    sites = _layout()
+    x, y = _points(3000, seed=k)
+    got = ip.evaluate(sites, x, y, target_error_m=0.3, schemes=["time"], prune=prune,
+                      positioning="network", n_cells=k, measurements=mode, prs_reuse=reuse)
+    n_sym = ip.RadioParams().n_symbols
+    j = np.round(got.time_loc_share.to_numpy() * n_sym).astype(int)
+    checked = 0
+    for jj in np.unique(j):
+        m = np.flatnonzero(j == jj)
+        ref = network_bound(sites, x[m], y[m], n_cells=k, measurements=mode,
+                            n_loc_symbols=jj, prs_reuse=reuse)
+        want, have = ref.network_error_m.to_numpy(), got.time_error_m.to_numpy()[m]
+        np.testing.assert_array_equal(np.isfinite(have), np.isfinite(want))
+        fin = np.isfinite(want)
+        rel = np.abs(have[fin] / want[fin] - 1.0)
+        tol = 1e-6 if mode == "aoa" else 1e-12      # AoA alone: a near-singular sum
+        assert np.mean(rel <= tol) > 0.99, (jj, rel.max())
+        checked += fin.sum()
+    assert checked > 2500
+    assert (got.cells_used == k).all()
+
+
+def test_network_frees_at_least_the_serving_resource_at_every_point():
+    """The serving cell is among the fused ones: its information only grows, so the split
+    needs no more positioning and keeps at least the capacity (default map scenario's
+    layout and radio: 3-D antenna, heights, UE at 1.5 m)."""
+    import ilac_plan as ip
+    sites = _layout()
+    gx, gy = np.meshgrid(np.linspace(-700, 700, 90), np.linspace(-700, 700, 90))
+    kw = dict(target_error_m=0.05, antenna="3gpp", ue_height_m=1.5)
+    for bound in ("paper", "achievable"):
+        serving = ip.evaluate(sites, gx, gy, bound=bound, **kw)
+        net = ip.evaluate(sites, gx, gy, bound=bound, positioning="network", **kw)
+        np.testing.assert_array_equal(net.serving_cell, serving.serving_cell)
+        for s in ("time", "frequency"):
+            assert (net[f"{s}_loc_share"] <= serving[f"{s}_loc_share"]).all()
+            assert (net[f"{s}_capacity_bps"] >= serving[f"{s}_capacity_bps"]).all()
+            np.testing.assert_allclose(net[f"{s}_capacity_gain_bps"],
+                                       net[f"{s}_capacity_bps"] - serving[f"{s}_capacity_bps"])
+            met = net[f"{s}_error_m"] <= 0.05 * (1 + 1e-9)
+            assert (met | (net[f"{s}_error_m"] <= serving[f"{s}_error_m"])).all()
+            assert met.sum() >= (serving[f"{s}_error_m"] <= 0.05 * (1 + 1e-9)).sum()
+        assert (net.time_capacity_gain_bps > 0).mean() > 0.1
+
+
+def test_two_cell_tdoa_is_unbounded_and_says_inf():
+    """TDoA from two cells without angles (antennas = 1: no AoA) knows nothing across the
+    hyperbola: infinite error, never NaN; three cells bound it."""
+    import ilac_plan as ip
+    two = pd.DataFrame({"x_m": [0.0, 400.0], "y_m": [0.0, 0.0], "azimuth_deg": [90.0, 270.0],
+                        "n_antennas": [1, 1], "power_dbm": [40.0, 40.0]})
+    x, y = np.array([150.0, 200.0]), np.array([80.0, -60.0])
+    out = ip.evaluate(two, x, y, max_capacity_loss=0.5, antenna="omni", schemes=["time"],
+                      positioning="network", n_cells=2, measurements="tdoa")
+    assert np.isposinf(out.time_error_m).all() and not out.isna().any().any()
+    three = pd.concat([two, two.iloc[:1].assign(x_m=200.0, y_m=350.0)], ignore_index=True)
+    out3 = ip.evaluate(three, x, y, max_capacity_loss=0.5, antenna="omni", schemes=["time"],
+                       positioning="network", n_cells=3, measurements="tdoa")
+    assert np.isfinite(out3.time_error_m).all()
+
+
+def test_vectorized_schemes_see_the_network_bound():
+    """A plan-form scheme evaluated as a vectorized one (LinkState.crb_position in network
+    mode) gives the kernel's network errors."""
+    import ilac_plan as ip
+    from ilac_plan.hookspecs import hookimpl
+    from ilac_plan.schemes import Scheme, SchemeResult, TimeSplit
+    from ilac_plan.testing import registered
+
+    class VecTime(Scheme):
+        name = "vec_time_net"
+        description = "time split, vectorized"
+
+        def evaluate(self, link, objective, radio):
+            plan = TimeSplit().plan(radio)
+            crb = np.stack([link.crb_position(radio, radio.bandwidth_hz, t)
+                            if t > 0 else np.full(link.size, np.inf)
+                            for t in plan.loc_symbols])
+            ok = crb <= objective.value**2 * (1 + 1e-12)
+            j = np.where(ok.any(0), ok.argmax(0), crb.shape[0] - 1)
+            err = np.sqrt(crb[j, np.arange(link.size)])
+            return SchemeResult(np.zeros(link.size), err, plan.loc_share[j], ok.any(0))
+
+    class Plugin:
+        @hookimpl
+        def ilac_register_schemes(self, register):
+            register(VecTime())
+
+    with registered(Plugin()):
+        sites = _layout()
+        x, y = _points(1500)
+        out = ip.evaluate(sites, x, y, target_error_m=0.1, schemes=["time", "vec_time_net"],
+                          positioning="network", n_cells=3, measurements="tdoa")
+        np.testing.assert_allclose(out.vec_time_net_error_m, out.time_error_m, rtol=1e-12)
+        np.testing.assert_array_equal(out.vec_time_net_loc_share, out.time_loc_share)
+        assert np.isfinite(out.vec_time_net_gdop).all()
+
+
+@pytest.mark.parametrize("kw,message", [
+    ({"positioning": "net"}, "positioning"),
+    ({"positioning": "network", "n_cells": 9}, "n_cells"),
+    ({"positioning": "network", "n_cells": 0}, "n_cells"),
+    ({"positioning": "network", "prs_reuse": 0}, "prs_reuse"),
+    ({"positioning": "network", "measurements": "rtt"}, "measurements"),
+    ({"n_cells": 4}, "positioning='network'"),
+    ({"prs_reuse": 3}, "positioning='network'"),
+])
+def test_network_options_are_checked(kw, message):
+    import ilac_plan as ip
+    with pytest.raises(ParameterError, match=message):
+        ip.evaluate(_layout(), [10.0], [20.0], **kw)
