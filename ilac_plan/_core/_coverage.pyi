@@ -11,6 +11,10 @@ LINEAR_OFF: int
 LINEAR_ORDER: int
 LINEAR_POWER: int
 PLAN_ROWS: tuple[str, ...]
+NET_MODES: dict[str, int]
+NET_VALUES: tuple[str, ...]
+NET_INFO_ROWS: int
+MAX_NET: int
 
 @disjoint_base
 class PathLoss:
@@ -30,7 +34,8 @@ class RadioSpec:
     n_cells: int
     def __init__(self, *, n_symbols: int, noise_dbm: float, interference: bool,
                  horizontal_fix: bool, n_antennas: _F, information: _F, ul_offset_db: _F,
-                 objective: int, objective_value: float) -> None: ...
+                 objective: int, objective_value: float, net_k: int = ...,
+                 net_mode: int = ..., net_scale: float = ...) -> None: ...
 
 @disjoint_base
 class PlanTable:
@@ -43,7 +48,9 @@ class Outputs:
     def __init__(self, *, serving: _I, distance_m: _F, theta_deg: _F, snr_db: _F,
                  snr_ul_db: _F, capacity_bps: _F, error_m: _F, loc_share: _F,
                  feasible: npt.NDArray[np.int8],
-                 best: npt.NDArray[np.int16] | None = ...) -> None: ...
+                 best: npt.NDArray[np.int16] | None = ..., gdop: _F | None = ...,
+                 cells_used: npt.NDArray[np.int8] | None = ...,
+                 net_info: _F | None = ...) -> None: ...
 
 def tile_order_kernel(
     px: _F, py: _F, x0: float, y0: float, side: float, nx: int, ny: int, group: int,
