@@ -394,6 +394,17 @@ def _prefetch_imports():
               help="Cell antenna: the TR 38.901 3-D pattern with the sites' heights and tilts "
                    "(default), its horizontal cut, or none.")
 @bound_options()
+@click.option("--positioning", type=click.Choice(["serving", "network"]), default=None,
+              help="Position bound of the split search: the serving cell's (default), or the "
+                   "fused bound of the strongest cells (network positioning).")
+@click.option("--n-cells", type=click.IntRange(1, 8), default=None,
+              help="Cells fused by --positioning network (default 4).")
+@click.option("--measurements", type=click.Choice(["toa_aoa", "tdoa", "aoa"]), default=None,
+              help="Network measurements: synchronised ToA and AoA, time differences and "
+                   "AoA, or AoA only (default toa_aoa).")
+@click.option("--prs-reuse", type=click.IntRange(1, 64), default=None,
+              help="PRS reuse factor of network positioning: each cell gets 1/reuse of the "
+                   "positioning resource (default 1).")
 @click.option("--crs", default=None, help="Working CRS, projected in metres, e.g. EPSG:32632.")
 @click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
 @click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
@@ -428,7 +439,7 @@ def _prefetch_imports():
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss, schemes,
                 scheme_param, propagation, propagation_param, antenna, bound, epre, dl_prs,
-                crs, max_points, n_threads, engine,
+                positioning, n_cells, measurements, prs_reuse, crs, max_points, n_threads, engine,
                 scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
                 keep_checkpoints, no_geotiff, no_png, report, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -514,7 +525,9 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     if antenna:
         data["propagation"]["antenna"] = antenna
         data["propagation"]["sector_pattern"] = None
-    for key, value in (("bound", bound), ("epre", epre), ("dl_prs", dl_prs)):
+    for key, value in (("bound", bound), ("epre", epre), ("dl_prs", dl_prs),
+                       ("mode", positioning), ("n_cells", n_cells),
+                       ("measurements", measurements), ("prs_reuse", prs_reuse)):
         if value:
             data["positioning"][key] = value
     if crs:

@@ -108,7 +108,8 @@ def compute_tile(job, tile):
     out["snr_db"][inside] = df["snr_db"].to_numpy()
     out["best_scheme"][inside] = df["best_scheme"].cat.codes.to_numpy()
     for col in df.columns:
-        if col.endswith(("_capacity_bps", "_error_m", "_loc_share")):
+        if col.endswith(("_capacity_bps", "_error_m", "_loc_share", "_gdop",
+                         "_capacity_gain_bps")) or col == "cells_used":
             arr = np.full(shape, np.nan, np.float32)
             arr[inside] = df[col].to_numpy()
             out[col] = arr
@@ -164,13 +165,14 @@ def _digest(key, meta, arrays):
     return mac.hexdigest()
 
 
-def tile_bands(schemes):
+def tile_bands(schemes, network=False):
     """The arrays of a computed tile and their types (what a checkpoint must hold)."""
+    from .exports import raster_layout
+
     bands = {"mask": np.dtype(bool), "serving_cell": np.dtype(np.int32),
-             "best_scheme": np.dtype(np.int16), "snr_db": np.dtype(np.float32)}
-    for s in schemes:
-        for suffix in ("_capacity_bps", "_error_m", "_loc_share"):
-            bands[s + suffix] = np.dtype(np.float32)
+             "best_scheme": np.dtype(np.int16)}
+    for name, _, _ in raster_layout(schemes, network):
+        bands[name] = np.dtype(np.float32)
     return bands
 
 
@@ -184,10 +186,10 @@ class CheckpointStore:
     is deleted and recomputed, never trusted and never a traceback.
     """
 
-    def __init__(self, out_dir, job_key, schemes=()):
+    def __init__(self, out_dir, job_key, schemes=(), network=False):
         self.folder = Path(out_dir) / CHECKPOINT_DIR
         self.job_key = job_key
-        self.bands = tile_bands(schemes)
+        self.bands = tile_bands(schemes, network)
         self.key = checkpoint_key()
         self.rejected = 0
         stamp = self.folder / "job.json"

@@ -120,13 +120,21 @@ def parse_formats(values):
 
 
 # -- rasters ----------------------------------------------------------------------------
-def raster_layout(schemes):
-    """The bands of ``coverage.tif``: (name, unit, description)."""
+def raster_layout(schemes, network=False):
+    """The bands of ``coverage.tif``: (name, unit, description); with network
+    positioning also the cells used and each scheme's GDOP and capacity gained."""
     bands = [("snr_db", "dB", "SNR (SINR with interference) of the serving cell")]
     for s in schemes:
         bands += [(f"{s}_capacity_bps", "bit/s", f"{s}: capacity left for data"),
                   (f"{s}_error_m", "m", f"{s}: position error sqrt(CRB)"),
                   (f"{s}_loc_share", "1", f"{s}: share of the resource for positioning")]
+    if network:
+        bands.append(("cells_used", "1", "cells fused by network positioning"))
+        for s in schemes:
+            bands += [(f"{s}_gdop", "1", f"{s}: position error over the serving cell's "
+                       "range error (GDOP)"),
+                      (f"{s}_capacity_gain_bps", "bit/s",
+                       f"{s}: capacity gained over serving-cell positioning")]
     return bands
 
 
@@ -158,7 +166,8 @@ class RasterWriter:
     BLOCK = 512
 
     def __init__(self, stage, grid, crs, schemes, cell_ids, layers=("coverage", "best_scheme",
-                                                                    "serving_cell")):
+                                                                    "serving_cell"),
+                 network=False):
         try:
             import rasterio
             from rasterio.transform import Affine
@@ -168,7 +177,7 @@ class RasterWriter:
         self.stage = Path(stage)
         self.schemes = list(schemes)
         self.cell_ids = list(cell_ids)
-        self.layout = raster_layout(self.schemes)
+        self.layout = raster_layout(self.schemes, network)
         base = {"driver": "GTiff", "height": grid.ny, "width": grid.nx, "tiled": True,
                 "blockxsize": self.BLOCK, "blockysize": self.BLOCK, "interleave": "band",
                 "BIGTIFF": "IF_SAFER", "sparse_ok": True,
@@ -296,7 +305,7 @@ def write_rasters(result, folder, best_scheme_free=None):
 
     inputs = result.inputs
     writer = RasterWriter(folder, result.grid, result.crs, result.schemes,
-                          inputs.sites["cell_id"])
+                          inputs.sites["cell_id"], network=inputs.network)
     ok = False
     try:
         for tile in make_tiles(result.grid, inputs.tile_px):
@@ -564,7 +573,11 @@ def scenario_document(inputs, folder, notes, formats=None, sites_name="sites.csv
                            "interference": inputs.interference,
                            "ue_height_m": inputs.ue_height_m},
            "positioning": {"bound": inputs.bound, "epre": inputs.epre,
-                           "dl_prs": inputs.dl_prs}}
+                           "dl_prs": inputs.dl_prs, "mode": inputs.positioning,
+                           "measurements": inputs.measurements,
+                           "prs_reuse": inputs.prs_reuse}}
+    if inputs.network:
+        doc["positioning"]["n_cells"] = inputs.n_cells
     if inputs.wrap_around:
         doc["sites"]["wrap_around"] = dict(inputs.wrap_around)
     if formats is not None:

@@ -41,6 +41,10 @@ DEFAULTS: dict[str, Any] = {
     "bound": "paper",
     "epre": "paper",
     "dl_prs": "orthogonal",
+    "positioning": "serving",
+    "n_cells": None,
+    "measurements": "toa_aoa",
+    "prs_reuse": 1,
     "ue_height_m": 1.5,
     "wrap_around": None,
     "exclusions": (),
@@ -230,6 +234,11 @@ class PlanInputs:
     bound : {"paper", "achievable"}
     epre : {"paper", "equal"}
     dl_prs : {"orthogonal", "beamformed"}
+    positioning : {"serving", "network"}
+    n_cells : int
+        Cells fused by network positioning (1 with serving-cell positioning).
+    measurements : {"toa_aoa", "tdoa", "aoa"}
+    prs_reuse : int
     ue_height_m : float
         UE height above ground. [m]
     wrap_around : dict or None
@@ -268,6 +277,15 @@ class PlanInputs:
     name: str = ""
     sources: tuple = ()
     scenario: dict | None = field(default=None, repr=False)
+    positioning: str = "serving"
+    n_cells: int = 1
+    measurements: str = "toa_aoa"
+    prs_reuse: int = 1
+
+    @property
+    def network(self):
+        """Whether the plan fuses several cells' positioning (extra bands and columns)."""
+        return self.positioning == "network"
 
     @classmethod
     def build(cls, sites, area=None, *, sources=(), scenario=None, **options):
@@ -312,7 +330,8 @@ class PlanInputs:
             One line naming the option and its allowed range.
         """
         from .area import default_area, validate_area
-        from .coverage import EPRE, evaluate, resolve_antenna
+        from .coverage import DEFAULT_NETWORK_CELLS, EPRE, _network_options, evaluate, \
+            resolve_antenna
         from .model.crb import check_bound, check_dl_prs
         from .plugins import get_registry
         from .schemes import resolve_params
@@ -407,7 +426,14 @@ class PlanInputs:
         ue_height = check_limit("ue_height_m", opt["ue_height_m"])
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])
+        _network_options(opt["positioning"], opt["n_cells"], opt["measurements"],
+                         opt["prs_reuse"])
+        network = opt["positioning"] == "network"
         inputs = cls(
+            positioning=opt["positioning"],
+            n_cells=(DEFAULT_NETWORK_CELLS if opt["n_cells"] is None else int(opt["n_cells"]))
+            if network else 1,
+            measurements=opt["measurements"], prs_reuse=int(opt["prs_reuse"]),
             sites=sites, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
@@ -466,7 +492,9 @@ class PlanInputs:
                     antenna=self.antenna, bound=self.bound, epre=self.epre,
                     dl_prs=self.dl_prs, ue_height_m=self.ue_height_m,
                     wrap_shifts_m=wrap_shifts_m(**self.wrap_around) if self.wrap_around
-                    else None)
+                    else None, **(dict(positioning="network", n_cells=self.n_cells,
+                                       measurements=self.measurements,
+                                       prs_reuse=self.prs_reuse) if self.network else {}))
 
     @property
     def classes(self):
@@ -497,6 +525,8 @@ class PlanInputs:
                           "max_capacity_loss": self.max_capacity_loss},
             "radio": self.radio.to_dict(),
             "bound": {"bound": self.bound, "epre": self.epre, "dl_prs": self.dl_prs},
+            "positioning": {"mode": self.positioning, "n_cells": self.n_cells,
+                            "measurements": self.measurements, "prs_reuse": self.prs_reuse},
             "schemes": {n: dict(self.scheme_params.get(n, {})) for n in self.schemes},
             "propagation": {"model": self.propagation if isinstance(self.propagation, str)
                             else repr(self.propagation), "params": dict(self.propagation_params),

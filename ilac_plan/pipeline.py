@@ -87,12 +87,11 @@ class Preview:
             getattr(self, name)[win] = p[name]
 
 
-def raster_names(schemes):
+def raster_names(schemes, network=False):
     """Names of the per-pixel arrays of a plan, in band order."""
-    names = ["serving_cell", "best_scheme", "snr_db"]
-    for s in schemes:
-        names += [f"{s}_capacity_bps", f"{s}_error_m", f"{s}_loc_share"]
-    return names
+    from .exports import raster_layout
+
+    return ["serving_cell", "best_scheme"] + [b[0] for b in raster_layout(schemes, network)]
 
 
 class MemorySink:
@@ -104,7 +103,7 @@ class MemorySink:
         self.mask = np.empty(shape, bool)
         self.raster = {"serving_cell": np.empty(shape, np.int32),
                        "best_scheme": np.empty(shape, np.int16)}
-        for name in raster_names(inputs.schemes)[2:]:
+        for name in raster_names(inputs.schemes, inputs.network)[2:]:
             self.raster[name] = np.empty(shape, np.float32)
 
     def add(self, tile, arrays):
@@ -187,7 +186,7 @@ def execute(inputs, sink, *, n_threads=None, engine="local", n_workers=None, sch
                   resolve_n_threads(n_threads), n_sites=len(inputs.sites), preview_step=step,
                   tile_px=inputs.tile_px)
     tiles = make_tiles(grid, inputs.tile_px)
-    store = CheckpointStore(checkpoint_dir, job.key(), inputs.schemes) \
+    store = CheckpointStore(checkpoint_dir, job.key(), inputs.schemes, inputs.network) \
         if checkpoint_dir is not None else None
     site_ids = inputs.sites["site_id"] if "site_id" in inputs.sites.columns else None
     stats = PlanStats(inputs.schemes, inputs.sites["cell_id"], site_ids,

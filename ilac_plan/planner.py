@@ -447,7 +447,8 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
             layers = ("coverage", "best_scheme", "serving_cell") if "tif" in chosen \
                 else ("best_scheme",)
             writer = RasterWriter(stage, inputs.grid, inputs.crs, inputs.schemes,
-                                  inputs.sites["cell_id"], layers=layers)
+                                  inputs.sites["cell_id"], layers=layers,
+                                  network=inputs.network)
             products = execute(inputs, RasterFileSink(writer), progress=progress, **engine)
             rasters = writer.finish if "tif" in chosen else None
         else:

@@ -40,6 +40,10 @@ Example::
     bound = "achievable"                # or "paper" (the default)
     epre = "equal"                      # or "paper" (the default)
     dl_prs = "orthogonal"               # or "beamformed"
+    mode = "network"                    # fuse the strongest cells (default "serving")
+    n_cells = 4                         # 1..8
+    measurements = "toa_aoa"            # or "tdoa", "aoa"
+    prs_reuse = 1                       # each cell gets 1/prs_reuse of the PRS energy
 
     [output]
     formats = ["tif", "gpkg", "geojson", "summary", "cells", "cdf", "png"]
@@ -177,6 +181,10 @@ class PositioningSection(_Section):
     bound: Literal["paper", "achievable"] = DEFAULTS["bound"]
     epre: Literal["paper", "equal"] = DEFAULTS["epre"]
     dl_prs: Literal["orthogonal", "beamformed"] = DEFAULTS["dl_prs"]
+    mode: Literal["serving", "network"] = DEFAULTS["positioning"]
+    n_cells: int | None = DEFAULTS["n_cells"]
+    measurements: Literal["toa_aoa", "tdoa", "aoa"] = DEFAULTS["measurements"]
+    prs_reuse: int = DEFAULTS["prs_reuse"]
 
 
 class OutputSection(_Section):
@@ -437,7 +445,9 @@ def to_inputs(scenario):
         exclusions=exclusions, interference=p.interference, propagation=p.model,
         propagation_params=p.params, scheme_params=scenario.schemes.params,
         sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
-        bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, **antenna, crs=crs,
+        bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, positioning=q.mode,
+        n_cells=q.n_cells, measurements=q.measurements, prs_reuse=q.prs_reuse,
+        **antenna, crs=crs,
         max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
     # the scenario that rebuilds these inputs, with every default written out
     doc["radio"] = {k: v for k, v in radio.to_dict().items() if v is not None}

@@ -346,3 +346,51 @@ def test_network_options_are_checked(kw, message):
     import ilac_plan as ip
     with pytest.raises(ParameterError, match=message):
         ip.evaluate(_layout(), [10.0], [20.0], **kw)
+
+
+def test_map_with_network_positioning_writes_its_bands_and_reproduces(tmp_path):
+    """ilac-plan map --positioning network: coverage.tif gains cells_used and each scheme's
+    GDOP and capacity gain (read back with rasterio: units, never a negative gain), the
+    manifest and scenario.toml carry the options, and the scenario reproduces the tables."""
+    rasterio = pytest.importorskip("rasterio")
+    import json
+    import subprocess
+    import sys
+
+    out = tmp_path / "net"
+    cmd = [sys.executable, "-m", "ilac_plan.cli", "map", "--positioning", "network",
+           "--n-cells", "3", "--measurements", "toa_aoa", "--resolution-m", "20",
+           "--formats", "tif,summary,cells", "--out", str(out), "-q"]
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    with rasterio.open(out / "coverage.tif") as src:
+        names = list(src.descriptions)
+        for s in ("time", "frequency"):
+            assert {f"{s}_gdop", f"{s}_capacity_gain_bps"} <= set(names)
+        gain = src.read(names.index("time_capacity_gain_bps") + 1)
+        used = src.read(names.index("cells_used") + 1)
+        assert src.tags(names.index("time_capacity_gain_bps") + 1)["unit"] == "bit/s"
+    inside = np.isfinite(gain)
+    assert inside.mean() > 0.5 and (gain[inside] >= 0).all() and (gain[inside] > 0).any()
+    assert (used[inside] == 3).all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"]["positioning"] == {"mode": "network", "n_cells": 3,
+                                                 "measurements": "toa_aoa", "prs_reuse": 1}
+    again = tmp_path / "again"
+    run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "map", "--scenario",
+                          str(out / "scenario.toml"), "--out", str(again), "-q"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (again / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
+    assert (again / "cells.csv").read_bytes() == (out / "cells.csv").read_bytes()
+
+
+def test_map_refuses_network_options_without_network(tmp_path):
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "map", "--n-cells", "3",
+                          "--out", str(tmp_path / "x")], capture_output=True, text=True)
+    assert run.returncode == 2
+    assert "positioning='network'" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "x" / "coverage.tif").exists()
