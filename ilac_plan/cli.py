@@ -402,6 +402,9 @@ def _prefetch_imports():
 @click.option("--measurements", type=click.Choice(["toa_aoa", "tdoa", "aoa"]), default=None,
               help="Network measurements: synchronised ToA and AoA, time differences and "
                    "AoA, or AoA only (default toa_aoa).")
+@click.option("--prs-interference/--no-prs-interference", default=None,
+              help="Network positioning: the other cells' PRS on a cell's slot interfere "
+                   "(default: orthogonal).")
 @click.option("--prs-reuse", type=click.IntRange(1, 64), default=None,
               help="PRS reuse factor of network positioning: each cell gets 1/reuse of the "
                    "positioning resource (default 1).")
@@ -439,7 +442,7 @@ def _prefetch_imports():
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss, schemes,
                 scheme_param, propagation, propagation_param, antenna, bound, epre, dl_prs,
-                positioning, n_cells, measurements, prs_reuse, crs, max_points, n_threads, engine,
+                positioning, n_cells, measurements, prs_reuse, prs_interference, crs, max_points, n_threads, engine,
                 scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
                 keep_checkpoints, no_geotiff, no_png, report, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -527,8 +530,9 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
         data["propagation"]["sector_pattern"] = None
     for key, value in (("bound", bound), ("epre", epre), ("dl_prs", dl_prs),
                        ("mode", positioning), ("n_cells", n_cells),
-                       ("measurements", measurements), ("prs_reuse", prs_reuse)):
-        if value:
+                       ("measurements", measurements), ("prs_reuse", prs_reuse),
+                       ("prs_interference", prs_interference)):
+        if value is not None:
             data["positioning"][key] = value
     if crs:
         data["crs"] = crs

@@ -166,14 +166,16 @@ POSITIONING = ("serving", "network")
 DEFAULT_NETWORK_CELLS = 4
 
 
-def _network_options(positioning, n_cells, measurements, prs_reuse):
+def _network_options(positioning, n_cells, measurements, prs_reuse, prs_interference=False):
     """(net_k, net_mode, net_scale) of the kernel; net_k 0 is the serving cell's bound."""
     from .model.network import MEASUREMENTS
     positioning = check_choice("positioning", positioning, POSITIONING)
     mode = check_choice("measurements", measurements, MEASUREMENTS)
+    prs_interference = check_flag("prs_interference", prs_interference)
     if positioning == "serving":
         for name, value, default in (("n_cells", n_cells, None), ("prs_reuse", prs_reuse, 1),
-                                     ("measurements", mode, "toa_aoa")):
+                                     ("measurements", mode, "toa_aoa"),
+                                     ("prs_interference", prs_interference, False)):
             if value != default:
                 raise ParameterError(f"{name} needs positioning='network' (got {value!r} "
                                      "with positioning='serving')")
@@ -187,7 +189,7 @@ def _network_options(positioning, n_cells, measurements, prs_reuse):
             or not 1 <= prs_reuse <= 64:
         raise ParameterError(f"prs_reuse must be an integer from 1 to 64; got "
                              f"{short_repr(prs_reuse)}")
-    if k == 1 and mode == "toa_aoa" and prs_reuse == 1:
+    if k == 1 and mode == "toa_aoa" and prs_reuse == 1 and not prs_interference:
         return 0, _coverage.NET_MODES[mode], 1.0       # the serving cell's bound itself
     return int(k), _coverage.NET_MODES[mode], 1.0 / int(prs_reuse)
 
@@ -476,7 +478,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
              sector_pattern=None, ue_height_m=None, prune=None, scheme_params=None,
              propagation_params=None, antenna=None, bound="paper", epre="paper",
              dl_prs="orthogonal", wrap_shifts_m=None, positioning="serving", n_cells=None,
-             measurements="toa_aoa", prs_reuse=1, capacity_gain=True):
+             measurements="toa_aoa", prs_reuse=1, prs_interference=False, capacity_gain=True):
     """Serving cell, link state and each allocation scheme at every point.
 
     Parameters
@@ -549,6 +551,11 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         PRS reuse factor of network positioning: each cell gets ``1 / prs_reuse`` of the
         positioning energy a scheme's split gives (its symbols or its comb of
         subcarriers; 1: every cell on every positioning element, orthogonal by code).
+        Cell row ``c`` sends on slot ``c mod prs_reuse``.
+    prs_interference : bool, default False
+        The other cells' PRS on a cell's slot interfere with its PRS (SINR per fused
+        cell); without it they are orthogonal. With ``interference=True`` every other
+        cell already counts at full load.
     capacity_gain : bool, default True
         With network positioning, also plan with the serving cell's bound and report the
         capacity gained over it per scheme (a second pass of the kernel).
@@ -605,7 +612,9 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
                                                     interference)
-    net_k, net_mode, net_scale = _network_options(positioning, n_cells, measurements, prs_reuse)
+    net_k, net_mode, net_scale = _network_options(positioning, n_cells, measurements, prs_reuse,
+                                                  prs_interference)
+    prs_interference = bool(prs_interference)
     capacity_gain = check_flag("capacity_gain", capacity_gain)
     n_cells = cells["x"].size
     if prune is None:
@@ -648,7 +657,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
                 ul_offset_db=cells["ul_offset_db"],
                 objective=(_coverage.OBJECTIVE_TARGET if objective.kind == "target"
                            else _coverage.OBJECTIVE_BUDGET), objective_value=value,
-                net_k=k, net_mode=net_mode, net_scale=net_scale),
+                net_k=k, net_mode=net_mode, net_scale=net_scale, net_reuse=int(prs_reuse),
+                net_prs_interference=prs_interference),
             plan_table,
             _coverage.Outputs(serving=link["serving"], distance_m=link["distance"],
                               theta_deg=link["theta"], snr_db=link["snr"],

@@ -575,7 +575,8 @@ def scenario_document(inputs, folder, notes, formats=None, sites_name="sites.csv
            "positioning": {"bound": inputs.bound, "epre": inputs.epre,
                            "dl_prs": inputs.dl_prs, "mode": inputs.positioning,
                            "measurements": inputs.measurements,
-                           "prs_reuse": inputs.prs_reuse}}
+                           "prs_reuse": inputs.prs_reuse,
+                           "prs_interference": inputs.prs_interference}}
     if inputs.network:
         doc["positioning"]["n_cells"] = inputs.n_cells
     if inputs.wrap_around:

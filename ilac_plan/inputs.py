@@ -45,6 +45,7 @@ DEFAULTS: dict[str, Any] = {
     "n_cells": None,
     "measurements": "toa_aoa",
     "prs_reuse": 1,
+    "prs_interference": False,
     "ue_height_m": 1.5,
     "wrap_around": None,
     "exclusions": (),
@@ -281,6 +282,7 @@ class PlanInputs:
     n_cells: int = 1
     measurements: str = "toa_aoa"
     prs_reuse: int = 1
+    prs_interference: bool = False
 
     @property
     def network(self):
@@ -427,13 +429,14 @@ class PlanInputs:
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])
         _network_options(opt["positioning"], opt["n_cells"], opt["measurements"],
-                         opt["prs_reuse"])
+                         opt["prs_reuse"], opt["prs_interference"])
         network = opt["positioning"] == "network"
         inputs = cls(
             positioning=opt["positioning"],
             n_cells=(DEFAULT_NETWORK_CELLS if opt["n_cells"] is None else int(opt["n_cells"]))
             if network else 1,
             measurements=opt["measurements"], prs_reuse=int(opt["prs_reuse"]),
+            prs_interference=bool(opt["prs_interference"]),
             sites=sites, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
@@ -494,7 +497,9 @@ class PlanInputs:
                     wrap_shifts_m=wrap_shifts_m(**self.wrap_around) if self.wrap_around
                     else None, **(dict(positioning="network", n_cells=self.n_cells,
                                        measurements=self.measurements,
-                                       prs_reuse=self.prs_reuse) if self.network else {}))
+                                       prs_reuse=self.prs_reuse,
+                                       prs_interference=self.prs_interference)
+                                  if self.network else {}))
 
     @property
     def classes(self):
@@ -526,7 +531,8 @@ class PlanInputs:
             "radio": self.radio.to_dict(),
             "bound": {"bound": self.bound, "epre": self.epre, "dl_prs": self.dl_prs},
             "positioning": {"mode": self.positioning, "n_cells": self.n_cells,
-                            "measurements": self.measurements, "prs_reuse": self.prs_reuse},
+                            "measurements": self.measurements, "prs_reuse": self.prs_reuse,
+                            "prs_interference": self.prs_interference},
             "schemes": {n: dict(self.scheme_params.get(n, {})) for n in self.schemes},
             "propagation": {"model": self.propagation if isinstance(self.propagation, str)
                             else repr(self.propagation), "params": dict(self.propagation_params),

@@ -29,7 +29,7 @@ CHUNK = 4096
 def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
                   loc_bandwidth_hz=None, n_loc_symbols=1, prs_reuse=1, radio=None,
                   propagation=None, propagation_params=None, antenna=None,
-                  sector_pattern=None, ue_height_m=None, bound="paper"):
+                  sector_pattern=None, ue_height_m=None, bound="paper", prs_interference=False):
     """Position bound from the ``n_cells`` strongest cells at every point.
 
     Parameters
@@ -51,6 +51,9 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
         by code, every cell on every symbol).
     radio, propagation, propagation_params, antenna, sector_pattern, ue_height_m
         As in :func:`ilac_plan.evaluate`.
+    prs_interference : bool, default False
+        Each fused cell's PRS SINR counts every other cell on its slot (row index mod
+        ``prs_reuse``) as interference.
     bound : {"paper"}
         The paper's per-cell bound (Eqs. 5-6) with its geometry (3-D range, horizontal
         angle); the achievable bound is not fused yet.
@@ -111,6 +114,13 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
         order = np.argsort(-rx, axis=1, kind="stable")[:, :k]
         rows = np.arange(order.shape[0])[:, None]
         snr = 10.0 ** ((rx[rows, order] - radio.noise_dbm) / 10.0)
+        if prs_interference:
+            lin = 10.0 ** (rx / 10.0)                              # [mW]
+            slot = np.arange(lin.shape[1]) % prs_reuse
+            same = slot[order][:, :, None] == slot[None, None, :]   # (points, k, cells)
+            rest = np.einsum("pkc,pc->pk", same.astype(np.float64), lin) - lin[rows, order]
+            noise_mw = 10.0 ** (radio.noise_dbm / 10.0)
+            snr = lin[rows, order] / (noise_mw + np.maximum(rest, 0.0))
         n_ant = cells["n_antennas"][order]
         j_u = cells["information"][0][order] * snr * per_cell
         j_t = 8.0 * np.pi**2 * n_ant * snr * per_cell * beta2

@@ -185,6 +185,7 @@ class PositioningSection(_Section):
     n_cells: int | None = DEFAULTS["n_cells"]
     measurements: Literal["toa_aoa", "tdoa", "aoa"] = DEFAULTS["measurements"]
     prs_reuse: int = DEFAULTS["prs_reuse"]
+    prs_interference: bool = DEFAULTS["prs_interference"]
 
 
 class OutputSection(_Section):
@@ -447,6 +448,7 @@ def to_inputs(scenario):
         sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
         bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, positioning=q.mode,
         n_cells=q.n_cells, measurements=q.measurements, prs_reuse=q.prs_reuse,
+        prs_interference=q.prs_interference,
         **antenna, crs=crs,
         max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
     # the scenario that rebuilds these inputs, with every default written out

@@ -375,7 +375,8 @@ def test_map_with_network_positioning_writes_its_bands_and_reproduces(tmp_path):
     assert (used[inside] == 3).all()
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"]["positioning"] == {"mode": "network", "n_cells": 3,
-                                                 "measurements": "toa_aoa", "prs_reuse": 1}
+                                                 "measurements": "toa_aoa", "prs_reuse": 1,
+                                                 "prs_interference": False}
     again = tmp_path / "again"
     run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "map", "--scenario",
                           str(out / "scenario.toml"), "--out", str(again), "-q"],
@@ -394,3 +395,30 @@ def test_map_refuses_network_options_without_network(tmp_path):
     assert run.returncode == 2
     assert "positioning='network'" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "x" / "coverage.tif").exists()
+
+
+@pytest.mark.parametrize("mode,reuse,k", [("toa_aoa", 1, 4), ("toa_aoa", 3, 3),
+                                          ("tdoa", 7, 4)])
+def test_prs_interference_equals_the_numpy_sinr_per_slot(mode, reuse, k):
+    """prs_interference: each fused cell's PRS SINR counts the cells on its slot (row mod
+    reuse); the kernel's errors equal network_bound's (numpy: a slot mask over every
+    cell's power), and interference never helps."""
+    import ilac_plan as ip
+    from ilac_plan.network import network_bound
+    sites = _layout()
+    x, y = _points(2000, seed=11)
+    kw = dict(target_error_m=0.3, schemes=["time"], positioning="network", n_cells=k,
+              measurements=mode, prs_reuse=reuse)
+    got = ip.evaluate(sites, x, y, prs_interference=True, **kw)
+    clean = ip.evaluate(sites, x, y, **kw)
+    assert (got.time_loc_share >= clean.time_loc_share).all()
+    assert (got.time_loc_share > clean.time_loc_share).mean() > 0.5
+    j = np.round(got.time_loc_share.to_numpy() * ip.RadioParams().n_symbols).astype(int)
+    for jj in np.unique(j):
+        m = np.flatnonzero(j == jj)
+        ref = network_bound(sites, x[m], y[m], n_cells=k, measurements=mode, n_loc_symbols=jj,
+                            prs_reuse=reuse, prs_interference=True).network_error_m.to_numpy()
+        have = got.time_error_m.to_numpy()[m]
+        fin = np.isfinite(ref)
+        np.testing.assert_array_equal(np.isfinite(have), fin)
+        assert np.mean(np.abs(have[fin] / ref[fin] - 1) <= 1e-10) > 0.99

@@ -87,6 +87,8 @@ cdef extern from "ilac_kernel.h" nogil:
         int net_k
         int net_mode
         double net_scale
+        int net_reuse
+        int net_prs_interference
     ctypedef struct ilac_outputs:
         int64_t n_total
         int32_t *serving

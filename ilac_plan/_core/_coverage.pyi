@@ -35,7 +35,8 @@ class RadioSpec:
     def __init__(self, *, n_symbols: int, noise_dbm: float, interference: bool,
                  horizontal_fix: bool, n_antennas: _F, information: _F, ul_offset_db: _F,
                  objective: int, objective_value: float, net_k: int = ...,
-                 net_mode: int = ..., net_scale: float = ...) -> None: ...
+                 net_mode: int = ..., net_scale: float = ..., net_reuse: int = ...,
+                 net_prs_interference: bool = ...) -> None: ...
 
 @disjoint_base
 class PlanTable:

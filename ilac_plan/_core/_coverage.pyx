@@ -141,7 +141,7 @@ cdef class RadioSpec:
     def __init__(self, *, int n_symbols, double noise_dbm, bint interference,
                  bint horizontal_fix, n_antennas, information, ul_offset_db, int objective,
                  double objective_value, int net_k=0, int net_mode=ILAC_NET_TOA_AOA,
-                 double net_scale=1.0):
+                 double net_scale=1.0, int net_reuse=1, bint net_prs_interference=False):
         self._keep = []
         info = np.ascontiguousarray(information, dtype=np.float64)
         cdef Py_ssize_t n = np.asarray(n_antennas).shape[0]
@@ -171,6 +171,10 @@ cdef class RadioSpec:
         self.c.net_k = net_k
         self.c.net_mode = net_mode
         self.c.net_scale = net_scale
+        if net_reuse < 1:
+            raise ValueError("net_reuse: at least 1")
+        self.c.net_reuse = net_reuse
+        self.c.net_prs_interference = net_prs_interference
 
 
 def _closed_form(e, beta2):

@@ -78,6 +78,8 @@ typedef struct {
     int net_k;                       /* 0: the serving cell's bound; 1..8: fuse the K strongest */
     int net_mode;                    /* ILAC_NET_* */
     double net_scale;                /* each cell's share of the positioning energy (1/reuse) */
+    int net_reuse;                   /* PRS reuse factor: cell c sends on slot c mod reuse */
+    int net_prs_interference;        /* the other cells' PRS on the same slot interfere */
 } ilac_radio;
 
 #define ILAC_NET_TOA_AOA 0           /* synchronised ToA and AoA of every cell */
@@ -236,7 +238,8 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
 ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restrict by, int m,
                                  const double *restrict top_rx,
                                  const double *restrict top_idx, size_t nd,
-                                 const double *restrict total, const ilac_cells *cells,
+                                 const double *restrict total, const double *restrict psum,
+                                 const ilac_cells *cells,
                                  const ilac_pathloss *pl, const ilac_radio *rd,
                                  const int32_t *restrict serving, double *restrict net,
                                  int8_t *restrict onsite_out, int8_t *restrict used_out,
@@ -246,6 +249,7 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
     const double inv_c2 = 1.0 / (ILAC_C_M_S * ILAC_C_M_S);
     const int K = rd->net_k, interference = rd->interference, hfix = rd->horizontal_fix;
     const int mode = rd->net_mode, n_cells = cells->n_cells;
+    const int prs_int = rd->net_prs_interference && !interference;
     const double *info = rd->information;
 #pragma omp simd
     for (int i = 0; i < m; ++i) {
@@ -266,8 +270,10 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
             double r = sqrt(d2), hd = sqrt(h2);
             double ux = cells->ux[c], uy = cells->uy[c];
             double snr_db = rx - noise_dbm, sinr_db = snr_db;
-            if (interference) {
-                double own = ilac_exp(rx * ILAC_DB_TO_NAT), rest = total[i] - own;
+            if (interference | prs_int) {
+                /* every other cell at full load, or the other PRS on this cell's slot */
+                double own = ilac_exp(rx * ILAC_DB_TO_NAT);
+                double rest = (interference ? total[i] : psum[k * nd + i]) - own;
                 sinr_db = rx - 10.0 * ILAC_INV_LN10 * ilac_log(noise_mw + (rest > 0.0 ? rest : 0.0));
             }
             live = live & (rx > -INFINITY);
@@ -341,9 +347,38 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
     }
 }
 
+/* PRS interference (prs_interference): per point and fused cell k, the power of every
+ * cell on k's slot (c mod reuse), its own included (net_points subtracts it). One pass
+ * over all cells, SIMD over the points. */
+ILAC_INLINE void ilac_prs_points(const double *restrict bx, const double *restrict by, int m,
+                                 const double *restrict top_idx, size_t nd,
+                                 const ilac_cells *cells, const ilac_pathloss *pl,
+                                 const ilac_radio *rd, double *restrict psum,
+                                 const int simple, const int pattern, const int wrap)
+{
+    const int K = rd->net_k, reuse = rd->net_reuse;
+    for (int k = 0; k < K; ++k)
+        for (int i = 0; i < m; ++i)
+            psum[k * nd + i] = 0.0;
+    for (int c = 0; c < cells->n_cells; ++c) {
+        const double slot = (double)(c % reuse);
+#pragma omp simd
+        for (int i = 0; i < m; ++i) {
+            double dx, dy;
+            double rx = ilac_rx_db(cells, c, pl, bx[i], by[i], simple, pattern, wrap, &dx, &dy);
+            double lin = rx > -INFINITY ? ilac_exp(rx * ILAC_DB_TO_NAT) : 0.0;
+            for (int k = 0; k < K; ++k) {
+                double t = top_idx[k * nd + i];
+                double ts = t >= 0.0 ? t - (double)reuse * floor(t / (double)reuse) : -1.0;
+                psum[k * nd + i] += ts == slot ? lin : 0.0;
+            }
+        }
+    }
+}
+
 ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m,
                                        double *top_rx, double *top_idx, size_t nd,
-                                       const double *total,
+                                       const double *total, double *psum,
                                        const ilac_cells *cells, const ilac_pathloss *pl,
                                        const ilac_radio *rd, const int32_t *serving,
                                        double *net, int8_t *onsite, int8_t *used)
@@ -363,8 +398,18 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
                                                   cells->pattern, wrap, &dx, &dy);
         }
     }
+    if (rd->net_prs_interference && !rd->interference) {
+#define ILAC_PRS(W, S, P) case (W * 2 + S) * 3 + P: \
+        ilac_prs_points(bx, by, m, top_idx, nd, cells, pl, rd, psum, S, P, W); break;
+        switch (code) {
+        ILAC_FOR_VARIANTS(ILAC_PRS)
+        default: break;
+        }
+#undef ILAC_PRS
+    }
 #define ILAC_NET(W, S, P) case (W * 2 + S) * 3 + P: \
-    ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, cells, pl, rd, serving, net, onsite, \
+    ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, psum, cells, pl, rd, serving, net, \
+                    onsite, \
                     used, \
                     S, P, W); break;
     switch (code) {
@@ -912,7 +957,7 @@ static void ilac_scratch_sizes(int B, int S, int P, int K, size_t sizes[7])
     sizes[4] = 4 * nd * 4;                     /* int32: link cell | plan lo hi mid */
     sizes[5] = nd + np_ * nd + 2 * nd;         /* int8: walk | per plan ok | onsite used */
     /* network: top_rx top_idx (K rows each), total, the bound's numbers (2 directions) */
-    sizes[6] = nk ? (2 * ILAC_MAX_NET + 1 + 2 * ILAC_NET_VALUES) * nd * sd : 0;
+    sizes[6] = nk ? (3 * ILAC_MAX_NET + 1 + 2 * ILAC_NET_VALUES) * nd * sd : 0;
 }
 
 /* Bytes of scratch one thread needs for ilac_run_group (64-byte aligned pieces). */
@@ -957,6 +1002,7 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
     double *top_rx = nets, *top_idx = K ? nets + (size_t)ILAC_MAX_NET * nd : NULL;
     double *total = K ? nets + 2 * (size_t)ILAC_MAX_NET * nd : NULL;
     double *net = K ? total + nd : NULL;
+    double *psum = K ? net + 2 * ILAC_NET_VALUES * nd : NULL;      /* ILAC_MAX_NET rows */
     int8_t *onsite = bytes + nd + (size_t)(P > 0 ? P : 1) * nd, *used = onsite + nd;
 
     double *bx = d, *by = d + nd, *best_rx = d + 2 * nd, *best_idx = d + 3 * nd;
@@ -1044,8 +1090,8 @@ static void ilac_run_group(int64_t start, int64_t stop, int block_size,
             if (rd->interference)
                 for (int i = 0; i < m; ++i)
                     total[i] = others[i] + (cells->linear ? best_rx[i] : best_lin[i]);
-            ilac_net_block(bx, by, m, top_rx, top_idx, nd, total, cells, pl, rd, lk.cell, net,
-                           onsite, used);
+            ilac_net_block(bx, by, m, top_rx, top_idx, nd, total, psum, cells, pl, rd, lk.cell,
+                           net, onsite, used);
         }
         for (int p = 0; p < P; ++p)
             ilac_plan_block(&plans[p], rd, S, &in, m, &ps, cap + p * nd, err + p * nd,
