@@ -361,7 +361,8 @@ def test_map_with_network_positioning_writes_its_bands_and_reproduces(tmp_path):
     cmd = [sys.executable, "-m", "ilac_plan.cli", "map", "--positioning", "network",
            "--n-cells", "3", "--measurements", "toa_aoa", "--resolution-m", "20",
            "--formats", "tif,summary,cells", "--out", str(out), "-q"]
-    run = subprocess.run(cmd, capture_output=True, text=True)
+    run = subprocess.run(cmd, capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     with rasterio.open(out / "coverage.tif") as src:
         names = list(src.descriptions)
@@ -380,7 +381,8 @@ def test_map_with_network_positioning_writes_its_bands_and_reproduces(tmp_path):
     again = tmp_path / "again"
     run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "map", "--scenario",
                           str(out / "scenario.toml"), "--out", str(again), "-q"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr
     assert (again / "summary.csv").read_bytes() == (out / "summary.csv").read_bytes()
     assert (again / "cells.csv").read_bytes() == (out / "cells.csv").read_bytes()
@@ -391,7 +393,8 @@ def test_map_refuses_network_options_without_network(tmp_path):
     import sys
 
     run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "map", "--n-cells", "3",
-                          "--out", str(tmp_path / "x")], capture_output=True, text=True)
+                          "--out", str(tmp_path / "x")], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 2
     assert "positioning='network'" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "x" / "coverage.tif").exists()
