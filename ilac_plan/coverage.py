@@ -36,7 +36,7 @@ from .model.antenna import (
     VERTICAL_BEAMWIDTH_DEG,
 )
 from .model.crb import angle_information, check_bound, check_dl_prs, downlink_factors
-from .model.propagation import PathLossModel
+from .model.propagation import DropModel, PathLossModel
 from .plugins import PluginError, get_registry, scheme_owner
 from .radio import RadioParams
 from .schemes import (EPRE, LinkState, NetworkBound, Objective, ResourcePlan, SchemeResult, resolve_params,
@@ -466,11 +466,43 @@ def _cell_table(cells, antenna, shifts, model, interference, margin_db):
         lin_margin=10.0 ** (-margin_db / slope) if linear else 1.0)
 
 
-def _path_loss(model):
-    """The kernel's PathLoss for a PathLossModel."""
+def _path_loss(model, drop=None, seed=None):
+    """The kernel's PathLoss for a PathLossModel, or for a DropModel (``drop``, whose LOS
+    table is ``model``) with ``seed``."""
     a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
     table, t0, inv_step = model.kernel_table()
-    return _coverage.PathLoss(a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step)
+    extra = {} if drop is None else dict(drop.kernel_drop(), seed=seed)
+    return _coverage.PathLoss(a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step, **extra)
+
+
+#: Largest drop seed (a non-negative int64, so that TOML and JSON carry it exactly).
+MAX_DROP_SEED = 2**63 - 1
+
+
+def check_drop_seed(seed):
+    """The drop seed as an int in [0, 2**63 - 1], or a one-line ParameterError."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= int(seed) <= MAX_DROP_SEED:
+        raise ParameterError(f"drop_seed must be an integer in [0, {MAX_DROP_SEED}]; "
+                             f"got {seed!r}")
+    return int(seed)
+
+
+def _drop_model(propagation, propagation_params, radio, geometry):
+    """The registered model's DropModel (a DropModel passes through)."""
+    propagation_params = _mapping("propagation_params", propagation_params) or None
+    if isinstance(propagation, DropModel):
+        if propagation_params:
+            raise ParameterError("propagation_params apply to a registered model name only")
+        return propagation
+    if isinstance(propagation, PathLossModel):
+        raise ParameterError("drop_seed needs a propagation model with a LOS probability and "
+                             "shadow fading (a registered TR 38.901 scenario or a DropModel), "
+                             "not a PathLossModel")
+    name = "free_space" if propagation is None else propagation
+    if not isinstance(name, str):
+        raise ParameterError("propagation must be a registered model name or a DropModel")
+    return get_registry().model(name).drop_model(radio, propagation_params, geometry)
 
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
@@ -478,7 +510,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
              sector_pattern=None, ue_height_m=None, prune=None, scheme_params=None,
              propagation_params=None, antenna=None, bound="paper", epre="paper",
              dl_prs="orthogonal", wrap_shifts_m=None, positioning="serving", n_cells=None,
-             measurements="toa_aoa", prs_reuse=1, prs_interference=False, capacity_gain=True):
+             measurements="toa_aoa", prs_reuse=1, prs_interference=False, capacity_gain=True,
+             drop_seed=None):
     """Serving cell, link state and each allocation scheme at every point.
 
     Parameters
@@ -559,6 +592,17 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     capacity_gain : bool, default True
         With network positioning, also plan with the serving cell's bound and report the
         capacity gained over it per scheme (a second pass of the kernel).
+    drop_seed : int, optional
+        A random drop instead of the deterministic planning losses: per link (point,
+        cell) a LOS state drawn from the propagation model's LOS probability and a
+        log-normal shadow fading with its sigma of that state
+        (:class:`ilac_plan.model.DropModel`; the TR 38.901 scenario models ``uma``,
+        ``umi``, ``rma``, ``inh`` have them; their ``los`` and ``reliability``
+        parameters do not apply). The draws come from a counter-based generator keyed on
+        (seed, the point's and the cell's positions to the millimetre), so that any
+        tiling, thread count, engine or cell order gives the same drop; the sectors of a
+        site share their link's draws (TR 38.901 draws large-scale parameters per UE-site
+        link). In [0, 2**63 - 1]; no pruning.
 
     Returns
     -------
@@ -606,8 +650,14 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
     chosen = _schemes(schemes, scheme_params)
     objective = _objective(target_error_m, max_capacity_loss)
-    model = _propagation(propagation, propagation_params, radio,
-                         link_geometry(sites, cells, radio, ue_height_m))
+    geometry = link_geometry(sites, cells, radio, ue_height_m)
+    drop = None
+    if drop_seed is not None:
+        drop_seed = check_drop_seed(drop_seed)
+        drop = _drop_model(propagation, propagation_params, radio, geometry)
+        model = drop.los
+    else:
+        model = _propagation(propagation, propagation_params, radio, geometry)
     threads = kernel.resolve_n_threads(n_threads)
     plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
@@ -619,7 +669,8 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
-    prune = check_flag("prune", prune) and not interference and shifts.shape[0] == 1
+    prune = (check_flag("prune", prune) and not interference and shifts.shape[0] == 1
+             and drop is None)
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
@@ -632,7 +683,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     vectorized = [c for c in chosen if c[1].form(c[2]) == "vectorized"]
     network = positioning == "network"
     table = _cell_table(cells, antenna, shifts, model, interference, margin_db)
-    path_loss = _path_loss(model)
+    path_loss = _path_loss(model, drop, drop_seed)
     plan_table = _coverage.PlanTable(offset, plan_data, plan_uplink)
 
     def run(k):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import IlacWarning, ParameterError
-from .model.propagation import PathLossModel, free_space
+from .model.propagation import DropModel, PathLossModel, free_space
 from .schemes import Parameter, check_name, resolve_params
 
 #: The run's quantities a model parameter can stand for (``Parameter.geometry``).
@@ -84,12 +84,38 @@ class PropagationModel:
         """
         raise NotImplementedError
 
+    def build_drop(self, radio, **params):
+        """Return the :class:`~ilac_plan.model.DropModel` of a random drop (LOS state and
+        shadow fading per link) for these radio settings; models without such
+        statistics keep this default, which refuses."""
+        raise ParameterError(
+            f"propagation model {self.name!r} has no LOS probability or shadow fading, "
+            "which a random drop (drop_seed) needs: use a TR 38.901 scenario model "
+            "(uma, umi, rma, inh from ilac-plan-3gpp)")
+
+    def drop_model(self, radio, params=None, geometry=None):
+        """Validate ``params`` and build the random-drop model (``drop_seed``), with the
+        run's geometry as in :meth:`path_loss_model`."""
+        model = self.build_drop(radio, **self._values(params, geometry))
+        if not isinstance(model, DropModel):
+            raise TypeError(f"propagation model {self.name!r} built "
+                            f"{type(model).__name__}, not a DropModel")
+        return model
+
     def path_loss_model(self, radio, params=None, geometry=None):
         """Validate ``params`` and build the model (what the planner calls).
 
         Parameters declared with a ``geometry`` take the run's value from ``geometry``
         (:class:`LinkGeometry`) unless ``params`` sets them.
         """
+        model = self.build(radio, **self._values(params, geometry))
+        if not isinstance(model, PathLossModel):
+            raise TypeError(f"propagation model {self.name!r} built {type(model).__name__}, "
+                            "not a PathLossModel")
+        return model
+
+    def _values(self, params, geometry):
+        """The parameters' values: validated, with the run's geometry filled in."""
         given = dict(params or {})
         values = resolve_params(self, params)
         for p in self.parameters if geometry is not None else ():
@@ -112,11 +138,7 @@ class PropagationModel:
                 raise ParameterError(f"{exc} (the run's {p.geometry}; set "
                                      f"{self.name}.{p.name} to use another value in the "
                                      "formula)") from None
-        model = self.build(radio, **values)
-        if not isinstance(model, PathLossModel):
-            raise TypeError(f"propagation model {self.name!r} built {type(model).__name__}, "
-                            "not a PathLossModel")
-        return model
+        return values
 
 
 class FreeSpace(PropagationModel):

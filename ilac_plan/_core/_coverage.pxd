@@ -7,7 +7,7 @@ them; the kernel then reads structs only. To add a per-point quantity, see
 docs/coverage.md ("Adding a per-point quantity").
 """
 
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint64_t
 
 
 cdef extern from "ilac_kernel.h" nogil:
@@ -23,6 +23,15 @@ cdef extern from "ilac_kernel.h" nogil:
         const double *table
         double t0
         double inv_step
+        int drop
+        const double *table_nlos
+        uint64_t seed
+        double sigma_los
+        double sigma_nlos
+        int n_plos
+        const double *plos
+        double p0
+        double p_inv_step
     ctypedef struct ilac_cells:
         int n_cells
         const double *x
@@ -104,6 +113,9 @@ cdef extern from "ilac_kernel.h" nogil:
         double *gdop
         int8_t *cells_used
         double *net_info
+    double ilac_drop_uniform(uint64_t seed, double px, double py, double sx, double sy,
+                             int stream)
+    double ilac_normal_quantile(double p)
     size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans, int net_k)
     void ilac_run_group(int64_t start, int64_t stop, int block_size, const double *px,
                         const double *py, const int32_t *order, const ilac_cells *cells,

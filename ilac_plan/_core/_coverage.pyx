@@ -17,7 +17,7 @@ over groups of blocks of points (``prange``), the C stages of ``ilac_kernel.h``:
 
 from cython.parallel cimport prange, threadid
 from libc.math cimport INFINITY, ceil, floor, log2, pow
-from libc.stdint cimport int8_t, int16_t, int32_t, int64_t
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport free, malloc
 
 import numpy as np
@@ -59,7 +59,12 @@ cdef class PathLoss:
     """A path-loss model for the kernel: up to 4 log-distance terms, or a table."""
 
     def __init__(self, a0, a1, lo2, hi2, double floor2, bint simple, table, double t0,
-                 double inv_step):
+                 double inv_step, *, table_nlos=None, seed=None, double sigma_los=0.0,
+                 double sigma_nlos=0.0, plos=None, double p0=0.0, double p_inv_step=1.0):
+        """Terms (a0, a1, lo2, hi2), or a table; with ``seed`` a random drop: ``table``
+        is the LOS loss, ``table_nlos`` the NLOS loss on the same grid, ``plos`` the LOS
+        probability at ``log10(d2D^2) = p0 + k / p_inv_step`` and ``sigma_*`` the
+        shadow-fading standard deviations [dB] (see ``ilac_drop_loss_db``)."""
         self._keep = []
         cdef const double *p
         for name, arr in (("a0", a0), ("a1", a1), ("lo2", lo2), ("hi2", hi2)):
@@ -83,6 +88,37 @@ cdef class PathLoss:
         self.c.table = _ptr(self._keep, tab, tab.shape[0], "table") if tab.shape[0] else NULL
         self.c.t0 = t0
         self.c.inv_step = inv_step
+        self.c.drop = 0
+        self.c.table_nlos = NULL
+        self.c.plos = NULL
+        self.c.n_plos = 0
+        if seed is None:
+            return
+        if not 0 <= seed < 2**64:
+            raise ValueError("seed: an integer in [0, 2**64)")
+        nl = np.ascontiguousarray(table_nlos, dtype=np.float64)
+        pv = np.ascontiguousarray(plos, dtype=np.float64)
+        if tab.shape[0] < 2 or nl.shape != tab.shape:
+            raise ValueError("a drop needs LOS and NLOS tables of the same 2 nodes or more")
+        if pv.ndim != 1 or pv.shape[0] < 2:
+            raise ValueError("plos: 2 nodes or more")
+        if not (sigma_los >= 0.0 and sigma_nlos >= 0.0):
+            raise ValueError("sigma_los, sigma_nlos: >= 0")
+        self.c.drop = 1
+        self.c.simple = 0
+        self.c.seed = <uint64_t>seed
+        self.c.table_nlos = _ptr(self._keep, nl, nl.shape[0], "table_nlos")
+        self.c.sigma_los = sigma_los
+        self.c.sigma_nlos = sigma_nlos
+        self.c.n_plos = pv.shape[0]
+        self.c.plos = _ptr(self._keep, pv, pv.shape[0], "plos")
+        self.c.p0 = p0
+        self.c.p_inv_step = p_inv_step
+
+    @property
+    def drop(self):
+        """True for a random drop."""
+        return bool(self.c.drop)
 
 
 cdef class CellTable:
@@ -378,7 +414,7 @@ def coverage_kernel(
     cdef Py_ssize_t n_groups = (n + group - 1) // group, g
     cdef bint has_order = order.shape[0] > 0
     cdef const int32_t *order_p = &order[0] if has_order else NULL
-    cdef bint do_prune = prune and not radio.c.interference
+    cdef bint do_prune = prune and not radio.c.interference and not pathloss.c.drop
     cdef int threads = max(1, n_threads)
     # per-thread scratch, allocated once per call (with the GIL), indexed by thread id
     if (out.c.cells_used != NULL or out.c.net_info != NULL) and radio.c.net_k == 0:
@@ -394,3 +430,46 @@ def coverage_kernel(
                            order_p, &cells.c, &pathloss.c, &radio.c, plans.c, plans.n_plans,
                            do_prune, prune_margin_db, &out.c,
                            base + <size_t>threadid() * per_thread)
+
+
+def drop_draws(seed, x_m, y_m, site_x_m, site_y_m):
+    """The kernel's random-drop draws of the links between points and sites, broadcast
+    over the arguments (``evaluate(drop_seed=seed)`` draws the same).
+
+    Parameters
+    ----------
+    seed : int
+        In [0, 2**64).
+    x_m, y_m : array_like
+        Point coordinates (keyed to the millimetre). [m]
+    site_x_m, site_y_m : array_like
+        Cell (site) coordinates, the original ones also under wrap-around (keyed to the
+        millimetre: the sectors of a site share their draws). [m]
+
+    Returns
+    -------
+    u_los : ndarray
+        Uniform in (0, 1): the link is LOS when it is below the LOS probability.
+    z_sf : ndarray
+        Standard normal: the shadow fading in units of its standard deviation.
+    """
+    if not 0 <= seed < 2**64:
+        raise ValueError("seed: an integer in [0, 2**64)")
+    arrays = np.broadcast_arrays(*(np.asarray(v, np.float64)
+                                   for v in (x_m, y_m, site_x_m, site_y_m)))
+    shape = arrays[0].shape
+    cdef double[::1] xv = np.ascontiguousarray(arrays[0]).ravel()
+    cdef double[::1] yv = np.ascontiguousarray(arrays[1]).ravel()
+    cdef double[::1] sxv = np.ascontiguousarray(arrays[2]).ravel()
+    cdef double[::1] syv = np.ascontiguousarray(arrays[3]).ravel()
+    u = np.empty(xv.shape[0])
+    z = np.empty(xv.shape[0])
+    cdef double[::1] uv = u
+    cdef double[::1] zv = z
+    cdef uint64_t s = <uint64_t>seed
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(xv.shape[0]):
+            uv[i] = ilac_drop_uniform(s, xv[i], yv[i], sxv[i], syv[i], 0)
+            zv[i] = ilac_normal_quantile(ilac_drop_uniform(s, xv[i], yv[i], sxv[i], syv[i], 1))
+    return u.reshape(shape), z.reshape(shape)

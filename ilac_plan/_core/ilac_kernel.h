@@ -155,7 +155,7 @@ ILAC_INLINE void ilac_link_points(const double *restrict bx, const double *restr
                                   const ilac_pathloss *pl, const ilac_radio *rd, ilac_link *lk,
                                   const int simple, const int pattern, const int wrap)
 {
-    const double a0 = pl->a0[0], a1 = pl->a1[0], floor2 = pl->floor2;
+    const double floor2 = pl->floor2;
     const double noise_dbm = rd->noise_dbm, noise_mw = rd->noise_mw, pi = M_PI;
     const int interference = rd->interference, hfix = rd->horizontal_fix;
     int32_t *restrict cell = lk->cell;
@@ -174,7 +174,8 @@ ILAC_INLINE void ilac_link_points(const double *restrict bx, const double *restr
         double fwd = dx * ux + dy * uy, crs = dx * uy - dy * ux, acrs = fabs(crs);
         double d2c = d2 > floor2 ? d2 : floor2;
         double l10 = ilac_log(d2c) * ILAC_INV_LN10;
-        double rx = cells->eirp[c] - (simple ? a0 + a1 * l10 : ilac_pathloss_db(pl, d2c, l10));
+        double rx = cells->eirp[c] - ilac_loss_db(pl, cells->x[c], cells->y[c], bx[i], by[i], h2,
+                                                  d2c, l10, simple);
         if (pattern)
             rx -= ilac_attenuation_db(cells, c, fwd, acrs, pattern);
         double snr = rx - noise_dbm;
@@ -210,9 +211,9 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
                                         const ilac_cells *cells, const ilac_pathloss *pl,
                                         const ilac_radio *rd, ilac_link *lk)
 {
-    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
-    const int code = (wrap * 2 + simple) * 3 + cells->pattern;
-#define ILAC_LINK(W, S, P) case (W * 2 + S) * 3 + P: \
+    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = (wrap * 3 + simple) * 3 + cells->pattern;
+#define ILAC_LINK(W, S, P) case (W * 3 + S) * 3 + P: \
     ilac_link_points(bx, by, m, best_idx, others, cells, pl, rd, lk, S, P, W); break;
     switch (code) {
     ILAC_FOR_VARIANTS(ILAC_LINK)
@@ -383,8 +384,8 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
                                        const ilac_radio *rd, const int32_t *serving,
                                        double *net, int8_t *onsite, int8_t *used)
 {
-    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
-    const int code = (wrap * 2 + simple) * 3 + cells->pattern, K = rd->net_k;
+    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = (wrap * 3 + simple) * 3 + cells->pattern, K = rd->net_k;
     /* the serving cell is always among the fused ones (a tie decided the other way, or a
      * linear search's rounding, may have left it out of the top K) */
     for (int i = 0; i < m; ++i) {
@@ -399,7 +400,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         }
     }
     if (rd->net_prs_interference && !rd->interference) {
-#define ILAC_PRS(W, S, P) case (W * 2 + S) * 3 + P: \
+#define ILAC_PRS(W, S, P) case (W * 3 + S) * 3 + P: \
         ilac_prs_points(bx, by, m, top_idx, nd, cells, pl, rd, psum, S, P, W); break;
         switch (code) {
         ILAC_FOR_VARIANTS(ILAC_PRS)
@@ -407,7 +408,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         }
 #undef ILAC_PRS
     }
-#define ILAC_NET(W, S, P) case (W * 2 + S) * 3 + P: \
+#define ILAC_NET(W, S, P) case (W * 3 + S) * 3 + P: \
     ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, psum, cells, pl, rd, serving, net, \
                     onsite, \
                     used, \

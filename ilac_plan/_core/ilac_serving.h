@@ -41,7 +41,23 @@ typedef struct {
     const double *table;             /* loss at log10(d^2) = t0 + k / inv_step [dB] */
     double t0;
     double inv_step;
+    /* random drop (drop = 1): per link a LOS state and a shadow-fading draw, see
+     * ilac_drop_loss_db; table holds the LOS loss, table_nlos the NLOS loss on its grid */
+    int drop;
+    const double *table_nlos;
+    uint64_t seed;
+    double sigma_los, sigma_nlos;    /* shadow-fading standard deviations [dB] */
+    int n_plos;                      /* LOS probability at log10(d2D^2) = p0 + k / p_inv_step */
+    const double *plos;
+    double p0;
+    double p_inv_step;
 } ilac_pathloss;
+
+/* Kinds of path-loss model, a compile-time constant of each point-loop variant: any terms
+ * or a table, one term at every distance, a random drop. */
+#define ILAC_MODEL_GENERAL 0
+#define ILAC_MODEL_SIMPLE 1
+#define ILAC_MODEL_DROP 2
 
 #define ILAC_OMNI 0
 #define ILAC_HORIZONTAL 1
@@ -170,15 +186,22 @@ ILAC_INLINE double ilac_angle(double dot, double crs)
     return dot < 0.0 ? pi - a : a;
 }
 
+/* Linear interpolation in a table of n >= 2 nodes at u = (x - x0) * inv_step, the end
+ * segments extrapolated. */
+ILAC_INLINE double ilac_interp(const double *table, int n, double x0, double inv_step, double x)
+{
+    double u = (x - x0) * inv_step;
+    double k = floor(u), top = (double)(n - 2);
+    k = k < 0.0 ? 0.0 : (k > top ? top : k);
+    int i = (int)k;
+    double lo = table[i], hi = table[i + 1];
+    return lo + (u - k) * (hi - lo);
+}
+
 /* Path loss [dB] of a table, linear in log10(d^2), the end segments extrapolated. */
 ILAC_INLINE double ilac_table_db(const ilac_pathloss *pl, double log10_d2)
 {
-    double u = (log10_d2 - pl->t0) * pl->inv_step;
-    double k = floor(u), top = (double)(pl->n_table - 2);
-    k = k < 0.0 ? 0.0 : (k > top ? top : k);
-    int i = (int)k;
-    double lo = pl->table[i], hi = pl->table[i + 1];
-    return lo + (u - k) * (hi - lo);
+    return ilac_interp(pl->table, pl->n_table, pl->t0, pl->inv_step, log10_d2);
 }
 
 /* Path loss [dB] at squared distance d2 (already clamped), log10(d2) given. */
@@ -193,6 +216,108 @@ ILAC_INLINE double ilac_pathloss_db(const ilac_pathloss *pl, double d2, double l
         out = use ? v : out;
     }
     return out;
+}
+
+/* ---- random drops ---------------------------------------------------------------------- */
+
+/* The splitmix64 finalizer (a bijection of 64-bit words with full avalanche). */
+ILAC_INLINE uint64_t ilac_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* A position on the millimetre grid, as a 64-bit word (two's complement). The drop is
+ * keyed on positions, not on indices, so that any tiling or cell order gives the same
+ * draw. */
+ILAC_INLINE uint64_t ilac_mm_key(double v)
+{
+    double r = floor(v * 1000.0 + 0.5);
+    return (uint64_t)(int64_t)r;
+}
+
+/* The counter-based draw of the link between a point (px, py) and the site at (sx, sy) in
+ * stream 0 (LOS state) or 1 (shadow fading): a uniform in (0, 1), (k + 1/2) 2^-52 with k
+ * the top 52 bits of a hash of (seed, the four coordinates in mm, stream). Cells at the
+ * same position (the sectors of a site) share their draws, as TR 38.901 draws the
+ * large-scale parameters per site-UE link. */
+ILAC_INLINE double ilac_drop_uniform(uint64_t seed, double px, double py, double sx, double sy,
+                                     int stream)
+{
+    uint64_t h = ilac_mix64(seed ^ 0x9E3779B97F4A7C15ULL);
+    h = ilac_mix64(h ^ ilac_mm_key(px));
+    h = ilac_mix64(h ^ (ilac_mm_key(py) * 0xD1B54A32D192ED03ULL));
+    h = ilac_mix64(h ^ (ilac_mm_key(sx) * 0xAEF17502108EF2D9ULL));
+    h = ilac_mix64(h ^ (ilac_mm_key(sy) * 0x9FB21C651E98DF25ULL) ^ (uint64_t)stream);
+    /* the top 52 bits to a double without an int64 conversion (not in AVX2): they fill
+     * the mantissa of 2^52 */
+    double k = ilac_from_bits(0x4330000000000000ULL | (h >> 12)) - 4503599627370496.0;
+    return (k + 0.5) * 0x1p-52;
+}
+
+/* Standard normal quantile of p in (0, 1): Acklam's rational approximation (relative
+ * error below 1.2e-9), branch-free: the central and the tail forms are both evaluated and
+ * one is selected. */
+ILAC_INLINE double ilac_normal_quantile(double p)
+{
+    const double a1 = -3.969683028665376e+01, a2 = 2.209460984245205e+02,
+                 a3 = -2.759285104469687e+02, a4 = 1.383577518672690e+02,
+                 a5 = -3.066479806614716e+01, a6 = 2.506628277459239e+00;
+    const double b1 = -5.447609879822406e+01, b2 = 1.615858368580409e+02,
+                 b3 = -1.556989798598866e+02, b4 = 6.680131188771972e+01,
+                 b5 = -1.328068155288572e+01;
+    const double c1 = -7.784894002430293e-03, c2 = -3.223964580411365e-01,
+                 c3 = -2.400758277161838e+00, c4 = -2.549732539343734e+00,
+                 c5 = 4.374664141464968e+00, c6 = 2.938163982698783e+00;
+    const double d1 = 7.784695709041462e-03, d2 = 3.224671290700398e-01,
+                 d3 = 2.445134137142996e+00, d4 = 3.754408661907416e+00;
+    double q = p - 0.5, r = q * q;
+    double central = (((((a1 * r + a2) * r + a3) * r + a4) * r + a5) * r + a6) * q /
+                     (((((b1 * r + b2) * r + b3) * r + b4) * r + b5) * r + 1.0);
+    double pt = p < 0.5 ? p : 1.0 - p;                 /* exact for p >= 1/2 (Sterbenz) */
+    double t = sqrt(-2.0 * ilac_log(pt));
+    double tail = (((((c1 * t + c2) * t + c3) * t + c4) * t + c5) * t + c6) /
+                  ((((d1 * t + d2) * t + d3) * t + d4) * t + 1.0);
+    tail = p < 0.5 ? tail : -tail;
+    return pt < 0.02425 ? tail : central;
+}
+
+/* Path loss [dB] of the link between a point (px, py) and a cell at (sx, sy) in a random
+ * drop: LOS when the stream-0 uniform is below the LOS probability at the 2-D distance
+ * (h2 = d2D^2), then the state's median loss at log10(d^2) plus sigma_state times the
+ * stream-1 normal. */
+ILAC_INLINE double ilac_drop_loss_db(const ilac_pathloss *pl, double sx, double sy, double px,
+                                     double py, double h2, double log10_d2)
+{
+    const double inv_ln10 = 0.43429448190325182765;
+    double h2c = h2 > 1e-6 ? h2 : 1e-6;
+    double p_los = ilac_interp(pl->plos, pl->n_plos, pl->p0, pl->p_inv_step,
+                               ilac_log(h2c) * inv_ln10);
+    int los = ilac_drop_uniform(pl->seed, px, py, sx, sy, 0) < p_los;
+    double z = ilac_normal_quantile(ilac_drop_uniform(pl->seed, px, py, sx, sy, 1));
+    double med = los ? ilac_interp(pl->table, pl->n_table, pl->t0, pl->inv_step, log10_d2)
+                     : ilac_interp(pl->table_nlos, pl->n_table, pl->t0, pl->inv_step, log10_d2);
+    return med + (los ? pl->sigma_los : pl->sigma_nlos) * z;
+}
+
+/* Path loss [dB] of the link between a point (px, py) and a cell at (sx, sy) for a model
+ * of kind `kind` (a constant); d2 the clamped squared 3-D distance, l10 its log10, h2 the
+ * squared 2-D distance. */
+ILAC_INLINE double ilac_loss_db(const ilac_pathloss *pl, double sx, double sy, double px,
+                                double py, double h2, double d2, double l10, const int kind)
+{
+    if (kind == ILAC_MODEL_SIMPLE)
+        return pl->a0[0] + pl->a1[0] * l10;
+    if (kind == ILAC_MODEL_DROP)
+        return ilac_drop_loss_db(pl, sx, sy, px, py, h2, l10);
+    return ilac_pathloss_db(pl, d2, l10);
+}
+
+/* The model's kind (see ILAC_MODEL_GENERAL). */
+ILAC_INLINE int ilac_model_kind(const ilac_pathloss *pl)
+{
+    return pl->drop ? ILAC_MODEL_DROP : (pl->simple && pl->n_table == 0);
 }
 
 /* ---- antenna pattern ------------------------------------------------------------------ */
@@ -260,7 +385,9 @@ ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, d
 /* The compiled variants of the point loops: X(wrap, simple model, pattern code). */
 #define ILAC_FOR_VARIANTS(X) \
     X(0, 0, 0) X(0, 0, 1) X(0, 0, 2) X(0, 1, 0) X(0, 1, 1) X(0, 1, 2) \
-    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2)
+    X(0, 2, 0) X(0, 2, 1) X(0, 2, 2) \
+    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2) \
+    X(1, 2, 0) X(1, 2, 1) X(1, 2, 2)
 
 /* Offset from cell c (its nearest image with wrap-around) to the point. */
 ILAC_INLINE void ilac_offset(const ilac_cells *cells, int c, double px, double py,
@@ -297,8 +424,8 @@ ILAC_INLINE double ilac_rx_db(const ilac_cells *cells, int c, const ilac_pathlos
     const double inv_ln10 = 0.43429448190325182765;
     double d2 = ilac_dist2(cells, c, px, py, cells->dh2[c], pl->floor2, wrap, dx, dy);
     double l10 = ilac_log(d2) * inv_ln10;
-    double rx = cells->eirp[c] - (simple ? pl->a0[0] + pl->a1[0] * l10
-                                  : ilac_pathloss_db(pl, d2, l10));
+    double rx = cells->eirp[c] - ilac_loss_db(pl, cells->x[c], cells->y[c], px, py,
+                                              *dx * *dx + *dy * *dy, d2, l10, simple);
     if (pattern)
         rx -= ilac_attenuation_db(cells, c, *dx * cells->ux[c] + *dy * cells->uy[c],
                                   fabs(*dx * cells->uy[c] - *dy * cells->ux[c]), pattern);
@@ -393,14 +520,14 @@ ILAC_CLONES static void ilac_topk_block(
     const int32_t *cand, int n_cand, const ilac_pathloss *pl, int K, size_t nd,
     double *top_rx, double *top_idx)
 {
-    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
-    const int code = (wrap * 2 + simple) * 3 + cells->pattern;
+    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = (wrap * 3 + simple) * 3 + cells->pattern;
     for (int k = 0; k < K; ++k)
         for (int i = 0; i < n; ++i) {
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-#define ILAC_TOPK(W, S, P) case (W * 2 + S) * 3 + P: \
+#define ILAC_TOPK(W, S, P) case (W * 3 + S) * 3 + P: \
     ilac_topk_cell(px, py, n, cells, cand[j], pl, K, nd, top_rx, top_idx, S, P, W); break;
     for (int j = 0; j < n_cand; ++j) {
         switch (code) {
@@ -418,7 +545,7 @@ ILAC_CLONES static void ilac_serve_block(
     const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others)
 {
-    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
     if (cells->linear) {
         const int code = wrap * 2 + (interference ? 1 : 0);
         for (int j = 0; j < n_cand; ++j) {
@@ -435,10 +562,10 @@ ILAC_CLONES static void ilac_serve_block(
         }
         return;
     }
-    const int code = ((wrap * 2 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0);
+    const int code = ((wrap * 3 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0);
 #define ILAC_SERVE(W, S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, \
                                                best_idx, best_lin, others, S, P, I, W)
-#define ILAC_CASE(W, S, P, I) case ((W * 2 + S) * 3 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
+#define ILAC_CASE(W, S, P, I) case ((W * 3 + S) * 3 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
 #define ILAC_CASES(W, S, P) ILAC_CASE(W, S, P, 0) ILAC_CASE(W, S, P, 1)
     /* constant flags: the compiler specialises (and vectorizes) each variant */
     for (int j = 0; j < n_cand; ++j) {
@@ -502,16 +629,16 @@ ILAC_CLONES static void ilac_serve_topk_block(
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others,
     int K, size_t nd, double *top_rx, double *top_idx)
 {
-    const int simple = pl->simple && pl->n_table == 0, wrap = cells->n_shift > 1;
+    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
     const int rows = ilac_topk_rows(K), kc = rows == 2 ? 0 : (rows == 4 ? 1 : 2);
     for (int k = 0; k < rows; ++k)
         for (int i = 0; i < n; ++i) {
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-    const int code = (((wrap * 2 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0))
+    const int code = (((wrap * 3 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0))
                      * 3 + kc;
-#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 2 + S) * 3 + P) * 2 + I) * 3 + KC: \
+#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 3 + S) * 3 + P) * 2 + I) * 3 + KC: \
     ilac_serve_cell_topk(px, py, n, cells, cand[j], pl, best_rx, best_idx, best_lin, others, \
                          top_rx, top_idx, nd, S, P, I, W, KV); break;
 #define ILAC_TK_CASES(W, S, P) ILAC_TK(W, S, P, 0, 0, 2) ILAC_TK(W, S, P, 0, 1, 4) \

@@ -31,7 +31,7 @@ from .linkbudget import (
 )
 from .antenna import sector_attenuation_db
 from .network import MEASUREMENTS, network_crb_m2, network_information
-from .propagation import LogDistanceTerm, PathLossModel, PathLossTable, free_space
+from .propagation import DropModel, LogDistanceTerm, PathLossModel, PathLossTable, free_space
 from .losses import (
     frequency_capacity_loss,
     frequency_capacity_loss_closed_form,
@@ -47,7 +47,8 @@ from .losses import (
 )
 
 __all__ = [
-    "ClosedFormConstants", "LogDistanceTerm", "PathLossModel", "PathLossTable", "free_space",
+    "ClosedFormConstants", "DropModel", "LogDistanceTerm", "PathLossModel", "PathLossTable",
+    "free_space",
     "sector_attenuation_db", "SPEED_OF_LIGHT_M_S", "THERMAL_NOISE_PSD_DBM_HZ",
     "best_pilot_capacity", "mr_capacity", "capacity_bound", "capacity_closed_form",
     "closed_form_constants", "crb_aoa", "crb_position", "crb_toa", "crb_xy", "db_to_linear",

@@ -261,6 +261,104 @@ class PathLossModel:
         return cls(name, (), float(min_distance_m), PathLossTable(lo, step, tuple(values)))
 
 
+@dataclass(frozen=True)
+class DropModel:
+    """A random large-scale drop: per link a LOS state and a log-normal shadow fading.
+
+    Link (point, cell) is LOS when its uniform draw :math:`u` is below the LOS
+    probability :math:`P_{LOS}(d_{2D})`; its loss is then the state's median loss
+    :math:`PL_{LOS}(d_{3D})` or :math:`PL_{NLOS}(d_{3D})` plus
+    :math:`\\sigma_{state} z` with :math:`z` a standard normal draw. The draws come from a
+    counter-based generator keyed on (seed, the point's and the cell's positions to the
+    millimetre) (``ilac_plan._core._coverage.drop_draws``), so that any tiling, thread
+    count, engine or cell order gives the same drop, and the sectors of a site share
+    their link's draws (TR 38.901 draws large-scale parameters per UE-site link).
+
+    Parameters
+    ----------
+    name : str
+    los, nlos : PathLossModel
+        Tabulated median losses of the two states, on the same grid.
+    los_probability : PathLossTable
+        :math:`P_{LOS}` in [0, 1] on a grid of :math:`\\log_{10} d_{2D}` (the table's
+        "loss" values are probabilities here).
+    sigma_los_db, sigma_nlos_db : float
+        Shadow-fading standard deviations. [dB]
+    """
+
+    name: str
+    los: PathLossModel
+    nlos: PathLossModel
+    los_probability: PathLossTable
+    sigma_los_db: float
+    sigma_nlos_db: float
+
+    def __post_init__(self):
+        for key in ("los", "nlos"):
+            model = getattr(self, key)
+            if not isinstance(model, PathLossModel) or model.table is None:
+                raise ParameterError(f"DropModel.{key} must be a tabulated PathLossModel")
+        a, b = self.los.table, self.nlos.table
+        if (a.log10_start_m, a.log10_step, len(a.loss_db)) != \
+                (b.log10_start_m, b.log10_step, len(b.loss_db)):
+            raise ParameterError("DropModel: the LOS and NLOS tables must share one grid")
+        p = np.asarray(self.los_probability.loss_db)
+        if np.any((p < 0.0) | (p > 1.0)):
+            raise ParameterError("DropModel.los_probability must lie in [0, 1]")
+        for key in ("sigma_los_db", "sigma_nlos_db"):
+            check_array(key, getattr(self, key), low=0.0, high=30.0, unit="dB")
+
+    @classmethod
+    def tabulated(cls, name, los_db, nlos_db, los_probability, sigma_los_db, sigma_nlos_db, *,
+                  min_distance_m=1.0, max_distance_m=1e5, nodes_per_decade=1000):
+        """A drop model sampled from functions of the 3-D distance (losses) and of the
+        2-D distance (LOS probability), on grids from ``min_distance_m`` (0.1 m for the
+        probability) to ``max_distance_m``.
+
+        Parameters
+        ----------
+        los_db, nlos_db : callable
+            3-D distances [m] to median losses [dB].
+        los_probability : callable
+            2-D distances [m] to probabilities.
+        sigma_los_db, sigma_nlos_db : float
+            [dB]
+
+        Returns
+        -------
+        DropModel
+        """
+        kw = {"min_distance_m": min_distance_m, "max_distance_m": max_distance_m,
+              "nodes_per_decade": nodes_per_decade}
+        los = PathLossModel.tabulated(f"{name}_los", los_db, **kw)
+        nlos = PathLossModel.tabulated(f"{name}_nlos", nlos_db, **kw)
+        lo, hi = -1.0, float(np.log10(max_distance_m))
+        n = int(np.ceil((hi - lo) * nodes_per_decade)) + 1
+        step = (hi - lo) / (n - 1)
+        values = np.clip(np.asarray(los_probability(10.0 ** (lo + step * np.arange(n))),
+                                    np.float64), 0.0, 1.0)
+        return cls(name, los, nlos, PathLossTable(lo, step, tuple(values)),
+                   float(sigma_los_db), float(sigma_nlos_db))
+
+    def kernel_drop(self):
+        """The kernel's drop arguments: ``table_nlos``, ``sigma_los``, ``sigma_nlos``,
+        ``plos``, ``p0`` and ``p_inv_step`` (the probability's grid in log10 of d2D^2)."""
+        p = self.los_probability
+        return {"table_nlos": np.ascontiguousarray(self.nlos.table.loss_db, np.float64),
+                "sigma_los": self.sigma_los_db, "sigma_nlos": self.sigma_nlos_db,
+                "plos": np.ascontiguousarray(p.loss_db, np.float64),
+                "p0": 2.0 * p.log10_start_m, "p_inv_step": 0.5 / p.log10_step}
+
+    def los_probability_at(self, d2d_m):
+        """:math:`P_{LOS}` at 2-D distances as the kernel interpolates it."""
+        p = self.los_probability
+        x = np.log10(np.maximum(np.asarray(d2d_m, np.float64) ** 2, 1e-6)) / 2.0
+        u = (x - p.log10_start_m) / p.log10_step
+        values = np.asarray(p.loss_db)
+        k = np.clip(np.floor(u), 0, values.size - 2).astype(np.int64)
+        return values[k] + (u - k) * (values[k + 1] - values[k])
+
+
 def free_space(carrier_hz, min_distance_m=1.0):
     """Free-space path loss :math:`20\\log_{10}(4\\pi d/\\lambda)` as a one-term model.
 
