@@ -33,6 +33,25 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["ParameterError", "PlanResult", "RadioParams", "__version__", "compare_plans",
-           "evaluate", "hexagonal_layout", "plan", "poisson_layout", "read_area", "read_sites",
-           "tradeoff_curves", "write_report"]
+
+
+def calibrate(scenario="UMa", carrier_ghz=6, **kwargs):
+    """The TR 38.901 large-scale calibration (``ilac-plan calibrate``): see
+    :func:`ilac_plan_3gpp.calibration.calibrate` (needs the ilac-plan-3gpp plugin).
+
+    Returns
+    -------
+    ilac_plan_3gpp.calibration.CalibrationResult
+        ``.table()`` the percentiles, ``.comparison()`` beside the 3GPP reference.
+    """
+    try:
+        from ilac_plan_3gpp.calibration import calibrate as run
+    except ImportError:
+        raise ImportError("ilac_plan.calibrate needs the ilac-plan-3gpp plugin "
+                          "(pip install ./plugins/ilac-plan-3gpp)") from None
+    return run(scenario, carrier_ghz, **kwargs)
+
+
+__all__ = ["ParameterError", "PlanResult", "RadioParams", "__version__", "calibrate",
+           "compare_plans", "evaluate", "hexagonal_layout", "plan", "poisson_layout",
+           "read_area", "read_sites", "tradeoff_curves", "write_report"]

@@ -408,6 +408,10 @@ def _prefetch_imports():
 @click.option("--prs-reuse", type=click.IntRange(1, 64), default=None,
               help="PRS reuse factor of network positioning: each cell gets 1/reuse of the "
                    "positioning resource (default 1).")
+@click.option("--drop-seed", type=click.IntRange(0, 2**63 - 1), default=None,
+              help="A random drop instead of the deterministic losses: per link a LOS state "
+                   "and a shadow-fading draw of the propagation model (a TR 38.901 "
+                   "scenario), from this seed; the same map for any tiling or engine.")
 @click.option("--crs", default=None, help="Working CRS, projected in metres, e.g. EPSG:32632.")
 @click.option("--max-points", type=int, default=None, help="Refuse grids with more pixels.")
 @click.option("--threads", "n_threads", type=int, default=None, help="Kernel threads.")
@@ -442,7 +446,8 @@ def _prefetch_imports():
 def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, area_layer,
                 excludes, resolution_m, target_error_m, max_capacity_loss, schemes,
                 scheme_param, propagation, propagation_param, antenna, bound, epre, dl_prs,
-                positioning, n_cells, measurements, prs_reuse, prs_interference, crs, max_points, n_threads, engine,
+                positioning, n_cells, measurements, prs_reuse, prs_interference, drop_seed,
+                crs, max_points, n_threads, engine,
                 scheduler, n_workers, tile_px, formats, stream, max_memory_gb,
                 keep_checkpoints, no_geotiff, no_png, report, quiet, out_dir):
     """Plan a coverage area: best-scheme regions, tables, rasters, map and manifest.
@@ -528,6 +533,8 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     if antenna:
         data["propagation"]["antenna"] = antenna
         data["propagation"]["sector_pattern"] = None
+    if drop_seed is not None:
+        data["propagation"]["drop_seed"] = drop_seed
     for key, value in (("bound", bound), ("epre", epre), ("dl_prs", dl_prs),
                        ("mode", positioning), ("n_cells", n_cells),
                        ("measurements", measurements), ("prs_reuse", prs_reuse),
@@ -626,6 +633,69 @@ def validate(trials, seed, out, plot):
         click.echo(f"positioning, N_T = {n_t}: ML within 1 dB of the achievable CRB_L from "
                    f"{t['threshold_snr_db']} dB on{text}")
     click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@click.option("--scenario", type=click.Choice(["UMa", "UMi", "InH"]), required=True,
+              help="TR 38.901 scenario: urban macro, urban micro street canyon, indoor "
+                   "open office.")
+@click.option("--carrier-ghz", type=click.Choice(["6", "30", "70"]), required=True,
+              help="Carrier frequency [GHz].")
+@click.option("--drops", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Independent drops, 1 to 10,000.")
+@click.option("--ues-per-cell", type=click.IntRange(1, 1_000), default=10, show_default=True,
+              help="UEs per cell in each drop, 1 to 1,000.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Random seed (>= 0); a run is a function of it.")
+@click.option("--with-noise", is_flag=True,
+              help="Geometry with the thermal noise, S/(I+N) (default S/I, as the 3GPP "
+                   "reference curves).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="CSV to write: percentile, coupling_loss_db, geometry_db (5..95 %).")
+@click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
+              help="Draw both CDFs beside the 3GPP reference into this .png.")
+def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise, out, plot):
+    """Reproduce the TR 38.901 large-scale calibration (Sec. 7.8.1, Table 7.8-1).
+
+    Drops UEs on the 3GPP layout (19 sites x 3 cells with wrap-around for UMa and UMi,
+    12 x 3 for InH), draws every link's LOS state and shadow fading, and writes the
+    CDFs of the serving cell's coupling loss (a positive loss) and of the geometry at
+    5, 10, ..., 95 %. docs/calibration.md compares them with the 3GPP reference.
+    Needs the ilac-plan-3gpp plugin.
+    """
+    from ._io import write_csv
+
+    _check_folder(out, "--out")
+    if not str(out).lower().endswith(".csv"):
+        raise click.BadParameter(f"must end in .csv; got {out!r}", param_hint="--out")
+    if plot:
+        from .plotting import check_plot_path
+
+        if check_plot_path(plot) != "png":
+            raise click.BadParameter(f"must end in .png; got {plot!r}", param_hint="--plot")
+    cal = _calibration_module()
+    result = cal.calibrate(scenario, int(carrier_ghz), drops=drops, ues_per_cell=ues_per_cell,
+                           seed=seed, with_noise=with_noise)
+    if plot:
+        cal.plot(result, plot)
+    write_csv(result.table(), out)
+    if not with_noise:
+        cmp = result.comparison()
+        click.echo(f"{scenario} {carrier_ghz} GHz, {result.coupling_loss_db.size:,} UEs: "
+                   f"largest difference to the 3GPP reference (5-95 %): coupling loss "
+                   f"{cmp['coupling_loss_diff_db'].abs().max():.2f} dB, geometry "
+                   f"{cmp['geometry_diff_db'].abs().max():.2f} dB")
+    click.echo(f"wrote {out}" + (f" and {plot}" if plot else ""), err=True)
+
+
+def _calibration_module():
+    """ilac_plan_3gpp.calibration, or a one-line refusal when the plugin is missing."""
+    try:
+        from ilac_plan_3gpp import calibration
+    except ImportError:
+        raise click.UsageError("calibrate needs the ilac-plan-3gpp plugin "
+                               "(pip install ./plugins/ilac-plan-3gpp)") from None
+    return calibration
 
 
 @cli.command()

@@ -46,6 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "measurements": "toa_aoa",
     "prs_reuse": 1,
     "prs_interference": False,
+    "drop_seed": None,
     "ue_height_m": 1.5,
     "wrap_around": None,
     "exclusions": (),
@@ -283,6 +284,7 @@ class PlanInputs:
     measurements: str = "toa_aoa"
     prs_reuse: int = 1
     prs_interference: bool = False
+    drop_seed: int | None = None
 
     @property
     def network(self):
@@ -332,7 +334,8 @@ class PlanInputs:
             One line naming the option and its allowed range.
         """
         from .area import default_area, validate_area
-        from .coverage import DEFAULT_NETWORK_CELLS, EPRE, _network_options, evaluate, \
+        from .coverage import DEFAULT_NETWORK_CELLS, EPRE, _network_options, check_drop_seed, \
+            evaluate, \
             resolve_antenna
         from .model.crb import check_bound, check_dl_prs
         from .plugins import get_registry
@@ -437,6 +440,7 @@ class PlanInputs:
             if network else 1,
             measurements=opt["measurements"], prs_reuse=int(opt["prs_reuse"]),
             prs_interference=bool(opt["prs_interference"]),
+            drop_seed=None if opt["drop_seed"] is None else check_drop_seed(opt["drop_seed"]),
             sites=sites, area=area, grid=grid, crs=crs, schemes=names,
             scheme_params=scheme_params, radio=radio, target_error_m=opt["target_error_m"],
             max_capacity_loss=opt["max_capacity_loss"], propagation=propagation,
@@ -495,7 +499,9 @@ class PlanInputs:
                     antenna=self.antenna, bound=self.bound, epre=self.epre,
                     dl_prs=self.dl_prs, ue_height_m=self.ue_height_m,
                     wrap_shifts_m=wrap_shifts_m(**self.wrap_around) if self.wrap_around
-                    else None, **(dict(positioning="network", n_cells=self.n_cells,
+                    else None,
+                    **({} if self.drop_seed is None else {"drop_seed": self.drop_seed}),
+                    **(dict(positioning="network", n_cells=self.n_cells,
                                        measurements=self.measurements,
                                        prs_reuse=self.prs_reuse,
                                        prs_interference=self.prs_interference)
@@ -537,7 +543,8 @@ class PlanInputs:
             "propagation": {"model": self.propagation if isinstance(self.propagation, str)
                             else repr(self.propagation), "params": dict(self.propagation_params),
                             "antenna": self.antenna,
-                            "interference": self.interference, "ue_height_m": self.ue_height_m},
+                            "interference": self.interference, "ue_height_m": self.ue_height_m,
+                            "drop_seed": self.drop_seed},
             "grid": {"resolution_m": self.grid.resolution_m, "nx": self.grid.nx,
                      "ny": self.grid.ny, "x0_m": self.grid.x0, "y1_m": self.grid.y1,
                      "tile_px": self.tile_px, "max_points": self.max_points},

@@ -175,6 +175,7 @@ class PropagationSection(_Section):
     sector_pattern: bool | None = None
     interference: bool = DEFAULTS["interference"]
     ue_height_m: float = limit_field("ue_height_m", DEFAULTS["ue_height_m"])
+    drop_seed: int | None = DEFAULTS["drop_seed"]
 
 
 class PositioningSection(_Section):
@@ -448,7 +449,7 @@ def to_inputs(scenario):
         sector_pattern=p.sector_pattern, ue_height_m=p.ue_height_m, wrap_around=wrap,
         bound=q.bound, epre=q.epre, dl_prs=q.dl_prs, positioning=q.mode,
         n_cells=q.n_cells, measurements=q.measurements, prs_reuse=q.prs_reuse,
-        prs_interference=q.prs_interference,
+        prs_interference=q.prs_interference, drop_seed=p.drop_seed,
         **antenna, crs=crs,
         max_points=scenario.grid.max_points, tile_px=scenario.grid.tile_px)
     # the scenario that rebuilds these inputs, with every default written out

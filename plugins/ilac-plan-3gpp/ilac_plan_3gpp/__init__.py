@@ -26,7 +26,7 @@ import numpy as np
 from ilac_plan.errors import ParameterError
 from ilac_plan.hookspecs import hookimpl
 from ilac_plan.model.linkbudget import SPEED_OF_LIGHT_M_S
-from ilac_plan.model.propagation import LogDistanceTerm, PathLossModel
+from ilac_plan.model.propagation import DropModel, LogDistanceTerm, PathLossModel
 from ilac_plan.propagation import PropagationModel
 from ilac_plan.schemes import Parameter
 
@@ -69,19 +69,60 @@ def _check_scenario(scenario):
         raise ParameterError(f"scenario must be one of {', '.join(SCENARIOS)}; got {scenario!r}")
 
 
-def breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario="uma"):
+def breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario="uma",
+                          h_e_m=ENVIRONMENT_HEIGHT_M):
     """TR 38.901 breakpoint distance (2-D). [m]
 
     UMa and UMi: ``d'_BP = 4 h'_BS h'_UT f_c / c`` with ``h' = h - h_E``, h_E = 1 m
-    (UMa: UEs below 13 m only). RMa: ``d_BP = 2 pi h_BS h_UT f_c / c``. InH has none
-    (returns inf). ``f_c`` in Hz, ``c`` the vacuum speed of light.
+    (UMi always; UMa for UEs below 13 m, else random per link, see
+    :func:`environment_height_m`; ``h_e_m`` may be an array). RMa:
+    ``d_BP = 2 pi h_BS h_UT f_c / c``. InH has none (returns inf). ``f_c`` in Hz, ``c``
+    the vacuum speed of light.
     """
     if scenario == "rma":
         return 2.0 * math.pi * h_bs_m * h_ut_m * carrier_hz / SPEED_OF_LIGHT_M_S
     if scenario == "inh":
         return math.inf
-    return 4.0 * (h_bs_m - ENVIRONMENT_HEIGHT_M) * (h_ut_m - ENVIRONMENT_HEIGHT_M) * \
+    bp = 4.0 * (h_bs_m - np.asarray(h_e_m, np.float64)) * (h_ut_m - np.asarray(h_e_m)) * \
         carrier_hz / SPEED_OF_LIGHT_M_S
+    return float(bp) if np.ndim(bp) == 0 else bp
+
+
+def environment_height_m(d2d_m, h_ut_m, uniform):
+    """UMa's effective environment height h_E per link (Table 7.4.1-1, note 1): 1 m with
+    probability ``1 / (1 + C(d2D, h_UT))``, else uniform over {12, 15, ..., h_UT - 1.5}.
+
+    ``C = ((h_UT - 13)/10)^1.5 g(d2D)`` for 13 < h_UT <= 23 m (else 0), ``g(d2D) = 1.25
+    (d2D/100)^3 exp(-d2D/150)`` beyond 18 m (else 0).
+
+    Parameters
+    ----------
+    d2d_m : array_like
+        2-D distances. [m]
+    h_ut_m : float
+        UE height. [m]
+    uniform : array_like
+        One uniform draw in [0, 1) per link, the same shape.
+
+    Returns
+    -------
+    ndarray
+        [m]
+    """
+    d = np.asarray(d2d_m, np.float64)
+    u = np.asarray(uniform, np.float64)
+    if h_ut_m <= 13.0:
+        return np.full(d.shape, ENVIRONMENT_HEIGHT_M)
+    g = np.where(d > 18.0, 1.25 * (d / 100.0) ** 3 * np.exp(-d / 150.0), 0.0)
+    c = ((min(h_ut_m, 23.0) - 13.0) / 10.0) ** 1.5 * g
+    p_one = 1.0 / (1.0 + c)
+    levels = np.arange(12.0, h_ut_m - 1.5 + 1e-9, 3.0)
+    if levels.size == 0:
+        return np.full(d.shape, ENVIRONMENT_HEIGHT_M)
+    # u < p_one: h_E = 1 m; else the rest of [p_one, 1) split evenly among the levels
+    rest = np.clip((u - p_one) / np.maximum(1.0 - p_one, 1e-300), 0.0, 1.0 - 1e-12)
+    pick = levels[np.minimum((rest * levels.size).astype(np.int64), levels.size - 1)]
+    return np.where(u < p_one, ENVIRONMENT_HEIGHT_M, pick)
 
 
 def distance_2d_m(d3d_m, h_bs_m, h_ut_m):
@@ -91,7 +132,7 @@ def distance_2d_m(d3d_m, h_bs_m, h_ut_m):
     return np.sqrt(np.maximum(d3d**2 - (h_bs_m - h_ut_m) ** 2, 0.0))
 
 
-def los_probability(scenario, d2d_m, h_ut_m=1.5):
+def los_probability(scenario, d2d_m, h_ut_m=1.5, office="mixed"):
     """LOS probability of TR 38.901 Table 7.4.2-1 at 2-D distances.
 
     * UMa: 1 for d2D <= 18 m, else ``[18/d2D + exp(-d2D/63)(1 - 18/d2D)]
@@ -100,7 +141,9 @@ def los_probability(scenario, d2d_m, h_ut_m=1.5):
     * UMi street canyon: 1 for d2D <= 18 m, else ``18/d2D + exp(-d2D/36)(1 - 18/d2D)``;
     * RMa: 1 for d2D <= 10 m, else ``exp(-(d2D - 10)/1000)``;
     * InH mixed office: 1 for d2D <= 1.2 m, ``exp(-(d2D - 1.2)/4.7)`` for
-      1.2 < d2D < 6.5 m, ``0.32 exp(-(d2D - 6.5)/32.6)`` from 6.5 m.
+      1.2 < d2D < 6.5 m, ``0.32 exp(-(d2D - 6.5)/32.6)`` from 6.5 m;
+    * InH open office (``office="open"``): 1 for d2D <= 5 m, ``exp(-(d2D - 5)/70.8)``
+      for 5 < d2D <= 49 m, ``0.54 exp(-(d2D - 49)/211.7)`` beyond.
 
     Parameters
     ----------
@@ -129,6 +172,12 @@ def los_probability(scenario, d2d_m, h_ut_m=1.5):
         return np.where(d <= 18.0, 1.0, p)
     if scenario == "rma":
         return np.where(d <= 10.0, 1.0, np.exp(-(d - 10.0) / 1000.0))
+    if office == "open":
+        return np.where(d <= 5.0, 1.0,
+                        np.where(d <= 49.0, np.exp(-(d - 5.0) / 70.8),
+                                 0.54 * np.exp(-(d - 49.0) / 211.7)))
+    if office != "mixed":
+        raise ParameterError(f"office must be 'mixed' or 'open'; got {office!r}")
     return np.where(d <= 1.2, 1.0,
                     np.where(d < 6.5, np.exp(-(d - 1.2) / 4.7),
                              0.32 * np.exp(-(d - 6.5) / 32.6)))
@@ -142,7 +191,7 @@ def _rma_los_pl1(d, fc_ghz, h):
 
 
 def path_loss_db(scenario, los, d3d_m, carrier_hz, h_bs_m, h_ut_m, *, street_width_m=20.0,
-                 building_height_m=5.0):
+                 building_height_m=5.0, h_e_m=ENVIRONMENT_HEIGHT_M):
     """Median path loss of one state, TR 38.901 Table 7.4.1-1 (f_c in GHz below).
 
     * UMa LOS: ``PL1 = 28 + 22 log10 d3D + 20 log10 f_c`` for d2D <= d'_BP, then
@@ -175,6 +224,8 @@ def path_loss_db(scenario, los, d3d_m, carrier_hz, h_bs_m, h_ut_m, *, street_wid
         gNB and UE antenna heights. [m]
     street_width_m, building_height_m : float
         RMa's W and h. [m]
+    h_e_m : float or array_like, default 1
+        Effective environment height of UMa and UMi (an array: per link). [m]
 
     Returns
     -------
@@ -192,7 +243,8 @@ def path_loss_db(scenario, los, d3d_m, carrier_hz, h_bs_m, h_ut_m, *, street_wid
             return pl_los
         return np.maximum(pl_los, a_nlos + b_nlos * np.log10(d3d) + f_nlos * lfc)
     d2d = distance_2d_m(d3d, h_bs_m, h_ut_m)
-    bp = breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario)
+    bp = breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario,
+                               **({} if scenario == "rma" else {"h_e_m": h_e_m}))
     if scenario == "rma":
         h, w = building_height_m, street_width_m
         pl_los = np.where(d2d <= bp, _rma_los_pl1(d3d, fc, h),
@@ -206,7 +258,7 @@ def path_loss_db(scenario, los, d3d_m, carrier_hz, h_bs_m, h_ut_m, *, street_wid
         return np.maximum(pl_los, nlos)
     a_los, b_los, f_los, bp_corr, a_nlos, b_nlos, f_nlos, h_nlos, _ = _TABLE[scenario]
     pl1 = a_los + b_los * np.log10(d3d) + f_los * lfc
-    pl2 = a_los + 40.0 * np.log10(d3d) + f_los * lfc - bp_corr * math.log10(
+    pl2 = a_los + 40.0 * np.log10(d3d) + f_los * lfc - bp_corr * np.log10(
         bp**2 + (h_bs_m - h_ut_m) ** 2)
     pl_los = np.where(d2d <= bp, pl1, pl2)
     if los:
@@ -476,6 +528,30 @@ class TR38901Scenario(PropagationModel):
                                  f"got {reliability:g}")
         return scenario_model(self.scenario, los, reliability, radio.carrier_hz, h_bs_m,
                               h_ut_m, min_distance_m, **rma)
+
+    def build_drop(self, radio, *, los, reliability, h_bs_m, h_ut_m, min_distance_m, **rma):
+        """The scenario's random drop: the median LOS and NLOS losses, the LOS
+        probability and the shadow-fading sigmas of Table 7.4.1-1 (RMa LOS: 4 dB at every
+        distance). ``los`` and ``reliability`` do not apply to a drop."""
+        check_carrier(self.name, self.scenario, radio.carrier_hz)
+        return drop_model(self.scenario, radio.carrier_hz, h_bs_m, h_ut_m, min_distance_m,
+                          **rma)
+
+
+def drop_model(scenario, carrier_hz, h_bs_m, h_ut_m, min_distance_m=10.0, **rma):
+    """The :class:`ilac_plan.model.DropModel` of a scenario (``evaluate(drop_seed=...)``):
+    :func:`path_loss_db` of each state tabulated in the 3-D distance,
+    :func:`los_probability` in the 2-D one, the sigmas of :data:`SHADOW_FADING_DB`."""
+    _check_scenario(scenario)
+    args = (carrier_hz, h_bs_m, h_ut_m)
+    sigma_los, sigma_nlos = SHADOW_FADING_DB[scenario]
+    return DropModel.tabulated(
+        f"{scenario}_drop",
+        lambda d: path_loss_db(scenario, True, d, *args, **rma),
+        lambda d: path_loss_db(scenario, False, d, *args, **rma),
+        lambda d: los_probability(scenario, d, h_ut_m),
+        sigma_los, sigma_nlos, min_distance_m=min_distance_m,
+        max_distance_m=TABLE_END_M[scenario], nodes_per_decade=TABLE_NODES_PER_DECADE)
 
 
 @hookimpl

@@ -1,0 +1,201 @@
+"""TR 38.901 large-scale calibration: the BS panel against a direct sum over its elements,
+the O2I and environment-height draws, the drop model of the scenarios, reproducibility,
+the agreement with the 3GPP reference, and the calibrate command."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from ilac_plan_3gpp import (SHADOW_FADING_DB, drop_model, environment_height_m,
+                            los_probability, path_loss_db)
+from ilac_plan_3gpp import calibration as cal
+
+import ilac_plan as ip
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _direct_sum_gain(theta_deg, n, d_v, tilt_deg):
+    """|sum_m w_m exp(j 2 pi m d_V cos theta)|^2 with w_m = exp(-j 2 pi m d_V cos
+    theta_tilt) / sqrt(n), summed element by element."""
+    theta = np.deg2rad(np.asarray(theta_deg, float))
+    tilt = math.radians(90.0 + tilt_deg)
+    total = np.zeros(theta.shape, complex)
+    for m in range(n):
+        w = np.exp(-2j * np.pi * m * d_v * math.cos(tilt)) / math.sqrt(n)
+        total += w * np.exp(2j * np.pi * m * d_v * np.cos(theta))
+    return np.abs(total) ** 2
+
+
+@pytest.mark.parametrize("n, d_v, tilt", [(10, 0.5, 12.0), (10, 0.5, 20.0), (8, 0.8, 6.0),
+                                          (1, 0.5, 0.0), (16, 0.7, 3.0)])
+def test_array_factor_equals_the_direct_sum_over_elements(n, d_v, tilt):
+    rng = np.random.default_rng(n)
+    theta = np.concatenate([rng.uniform(0.0, 180.0, 4000), [90.0 + tilt, 0.0, 180.0]])
+    np.testing.assert_allclose(cal.array_factor(theta, n, d_v, tilt),
+                               _direct_sum_gain(theta, n, d_v, tilt), rtol=1e-9, atol=1e-12)
+
+
+def test_panel_peak_and_element_pattern():
+    """In the tilted direction on the boresight the panel gives the element's gain there
+    (8 - 12 (12/65)^2 dBi) plus 10 log10(10) dB; the element loses 3 dB at half its 65 deg
+    beamwidth and never more than 30 dB."""
+    assert cal.panel_gain_dbi(102.0, 0.0) == pytest.approx(18.0 - 12 * (12 / 65) ** 2,
+                                                           abs=1e-9)
+    assert cal.array_factor(102.0, 10, 0.5, 12.0) == pytest.approx(10.0, rel=1e-12)
+    assert cal.element_gain_dbi(90.0, 32.5) == pytest.approx(5.0, abs=1e-12)
+    assert cal.element_gain_dbi(90.0 + 32.5, 0.0) == pytest.approx(5.0, abs=1e-12)
+    assert cal.element_gain_dbi(np.array([0.0, 180.0]), 180.0).min() == pytest.approx(-22.0)
+    assert cal.panel_gain_dbi(80.0, 0.0) < cal.panel_gain_dbi(102.0, 0.0) - 10.0
+
+
+def test_o2i_wall_losses_follow_the_materials():
+    """Table 7.4.3-2 at 6 GHz written out: low loss 5 - 10 log10(0.3 x 10^(-3.2/10) + 0.7 x
+    10^(-29/10)), high loss 5 - 10 log10(0.7 x 10^(-24.8/10) + 0.3 x 10^(-29/10))."""
+    low = 5 - 10 * math.log10(0.3 * 10 ** (-0.32) + 0.7 * 10 ** (-2.9))
+    high = 5 - 10 * math.log10(0.7 * 10 ** (-2.48) + 0.3 * 10 ** (-2.9))
+    got = cal.o2i_wall_loss_db(6e9, [False, True])
+    np.testing.assert_allclose(got, [low, high], rtol=1e-12)
+
+
+def test_environment_height_draws():
+    """Below 13 m h_E is 1 m; at 22.5 m and 200 m the share of 1 m is 1 / (1 + C) and the
+    other values are the levels 12, 15, 18, 21 m in equal shares."""
+    rng = np.random.default_rng(0)
+    assert (environment_height_m(np.full(100, 200.0), 10.5, rng.random(100)) == 1.0).all()
+    u = rng.random(400_000)
+    h = environment_height_m(np.full(u.size, 200.0), 22.5, u)
+    c = ((22.5 - 13.0) / 10.0) ** 1.5 * 1.25 * 2.0**3 * math.exp(-200.0 / 150.0)
+    p_one = 1.0 / (1.0 + c)
+    assert abs((h == 1.0).mean() - p_one) < 4 * math.sqrt(p_one * (1 - p_one) / u.size)
+    levels, counts = np.unique(h[h != 1.0], return_counts=True)
+    assert list(levels) == [12.0, 15.0, 18.0, 21.0]
+    assert counts.max() / counts.min() < 1.05
+
+
+@pytest.mark.parametrize("scenario", ["uma", "umi", "inh", "rma"])
+def test_scenario_drop_model_matches_the_formulas(scenario):
+    """The drop model of each scenario: its tables are path_loss_db of each state, its
+    probability the LOS probability, its sigmas Table 7.4.1-1's."""
+    h_bs, h_ut = {"uma": (25.0, 1.5), "umi": (10.0, 1.5), "inh": (3.0, 1.0),
+                  "rma": (35.0, 1.5)}[scenario]
+    m = drop_model(scenario, 3.5e9, h_bs, h_ut, 10.0 if scenario != "inh" else 1.0)
+    d = np.geomspace(20.0, 3000.0 if scenario != "inh" else 100.0, 200)
+    d3 = np.hypot(d, h_bs - h_ut)
+    for los, table in ((True, m.los), (False, m.nlos)):
+        np.testing.assert_allclose(table.path_loss_db(d3),
+                                   path_loss_db(scenario, los, d3, 3.5e9, h_bs, h_ut),
+                                   atol=0.01)
+    np.testing.assert_allclose(m.los_probability_at(d), los_probability(scenario, d, h_ut),
+                               atol=2e-3)
+    assert (m.sigma_los_db, m.sigma_nlos_db) == SHADOW_FADING_DB[scenario]
+
+
+def test_drop_through_evaluate_with_a_registered_scenario():
+    """evaluate(drop_seed=...) with the uma model: differs from the deterministic plan,
+    is reproducible, and its LOS/NLOS medians bracket the drop's loss spread."""
+    sites = ip.hexagonal_layout(isd_m=500.0, rings=1, height_m=25.0)
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-500, 500, 5000), rng.uniform(-500, 500, 5000)
+    kw = dict(propagation="uma", ue_height_m=1.5, schemes=(), antenna="3gpp")
+    a = ip.evaluate(sites, x, y, drop_seed=11, **kw)
+    b = ip.evaluate(sites, x, y, drop_seed=11, **kw)
+    det = ip.evaluate(sites, x, y, **kw)
+    assert np.array_equal(a.snr_db.to_numpy(), b.snr_db.to_numpy())
+    spread = (a.snr_db - det.snr_db).std()
+    assert 3.0 < spread < 15.0
+
+
+def test_calibration_is_reproducible_from_its_seed():
+    a = cal.calibrate("UMi", 30, drops=2, ues_per_cell=3, seed=5)
+    b = cal.calibrate("UMi", 30, drops=2, ues_per_cell=3, seed=5)
+    c = cal.calibrate("UMi", 30, drops=2, ues_per_cell=3, seed=6)
+    assert np.array_equal(a.coupling_loss_db, b.coupling_loss_db)
+    assert np.array_equal(a.geometry_db, b.geometry_db)
+    assert not np.array_equal(a.coupling_loss_db, c.coupling_loss_db)
+    table = a.table()
+    assert list(table.columns) == ["percentile", "coupling_loss_db", "geometry_db"]
+    assert list(table.percentile) == list(range(5, 100, 5))
+    assert table.coupling_loss_db.is_monotonic_increasing
+    assert a.coupling_loss_db.size == 2 * 3 * 57
+
+
+def test_geometry_with_noise_is_below_the_interference_only_one():
+    a = cal.calibrate("UMa", 30, drops=2, seed=1)
+    b = cal.calibrate("UMa", 30, drops=2, seed=1, with_noise=True)
+    assert np.array_equal(a.coupling_loss_db, b.coupling_loss_db)
+    assert (b.geometry_db < a.geometry_db).all()
+    # 35 dBm over 100 MHz at 30 GHz: the median UE is noise-limited
+    assert np.median(b.geometry_db) < np.median(a.geometry_db) - 10.0
+
+
+@pytest.mark.parametrize("scenario, carrier, tol_db", [
+    ("UMa", 6, 1.0), ("UMi", 6, 1.0), ("UMa", 30, 2.0), ("UMi", 30, 2.0),
+    ("UMa", 70, 2.0), ("UMi", 70, 2.0), ("InH", 6, 1.0), ("InH", 30, 1.0),
+    ("InH", 70, 1.0)])
+def test_calibration_matches_the_3gpp_reference(scenario, carrier, tol_db):
+    """The default run: every percentile 5..95 of coupling loss and geometry within 1 dB
+    of R1-165974 (UMa, UMi at 6 GHz; InH), 2 dB at 30 and 70 GHz."""
+    cmp = cal.calibrate(scenario, carrier).comparison()
+    assert cmp.coupling_loss_diff_db.abs().max() < tol_db
+    assert cmp.geometry_diff_db.abs().max() < tol_db
+
+
+def test_reference_tables():
+    ref = cal.reference("UMa", 6)
+    assert list(ref.columns) == ["percentile", "coupling_loss_db", "geometry_db"]
+    assert ref.coupling_loss_db.is_monotonic_increasing and ref.geometry_db.is_monotonic_increasing
+    assert ref.coupling_loss_db.iloc[0] == 86.0 and ref.coupling_loss_db.iloc[-1] == 150.4
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"scenario": "RMa"}, "scenario must be one of"),
+    ({"carrier_ghz": 28}, "carrier_ghz must be one of"),
+    ({"drops": 0}, "drops must be an integer"),
+    ({"ues_per_cell": 2.5}, "ues_per_cell must be an integer"),
+    ({"seed": -1}, "seed must be an integer"),
+    ({"tilt_degrees": 3}, "unknown calibration setting"),
+])
+def test_bad_calibration_arguments_are_refused(kw, message):
+    args = {"scenario": "UMa", "carrier_ghz": 6, "drops": 1}
+    args.update(kw)
+    with pytest.raises(ip.ParameterError, match=message):
+        cal.calibrate(args.pop("scenario"), args.pop("carrier_ghz"), **args)
+
+
+def test_calibrate_command_writes_the_table_and_plot(tmp_path):
+    out, png = tmp_path / "uma6.csv", tmp_path / "uma6.png"
+    run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "calibrate", "--scenario",
+                          "UMa", "--carrier-ghz", "6", "--drops", "3", "--seed", "4", "--out",
+                          str(out), "--plot", str(png)], capture_output=True, text=True,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert "largest difference to the 3GPP reference" in run.stdout
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["percentile", "coupling_loss_db", "geometry_db"]
+    expected = cal.calibrate("UMa", 6, drops=3, seed=4).table()
+    np.testing.assert_allclose(table.to_numpy(float), expected.to_numpy(float), rtol=1e-12)
+    assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 20_000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["uma6.csv", "uma6.png"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenario", "UMa", "--carrier-ghz", "28"], "--carrier-ghz"),
+    (["--scenario", "RMa", "--carrier-ghz", "6"], "--scenario"),
+    (["--scenario", "UMa", "--carrier-ghz", "6", "--drops", "0"], "--drops"),
+    (["--scenario", "UMa", "--carrier-ghz", "6", "--out", "nowhere/x.csv"], "no such folder"),
+    (["--scenario", "UMa", "--carrier-ghz", "6", "--out", "x.txt"], "must end in .csv"),
+    (["--scenario", "UMa", "--carrier-ghz", "6", "--plot", "x.jpg"], "plot file"),
+])
+def test_calibrate_command_refuses_bad_options(tmp_path, args, message):
+    if "--out" not in args:
+        args = args + ["--out", "x.csv"]
+    run = subprocess.run([sys.executable, "-m", "ilac_plan.cli", "calibrate", *args],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 2
+    assert message in run.stderr and "Traceback" not in run.stderr
+    assert len(run.stderr.strip().splitlines()) <= 3
+    assert list(tmp_path.iterdir()) == []
