@@ -19,7 +19,11 @@ MAX_NET: int
 @disjoint_base
 class PathLoss:
     def __init__(self, a0: _F, a1: _F, lo2: _F, hi2: _F, floor2: float, simple: bool,
-                 table: _F, t0: float, inv_step: float) -> None: ...
+                 table: _F, t0: float, inv_step: float, *, table_nlos: _F | None = ...,
+                 seed: int | None = ..., sigma_los: float = ..., sigma_nlos: float = ...,
+                 plos: _F | None = ..., p0: float = ..., p_inv_step: float = ...) -> None: ...
+    @property
+    def drop(self) -> bool: ...
 
 @disjoint_base
 class CellTable:
@@ -62,3 +66,6 @@ def coverage_kernel(
     plans: PlanTable, out: Outputs, prune: bool, prune_margin_db: float, block_size: int,
     blocks_per_group: int, n_threads: int,
 ) -> None: ...
+
+def drop_draws(seed: int, x_m: npt.ArrayLike, y_m: npt.ArrayLike, site_x_m: npt.ArrayLike,
+               site_y_m: npt.ArrayLike) -> tuple[_F, _F]: ...

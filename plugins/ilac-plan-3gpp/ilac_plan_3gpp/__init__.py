@@ -30,7 +30,7 @@ from ilac_plan.model.propagation import DropModel, LogDistanceTerm, PathLossMode
 from ilac_plan.propagation import PropagationModel
 from ilac_plan.schemes import Parameter
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Effective environment height h_E (UMi always; UMa for UEs below 13 m). [m]
 ENVIRONMENT_HEIGHT_M = 1.0
