@@ -94,6 +94,41 @@ def test_scenario_drop_model_matches_the_formulas(scenario):
     assert (m.sigma_los_db, m.sigma_nlos_db) == SHADOW_FADING_DB[scenario]
 
 
+@pytest.mark.parametrize("scenario, h_bs", [("uma", 25.0), ("umi", 10.0)])
+def test_drop_losses_follow_the_38901_mixture(scenario, h_bs):
+    """2e5 links of evaluate(drop_seed=...) with the registered scenario model: the
+    probability integral transform of each loss under the TR 38.901 mixture
+    P_LOS N(PL_LOS, sigma_LOS^2) + (1 - P_LOS) N(PL_NLOS, sigma_NLOS^2) (Tables 7.4.1-1,
+    7.4.2-1 evaluated directly) is uniform (KS test), and the mean loss is the
+    mixture's."""
+    from scipy import stats
+
+    sites = pd.DataFrame([{"cell_id": "C", "site_id": "S", "x_m": 0.0, "y_m": 0.0,
+                           "azimuth_deg": 0.0, "n_antennas": 8, "power_dbm": 30.0,
+                           "height_m": h_bs, "gain_dbi": 0.0}])
+    rng = np.random.default_rng(3)
+    r = rng.uniform(20.0, 800.0, 200_000)
+    a = rng.uniform(0.0, 2 * np.pi, r.size)
+    x, y = r * np.cos(a), r * np.sin(a)
+    kw = dict(schemes=(), antenna="omni", ue_height_m=1.5, radio=ip.RadioParams(
+        carrier_hz=6e9))
+    drop = ip.evaluate(sites, x, y, propagation=scenario, drop_seed=9, **kw)
+    d3 = np.hypot(r, h_bs - 1.5)
+    los_med = path_loss_db(scenario, True, d3, 6e9, h_bs, 1.5)
+    nlos_med = path_loss_db(scenario, False, d3, 6e9, h_bs, 1.5)
+    det = ip.evaluate(sites, x[:1], y[:1], propagation=f"{scenario}_los", **kw)
+    loss = det.snr_db[0] + los_med[0] - drop.snr_db.to_numpy()
+    p = los_probability(scenario, r, 1.5)
+    s_los, s_nlos = SHADOW_FADING_DB[scenario]
+    pit = p * stats.norm.cdf((loss - los_med) / s_los) + \
+        (1 - p) * stats.norm.cdf((loss - nlos_med) / s_nlos)
+    assert stats.kstest(pit, "uniform").pvalue > 1e-3
+    # the mean loss: P_LOS PL_LOS + (1 - P_LOS) PL_NLOS, within 4 standard errors
+    mean = p * los_med + (1 - p) * nlos_med
+    var = p * (s_los**2 + los_med**2) + (1 - p) * (s_nlos**2 + nlos_med**2) - mean**2
+    assert abs((loss - mean).sum()) < 4 * np.sqrt(var.sum())
+
+
 def test_drop_through_evaluate_with_a_registered_scenario():
     """evaluate(drop_seed=...) with the uma model: differs from the deterministic plan,
     is reproducible, and its LOS/NLOS medians bracket the drop's loss spread."""
