@@ -12,11 +12,11 @@ from ilac_plan.model.antenna import antenna_attenuation_db
 
 def _nearest_images(x, y, sx, sy, shifts):
     """Offsets (points x cells) from each cell's nearest image (first of equals)."""
-    dx = x[:, None] - sx[None, :]
-    dy = y[:, None] - sy[None, :]
-    best = dx**2 + dy**2
+    dx0 = x[:, None] - sx[None, :]
+    dy0 = y[:, None] - sy[None, :]
+    dx, dy, best = dx0, dy0, dx0**2 + dy0**2
     for ox, oy in shifts[1:]:
-        ex, ey = dx - ox, dy - oy
+        ex, ey = dx0 - ox, dy0 - oy
         e2 = ex**2 + ey**2
         closer = e2 < best
         dx, dy, best = np.where(closer, ex, dx), np.where(closer, ey, dy), np.where(closer, e2,

@@ -199,3 +199,58 @@ def test_drop_model_checks_its_parts():
                   m.los_probability, 1.0, 1.0)
     with pytest.raises(ParameterError, match="sigma_los_db"):
         DropModel("x", m.los, m.nlos, m.los_probability, -1.0, 1.0)
+
+
+def _splitmix_final(z):
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def _numpy_uniform(seed, px, py, sx, sy, stream):
+    """The generator written out in numpy uint64 arithmetic (docs/coverage.md)."""
+    def key(v):
+        return np.floor(np.asarray(v, np.float64) * 1000.0 + 0.5).astype(np.int64).view(
+            np.uint64)
+    with np.errstate(over="ignore"):
+        h = _splitmix_final(np.uint64(seed) ^ np.uint64(0x9E3779B97F4A7C15))
+        h = _splitmix_final(h ^ key(px))
+        h = _splitmix_final(h ^ (key(py) * np.uint64(0xD1B54A32D192ED03)))
+        h = _splitmix_final(h ^ (key(sx) * np.uint64(0xAEF17502108EF2D9)))
+        h = _splitmix_final(h ^ (key(sy) * np.uint64(0x9FB21C651E98DF25)) ^ np.uint64(stream))
+    return ((h >> np.uint64(12)).astype(np.float64) + 0.5) * 2.0**-52
+
+
+def test_draws_equal_an_independent_numpy_generator_and_scipy_quantile():
+    """The kernel's uniforms equal the hash written out in numpy, bit for bit (negative,
+    fractional and large coordinates); its normals equal scipy's quantile of them to
+    1e-8 (Acklam's form)."""
+    rng = np.random.default_rng(11)
+    x = np.concatenate([rng.uniform(-1e6, 1e6, 50_000), [-0.0005, 0.0005, -1234.5675]])
+    y = rng.uniform(-3e4, 3e4, x.size)
+    sx, sy = rng.uniform(-1e4, 1e4, x.size), rng.uniform(-1e4, 1e4, x.size)
+    u, z = drop_draws(SEED, x, y, sx, sy)
+    assert np.array_equal(u, _numpy_uniform(SEED, x, y, sx, sy, 0))
+    u1 = _numpy_uniform(SEED, x, y, sx, sy, 1)
+    np.testing.assert_allclose(z, stats.norm.ppf(u1), rtol=2e-9, atol=1e-8)
+
+
+def test_draw_inputs_are_checked():
+    for bad in (np.nan, np.inf, 1e13):
+        with pytest.raises(ValueError, match="finite coordinates"):
+            drop_draws(1, bad, 0.0, 0.0, 0.0)
+    for seed in (-1, 2**64, 1.0, True):
+        with pytest.raises(ValueError, match="seed"):
+            drop_draws(seed, 0.0, 0.0, 0.0, 0.0)
+
+
+def test_tabulated_drop_models_check_their_functions():
+    with pytest.raises(ParameterError, match="LOS probability must lie in"):
+        DropModel.tabulated("x", lambda d: 30 + 20 * np.log10(d), lambda d: 40 + 30 * np.log10(d),
+                            lambda d: 1.5 + 0 * d, 4.0, 6.0)
+    with pytest.raises(ParameterError, match="nodes_per_decade"):
+        DropModel.tabulated("x", lambda d: 30 + 20 * np.log10(d), lambda d: 40 + 30 * np.log10(d),
+                            lambda d: 0.5, 4.0, 6.0, nodes_per_decade=0)
+    m = DropModel.tabulated("x", lambda d: 30 + 20 * np.log10(d), lambda d: 40 + 30 * np.log10(d),
+                            lambda d: 0.5, 4.0, 6.0)      # a scalar probability broadcasts
+    assert np.allclose(m.los_probability_at([1.0, 100.0]), 0.5)

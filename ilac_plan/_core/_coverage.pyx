@@ -453,10 +453,14 @@ def drop_draws(seed, x_m, y_m, site_x_m, site_y_m):
     z_sf : ndarray
         Standard normal: the shadow fading in units of its standard deviation.
     """
-    if not 0 <= seed < 2**64:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
+            or not 0 <= seed < 2**64:
         raise ValueError("seed: an integer in [0, 2**64)")
     arrays = np.broadcast_arrays(*(np.asarray(v, np.float64)
                                    for v in (x_m, y_m, site_x_m, site_y_m)))
+    for name, a in zip(("x_m", "y_m", "site_x_m", "site_y_m"), arrays):
+        if a.size and not (np.isfinite(a).all() and np.abs(a).max() <= 1e12):
+            raise ValueError(f"{name}: finite coordinates within +-1e12 m (keyed to the mm)")
     shape = arrays[0].shape
     cdef double[::1] xv = np.ascontiguousarray(arrays[0]).ravel()
     cdef double[::1] yv = np.ascontiguousarray(arrays[1]).ravel()

@@ -365,13 +365,15 @@ ILAC_INLINE double ilac_attenuation_db(const ilac_cells *cells, int c, double fw
                            ilac_pattern_v_db(cells, v * v));
 }
 
-/* Offset from the nearest image of cell c to the point (wrap-around; the first of equals). */
+/* Offset from the nearest image of cell c to the point (wrap-around; the first of equals).
+ * Every image is measured from the cell's own offset (ox, oy), not from the best so far. */
 ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, double py,
                                     double *dx, double *dy)
 {
-    double bx = px - cells->x[c], by = py - cells->y[c], b2 = bx * bx + by * by;
+    const double ox = px - cells->x[c], oy = py - cells->y[c];
+    double bx = ox, by = oy, b2 = ox * ox + oy * oy;
     for (int s = 1; s < ILAC_MAX_SHIFTS; ++s) {
-        double ex = bx - cells->shift_x[s], ey = by - cells->shift_y[s];
+        double ex = ox - cells->shift_x[s], ey = oy - cells->shift_y[s];
         double e2 = ex * ex + ey * ey;
         int closer = e2 < b2;
         bx = closer ? ex : bx;

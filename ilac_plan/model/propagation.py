@@ -255,9 +255,12 @@ class PathLossModel:
                                         low_open=True, unit="m")))
         hi = float(np.log10(check_array("max_distance_m", max_distance_m, low=min_distance_m,
                                         low_open=True, unit="m")))
+        nodes_per_decade = float(check_array("nodes_per_decade", nodes_per_decade, low=1.0,
+                                             high=1e5))
         n = int(np.ceil((hi - lo) * nodes_per_decade)) + 1
         step = (hi - lo) / (n - 1)
-        values = np.asarray(function(10.0 ** (lo + step * np.arange(n))), np.float64)
+        d = 10.0 ** (lo + step * np.arange(n))
+        values = np.broadcast_to(np.asarray(function(d), np.float64), d.shape)
         return cls(name, (), float(min_distance_m), PathLossTable(lo, step, tuple(values)))
 
 
@@ -333,11 +336,13 @@ class DropModel:
         los = PathLossModel.tabulated(f"{name}_los", los_db, **kw)
         nlos = PathLossModel.tabulated(f"{name}_nlos", nlos_db, **kw)
         lo, hi = -1.0, float(np.log10(max_distance_m))
-        n = int(np.ceil((hi - lo) * nodes_per_decade)) + 1
+        n = int(np.ceil((hi - lo) * float(nodes_per_decade))) + 1
         step = (hi - lo) / (n - 1)
-        values = np.clip(np.asarray(los_probability(10.0 ** (lo + step * np.arange(n))),
-                                    np.float64), 0.0, 1.0)
-        return cls(name, los, nlos, PathLossTable(lo, step, tuple(values)),
+        d = 10.0 ** (lo + step * np.arange(n))
+        values = np.broadcast_to(np.asarray(los_probability(d), np.float64), d.shape)
+        if not np.all((values >= -1e-12) & (values <= 1.0 + 1e-12)):
+            raise ParameterError(f"{name}: the LOS probability must lie in [0, 1]")
+        return cls(name, los, nlos, PathLossTable(lo, step, tuple(np.clip(values, 0.0, 1.0))),
                    float(sigma_los_db), float(sigma_nlos_db))
 
     def kernel_drop(self):

@@ -19,11 +19,12 @@ Carrier frequencies are in Hz (the table's f_c is in GHz).
 """
 
 import math
+import warnings
 from statistics import NormalDist
 
 import numpy as np
 
-from ilac_plan.errors import ParameterError
+from ilac_plan.errors import IlacWarning, ParameterError
 from ilac_plan.hookspecs import hookimpl
 from ilac_plan.model.linkbudget import SPEED_OF_LIGHT_M_S
 from ilac_plan.model.propagation import DropModel, LogDistanceTerm, PathLossModel
@@ -534,6 +535,10 @@ class TR38901Scenario(PropagationModel):
         probability and the shadow-fading sigmas of Table 7.4.1-1 (RMa LOS: 4 dB at every
         distance). ``los`` and ``reliability`` do not apply to a drop."""
         check_carrier(self.name, self.scenario, radio.carrier_hz)
+        if los != "expected" or reliability != 0:
+            warnings.warn(f"{self.name}: los = {los!r} and reliability = {reliability:g} do "
+                          "not apply to a random drop (drop_seed), which draws the LOS state "
+                          "and the shadow fading per link", IlacWarning, stacklevel=3)
         return drop_model(self.scenario, radio.carrier_hz, h_bs_m, h_ut_m, min_distance_m,
                           **rma)
 

@@ -347,6 +347,34 @@ def coupling_loss_db(s, ues, seed, rng):
     return loss - gain
 
 
+#: Ranges of the settings :func:`calibrate` lets one change (``**overrides``).
+SETTING_RANGES = {
+    "power_dbm": (-50.0, 80.0), "bandwidth_hz": (1e3, 1e10), "noise_figure_db": (0.0, 30.0),
+    "bs_height_m": (1.0, 150.0), "isd_m": (10.0, 1e5), "min_distance_2d_m": (0.0, 1e5),
+    "n_elements": (1, 64), "spacing_wavelengths": (0.05, 4.0), "tilt_deg": (-90.0, 90.0),
+    "indoor_fraction": (0.0, 1.0), "high_loss_fraction": (0.0, 1.0)}
+#: Most UEs of one run (drops x UEs per cell x cells).
+MAX_UES = 20_000_000
+
+
+def _checked(s, overrides):
+    """The setup with every overridden setting in range, or a one-line ParameterError."""
+    for key, value in overrides.items():
+        lo, hi = SETTING_RANGES[key]
+        integer = isinstance(lo, int)
+        kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+        if isinstance(value, bool) or not isinstance(value, kind) \
+                or not (lo <= value <= hi):
+            raise ParameterError(f"{key} must be {'an integer' if integer else 'a number'} in "
+                                 f"[{lo:g}, {hi:g}]; got {value!r}")
+    radius = s.isd_m / math.sqrt(3.0)
+    if s.scenario != "InH" and s.min_distance_2d_m >= 0.9 * radius:
+        raise ParameterError(f"min_distance_2d_m must be below 0.9 x isd_m / sqrt(3) = "
+                             f"{0.9 * radius:g} m (the site's hexagon); got "
+                             f"{s.min_distance_2d_m:g}")
+    return replace(s, n_elements=int(s.n_elements))
+
+
 def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
               ues_per_cell=DEFAULT_UES_PER_CELL, seed=0, with_noise=False, **overrides):
     """Run the large-scale calibration of one scenario and carrier.
@@ -364,7 +392,8 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
     with_noise : bool, default False
         Geometry with the thermal noise (S / (I + N)) instead of S / I.
     **overrides
-        Fields of :class:`CalibrationSetup` to change (e.g. ``spacing_wavelengths``).
+        Fields of :class:`CalibrationSetup` to change, within :data:`SETTING_RANGES`
+        (e.g. ``spacing_wavelengths``; not ``scenario`` nor ``carrier_hz``).
 
     Returns
     -------
@@ -372,15 +401,21 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
     """
     s = setup(scenario, carrier_ghz)
     if overrides:
-        unknown = sorted(set(overrides) - set(CalibrationSetup.__dataclass_fields__))
+        unknown = sorted(set(overrides) - set(SETTING_RANGES))
         if unknown:
-            raise ParameterError(f"unknown calibration setting {unknown[0]!r}")
-        s = replace(s, **overrides)
+            fixed = "set by the scenario and carrier_ghz arguments" if unknown[0] in (
+                "scenario", "carrier_hz") else f"allowed: {', '.join(SETTING_RANGES)}"
+            raise ParameterError(f"unknown calibration setting {unknown[0]!r} ({fixed})")
+        s = _checked(replace(s, **overrides), overrides)
     for name, value, lo, hi in (("drops", drops, 1, 10_000),
                                 ("ues_per_cell", ues_per_cell, 1, 1_000)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
                 or not lo <= value <= hi:
             raise ParameterError(f"{name} must be an integer in [{lo}, {hi:,}]; got {value!r}")
+    n_cells = cells(s)[0][0].size
+    if drops * ues_per_cell * n_cells > MAX_UES:
+        raise ParameterError(f"drops x ues_per_cell x {n_cells} cells must be at most "
+                             f"{MAX_UES:,} UEs; got {drops * ues_per_cell * n_cells:,}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= seed <= 2**63 - 1:
         raise ParameterError(f"seed must be an integer in [0, {2**63 - 1}]; got {seed!r}")
