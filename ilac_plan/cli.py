@@ -641,7 +641,7 @@ def validate(trials, seed, out, plot):
                    "open office.")
 @click.option("--carrier-ghz", type=click.Choice(["6", "30", "70"]), required=True,
               help="Carrier frequency [GHz].")
-@click.option("--drops", type=click.IntRange(1, 10_000), default=100, show_default=True,
+@click.option("--drops", type=click.IntRange(1, 10_000), default=400, show_default=True,
               help="Independent drops, 1 to 10,000.")
 @click.option("--ues-per-cell", type=click.IntRange(1, 1_000), default=10, show_default=True,
               help="UEs per cell in each drop, 1 to 1,000.")
@@ -650,11 +650,16 @@ def validate(trials, seed, out, plot):
 @click.option("--with-noise", is_flag=True,
               help="Geometry with the thermal noise, S/(I+N) (default S/I, as the 3GPP "
                    "reference curves).")
+@click.option("--indoor-los-distance", type=click.Choice(["total", "outdoor"]),
+              default="total", show_default=True,
+              help="2-D distance of an indoor UE's LOS probability: the whole one (TR "
+                   "38.900, the reference's) or its outdoor part d2D-out (TR 38.901).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="CSV to write: percentile, coupling_loss_db, geometry_db (5..95 %).")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Draw both CDFs beside the 3GPP reference into this .png.")
-def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise, out, plot):
+def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise,
+              indoor_los_distance, out, plot):
     """Reproduce the TR 38.901 large-scale calibration (Sec. 7.8.1, Table 7.8-1).
 
     Drops UEs on the 3GPP layout (19 sites x 3 cells with wrap-around for UMa and UMi,
@@ -675,7 +680,8 @@ def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise, out,
             raise click.BadParameter(f"must end in .png; got {plot!r}", param_hint="--plot")
     cal = _calibration_module()
     result = cal.calibrate(scenario, int(carrier_ghz), drops=drops, ues_per_cell=ues_per_cell,
-                           seed=seed, with_noise=with_noise)
+                           seed=seed, with_noise=with_noise,
+                           indoor_los_distance=indoor_los_distance)
     if plot:
         cal.plot(result, plot)
     write_csv(result.table(), out)

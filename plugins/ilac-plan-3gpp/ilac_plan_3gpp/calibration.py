@@ -38,7 +38,7 @@ PERCENTILES = tuple(range(5, 100, 5))
 SCENARIOS = ("UMa", "UMi", "InH")
 CARRIERS_GHZ = (6, 30, 70)
 #: Default number of drops and UEs per cell in each drop.
-DEFAULT_DROPS = 100
+DEFAULT_DROPS = 400
 DEFAULT_UES_PER_CELL = 10
 #: Element pattern of TR 38.901 Table 7.3-1. [deg], [dB], [dBi]
 ELEMENT_BEAMWIDTH_DEG = 65.0
@@ -78,6 +78,10 @@ class CalibrationSetup:
         Share of indoor UEs (UMa, UMi).
     high_loss_fraction : float
         Share of indoor UEs behind the high-loss O2I model.
+    indoor_los_distance : {"total", "outdoor"}
+        The 2-D distance of an indoor UE's LOS probability: the whole ``d2D`` (TR 38.900
+        v14.0.0, with which the 3GPP reference was made) or the outdoor part
+        ``d2D-out = d2D - d2D-in`` (TR 38.901 v14.1 and later); docs/calibration.md.
     """
 
     scenario: str
@@ -93,6 +97,7 @@ class CalibrationSetup:
     tilt_deg: float = 12.0
     indoor_fraction: float = 0.8
     high_loss_fraction: float = 0.5
+    indoor_los_distance: str = "total"
 
     @property
     def noise_dbm(self):
@@ -289,8 +294,9 @@ def coupling_loss_db(s, ues, seed, rng):
     plus shadow fading, plus O2I penetration for indoor UEs, minus the BS panel's gain
     (the UE antenna is isotropic, 0 dBi). [dB], shape (UEs, cells)
 
-    Per link (nearest wrap-around image): LOS with the scenario's probability at the
-    outdoor 2-D distance ``d2D - d2D-in``; UMa's environment height h_E drawn per link
+    Per link (nearest wrap-around image): LOS with the scenario's probability at the 2-D
+    distance (for indoor UEs the whole one, or with ``indoor_los_distance="outdoor"``
+    the outdoor part ``d2D - d2D-in``); UMa's environment height h_E drawn per link
     (Table 7.4.1-1, note 1); the median loss of Table 7.4.1-1 at the 3-D distance; the
     shadow fading ``sigma_state z``. The LOS uniform and z are the kernel's
     ``drop_draws(seed, x, y, site_x, site_y)``: one per UE-site link, shared by the
@@ -316,7 +322,8 @@ def coupling_loss_db(s, ues, seed, rng):
     scen = s.scenario.lower()
     sigma_los, sigma_nlos = SHADOW_FADING_DB[scen]
     loss = np.empty(d2d.shape)
-    d_out = np.maximum(d2d - ues["d_in_m"][:, None], 0.0)
+    d_out = d2d if s.indoor_los_distance == "total" else \
+        np.maximum(d2d - ues["d_in_m"][:, None], 0.0)
     # one h_E draw per UE-site link, shared by the site's sectors as the LOS state and
     # the shadow fading are
     _, site_of_cell = np.unique(np.stack([cx, cy], axis=1), axis=0, return_inverse=True)
@@ -352,7 +359,8 @@ SETTING_RANGES = {
     "power_dbm": (-50.0, 80.0), "bandwidth_hz": (1e3, 1e10), "noise_figure_db": (0.0, 30.0),
     "bs_height_m": (1.0, 150.0), "isd_m": (10.0, 1e5), "min_distance_2d_m": (0.0, 1e5),
     "n_elements": (1, 64), "spacing_wavelengths": (0.05, 4.0), "tilt_deg": (-90.0, 90.0),
-    "indoor_fraction": (0.0, 1.0), "high_loss_fraction": (0.0, 1.0)}
+    "indoor_fraction": (0.0, 1.0), "high_loss_fraction": (0.0, 1.0),
+    "indoor_los_distance": ("total", "outdoor")}
 #: Most UEs of one run (drops x UEs per cell x cells).
 MAX_UES = 20_000_000
 
@@ -361,6 +369,10 @@ def _checked(s, overrides):
     """The setup with every overridden setting in range, or a one-line ParameterError."""
     for key, value in overrides.items():
         lo, hi = SETTING_RANGES[key]
+        if isinstance(lo, str):
+            if value not in (lo, hi):
+                raise ParameterError(f"{key} must be {lo!r} or {hi!r}; got {value!r}")
+            continue
         integer = isinstance(lo, int)
         kind = (int, np.integer) if integer else (int, float, np.integer, np.floating)
         if isinstance(value, bool) or not isinstance(value, kind) \
@@ -383,7 +395,7 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
     ----------
     scenario : {"UMa", "UMi", "InH"}
     carrier_ghz : {6, 30, 70}
-    drops : int, default 100
+    drops : int, default 400
         Independent drops (1 to 10,000).
     ues_per_cell : int, default 10
         UEs per cell in each drop (1 to 1,000).

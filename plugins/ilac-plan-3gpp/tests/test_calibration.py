@@ -167,19 +167,33 @@ def test_geometry_with_noise_is_below_the_interference_only_one():
     assert np.median(b.geometry_db) < np.median(a.geometry_db) - 10.0
 
 
-# UMi at 6 GHz misses the 1 dB target by about 0.15 dB (coupling loss 0.9-1.2 dB below
-# the reference at the upper percentiles, the geometry within 0.3 dB): docs/calibration.md
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario, carrier, tol_db", [
-    ("UMa", 6, 1.0), ("UMi", 6, 1.25), ("UMa", 30, 2.0), ("UMi", 30, 2.0),
+    ("UMa", 6, 1.0), ("UMi", 6, 1.0), ("UMa", 30, 2.0), ("UMi", 30, 2.0),
     ("UMa", 70, 2.0), ("UMi", 70, 2.0), ("InH", 6, 1.0), ("InH", 30, 1.0),
     ("InH", 70, 1.0)])
 def test_calibration_matches_the_3gpp_reference(scenario, carrier, tol_db):
-    """The default run: every percentile 5..95 of the coupling loss within 1 dB of
-    R1-165974 (UMa at 6 GHz, InH; UMi at 6 GHz within 1.25 dB), 2 dB at 30 and 70 GHz;
-    the geometry within 0.5 dB everywhere."""
+    """The default run: every percentile 5..95 of coupling loss and geometry within 1 dB
+    of R1-165974 at 6 GHz (and for InH), 2 dB at 30 and 70 GHz (the targets); the
+    geometry, which agrees within 0.5 dB everywhere, within 0.75 dB."""
     cmp = cal.calibrate(scenario, carrier).comparison()
     assert cmp.coupling_loss_diff_db.abs().max() < tol_db
-    assert cmp.geometry_diff_db.abs().max() < 0.5
+    assert cmp.geometry_diff_db.abs().max() < min(tol_db, 0.75)
+
+
+def test_indoor_los_distance_reading():
+    """With the outdoor part of the distance (TR 38.901's d2D-out) indoor UEs see LOS more
+    often: a lower coupling loss than with the whole distance, the outdoor UEs alone
+    unchanged."""
+    a = cal.calibrate("UMi", 6, drops=20, seed=2)
+    b = cal.calibrate("UMi", 6, drops=20, seed=2, indoor_los_distance="outdoor")
+    assert np.median(b.coupling_loss_db) < np.median(a.coupling_loss_db) - 0.3
+    out = cal.calibrate("UMi", 6, drops=5, seed=2, indoor_fraction=0.0)
+    out2 = cal.calibrate("UMi", 6, drops=5, seed=2, indoor_fraction=0.0,
+                         indoor_los_distance="outdoor")
+    assert np.array_equal(out.coupling_loss_db, out2.coupling_loss_db)
+    with pytest.raises(ip.ParameterError, match="indoor_los_distance must be"):
+        cal.calibrate("UMi", 6, drops=1, indoor_los_distance="inside")
 
 
 def test_reference_tables():
