@@ -85,6 +85,32 @@ def test_kernel_loss_equals_numpy_recomputation():
     assert 0.05 < los.mean() < 0.95          # both states are exercised
 
 
+def test_drop_with_interference_equals_numpy_sinr():
+    """With interference every other cell's drawn power counts: the kernel's SINR equals
+    rx_serving - 10 log10(noise + sum of the others), all from the same draws."""
+    model = _model()
+    pos = [(0.0, 0.0), (400.0, 50.0), (-300.0, 250.0), (100.0, -350.0)]
+    sites = _cells(pos)
+    x, y = _points(5000, seed=12)
+    radio = ip.RadioParams()
+    frame = _snr(sites, x, y, model, drop_seed=SEED, interference=True, radio=radio)
+    sx, sy = np.array(pos).T
+    d2d = np.hypot(x[:, None] - sx, y[:, None] - sy)
+    d3d = np.hypot(d2d, 8.5)
+    u, z = drop_draws(SEED, x[:, None], y[:, None], sx, sy)
+    los = u < model.los_probability_at(d2d)
+    loss = np.where(los, model.los.path_loss_db(d3d) + model.sigma_los_db * z,
+                    model.nlos.path_loss_db(d3d) + model.sigma_nlos_db * z)
+    rx = 13.0 + radio.ue_gain_db - loss                  # power 13 dBm, gain 0 dBi
+    serving = np.argmax(rx, axis=1)
+    rows = np.arange(x.size)
+    lin = 10.0 ** (rx / 10.0)
+    others = lin.sum(axis=1) - lin[rows, serving]
+    sinr = rx[rows, serving] - 10.0 * np.log10(10.0 ** (radio.noise_dbm / 10.0) + others)
+    assert np.array_equal(frame.serving_cell.to_numpy(), serving)
+    np.testing.assert_allclose(frame.snr_db.to_numpy(), sinr, atol=1e-9)
+
+
 def test_los_fraction_matches_the_probability():
     """Without shadow fading the loss tells the state exactly (NLOS 30 dB above LOS): the
     LOS count of 10^6 links matches sum P_LOS within 4 sigma, and per distance bin a
