@@ -828,11 +828,18 @@ def schemes(as_json):
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def models(as_json):
-    """List the registered propagation models, with their plugin and parameters."""
+    """List the registered propagation models, with their plugin and parameters, and
+    whether they draw random drops (--drop-seed)."""
     from .plugins import get_registry
+    from .propagation import PropagationModel
 
-    rows = _list_registered(get_registry().models, as_json, lambda m: {})
-    _emit(rows, as_json, ["name", "distribution", "version", "parameters", "description"])
+    def drop(model):
+        able = type(model).build_drop is not PropagationModel.build_drop
+        return {"drop": able if as_json else ("yes" if able else "no")}
+
+    rows = _list_registered(get_registry().models, as_json, drop)
+    _emit(rows, as_json, ["name", "drop", "distribution", "version", "parameters",
+                          "description"])
 
 
 @cli.command()

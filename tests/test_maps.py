@@ -369,5 +369,6 @@ def test_models_command_lists_the_propagation_models():
     uma = next(r for r in rows if r["name"] == "uma")
     assert uma["distribution"] == "ilac-plan-3gpp"
     assert {p["name"] for p in uma["parameters"]} >= {"los", "reliability"}
+    assert uma["drop"] is True and rows[0]["drop"] is False     # free_space has no drop
     table = run("models")
     assert table.exit_code == 0 and "free_space" in table.output
