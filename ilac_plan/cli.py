@@ -650,6 +650,10 @@ def validate(trials, seed, out, plot):
 @click.option("--with-noise", is_flag=True,
               help="Geometry with the thermal noise, S/(I+N) (default S/I, as the 3GPP "
                    "reference curves).")
+@click.option("--engine", "engine", type=click.Choice(["kernel", "numpy"]), default="kernel",
+              show_default=True,
+              help="Links through the planner's kernel (evaluate with a random drop and the "
+                   "panel antenna) or numpy (every formula written out).")
 @click.option("--indoor-los-distance", type=click.Choice(["total", "outdoor"]),
               default="total", show_default=True,
               help="2-D distance of an indoor UE's LOS probability: the whole one (TR "
@@ -658,7 +662,7 @@ def validate(trials, seed, out, plot):
               help="CSV to write: percentile, coupling_loss_db, geometry_db (5..95 %).")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False), default=None,
               help="Draw both CDFs beside the 3GPP reference into this .png.")
-def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise,
+def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise, engine,
               indoor_los_distance, out, plot):
     """Reproduce the TR 38.901 large-scale calibration (Sec. 7.8.1, Table 7.8-1).
 
@@ -680,7 +684,7 @@ def calibrate(scenario, carrier_ghz, drops, ues_per_cell, seed, with_noise,
             raise click.BadParameter(f"must end in .png; got {plot!r}", param_hint="--plot")
     cal = _calibration_module()
     result = cal.calibrate(scenario, int(carrier_ghz), drops=drops, ues_per_cell=ues_per_cell,
-                           seed=seed, with_noise=with_noise,
+                           seed=seed, with_noise=with_noise, engine=engine,
                            indoor_los_distance=indoor_los_distance)
     if plot:
         cal.plot(result, plot)

@@ -49,6 +49,8 @@ KERNEL_PLAN_ROWS = _coverage.PLAN_ROWS
 DERIVED_PLAN_ROWS = ("loc_snr_gain", "loc_beta2")
 #: Kernel codes of the antenna models.
 ANTENNA_CODES = {"omni": 0, "horizontal": 1, "3gpp": 2}
+#: The kernel's pattern code of the 3-D pattern with vertical panels (panel_rows > 1).
+PANEL_CODE = 3
 REQUIRED_SITE_COLUMNS = ("x_m", "y_m", "azimuth_deg", "n_antennas", "power_dbm")
 INFEASIBLE = "infeasible"
 #: Points per kernel block (one thread works on one block at a time).
@@ -102,7 +104,11 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         (default ``radio.ue_power_dbm``), ``gain_dbi`` [dBi] (default
         ``radio.gnb_gain_db``, or the TR 38.901 element's 8 dBi with ``antenna="3gpp"``),
         ``height_m`` [m] (default 0), ``tilt_deg`` and ``electrical_tilt_deg``
-        (downtilts, positive down, -90..90) [deg] (default 0; the 3-D pattern only).
+        (downtilts, positive down, -90..90) [deg] (default 0; the 3-D pattern only),
+        ``panel_rows`` (default 1) and ``panel_spacing_wavelengths`` (default 0.5): with
+        the 3-D pattern a cell of M > 1 rows is a vertical panel of M TR 38.901 elements
+        fed by one TXRU, its beam steered by the electrical tilt (``gain_dbi`` stays the
+        element's; the array adds up to 10 log10 M dB).
     radio : RadioParams
     ue_height_m : float
         UE antenna height. [m]
@@ -141,6 +147,9 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
     tilt = np.deg2rad(_column(sites, "tilt_deg", 0.0, **range_kwargs("tilt_deg")))
     etilt = np.deg2rad(_column(sites, "electrical_tilt_deg", 0.0,
                                **range_kwargs("electrical_tilt_deg")))
+    panel_m = _column(sites, "panel_rows", 1, **range_kwargs("panel_rows"))
+    panel_d = _column(sites, "panel_spacing_wavelengths", 0.5,
+                      **range_kwargs("panel_spacing_wavelengths"))
     ue_h = check_limit("ue_height_m", ue_height_m)
     ang = angle_information(n_ant, spacing, radio.wavelength_m, check_bound(bound))
     delay = 8.0 * np.pi**2 * n_ant
@@ -155,6 +164,7 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         "dh2": (height - ue_h) ** 2, "dz": ue_h - height,
         "cos_tilt": np.cos(tilt), "sin_tilt": np.where(tilt == 0.0, 0.0, np.sin(tilt)),
         "etilt": etilt, "information": np.ascontiguousarray(information),
+        "panel_m": panel_m, "panel_kd": np.pi * panel_d, "sin_etilt": np.sin(etilt),
         "n_antennas": n_ant, "spacing_m": spacing, "height_diff_m": height - ue_h,
         # rho_ul / rho_dl in dB: the UE transmits with its own power through the same gains
         "ul_offset_db": np.where(np.isfinite(power), ue_power - power, 0.0),
@@ -453,13 +463,21 @@ def _linear_mode(cells, antenna, model, interference):
     return _coverage.LINEAR_ORDER, 10.0 ** ((eirp - finite.max()) / slope), slope
 
 
+def antenna_code(cells, antenna):
+    """The kernel's pattern code: ANTENNA_CODES, and 3 for the 3-D pattern with panels."""
+    if antenna == "3gpp" and np.any(cells["panel_m"] > 1):
+        return PANEL_CODE
+    return ANTENNA_CODES[antenna]
+
+
 def _cell_table(cells, antenna, shifts, model, interference, margin_db):
     """The kernel's CellTable for the arrays of :func:`cell_arrays`."""
     linear, weights, slope = _linear_mode(cells, antenna, model, interference)
     return _coverage.CellTable(
+        panel_m=cells["panel_m"], panel_kd=cells["panel_kd"], sin_etilt=cells["sin_etilt"],
         x=cells["x"], y=cells["y"], ux=cells["ux"], uy=cells["uy"], eirp_dbm=cells["eirp_dbm"],
         dh2=cells["dh2"], dz=cells["dz"], cos_tilt=cells["cos_tilt"],
-        sin_tilt=cells["sin_tilt"], etilt=cells["etilt"], pattern=ANTENNA_CODES[antenna],
+        sin_tilt=cells["sin_tilt"], etilt=cells["etilt"], pattern=antenna_code(cells, antenna),
         k_pattern=12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, a_max=FRONT_TO_BACK_DB,
         k_vertical=12.0 / np.deg2rad(VERTICAL_BEAMWIDTH_DEG) ** 2, sla_v=SIDE_LOBE_DB,
         shifts=shifts, linear=linear, weights=weights,
@@ -670,7 +688,7 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
     prune = (check_flag("prune", prune) and not interference and shifts.shape[0] == 1
-             and drop is None)
+             and drop is None and antenna_code(cells, antenna) != PANEL_CODE)
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)

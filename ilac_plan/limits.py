@@ -37,6 +37,8 @@ LIMITS = {
     "azimuth_deg": Limit(0.0, 360.0, unit="deg"),
     "tilt_deg": Limit(-90.0, 90.0, unit="deg"),
     "electrical_tilt_deg": Limit(-90.0, 90.0, unit="deg"),
+    "panel_rows": Limit(1, 64, integer=True),
+    "panel_spacing_wavelengths": Limit(0.05, 4.0, unit="wavelengths"),
     "n_antennas": Limit(1, 65536, integer=True),
     "power_dbm": Limit(-100.0, 100.0, unit="dBm"), "eirp_dbm": Limit(-100.0, 150.0, unit="dBm"),
     "gain_dbi": Limit(-50.0, 100.0, unit="dBi"),

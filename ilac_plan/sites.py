@@ -12,6 +12,9 @@ A site table has one row per cell (one sector array). ilac_plan's column names:
 ``height_m``              antenna height [m] (optional)
 ``tilt_deg``,             mechanical and electrical downtilt, positive down [deg] (optional;
 ``electrical_tilt_deg``   used by the TR 38.901 3-D antenna, ``antenna="3gpp"``)
+``panel_rows``,           rows M of a vertical panel (one TXRU) and their spacing
+``panel_spacing_``        [wavelengths] (optional, default 1 and 0.5; ``antenna="3gpp"``:
+``wavelengths``           M > 1 steers the array's beam by the electrical tilt)
 ``spacing_m``,            antenna spacing [m] and UE power [dBm] per cell (optional)
 ``ue_power_dbm``
 ``band``, ``carrier_hz``  carrier or band (optional, kept; not used by the model)
@@ -43,7 +46,8 @@ from .limits import table_ranges
 #: shared table :data:`ilac_plan.limits.LIMITS`.
 RANGES = table_ranges(("x_m", "y_m", "lon_deg", "lat_deg", "azimuth_deg", "n_antennas",
                        "power_dbm", "eirp_dbm", "spacing_m", "ue_power_dbm", "gain_dbi",
-                       "height_m", "tilt_deg", "electrical_tilt_deg", "carrier_hz"))
+                       "height_m", "tilt_deg", "electrical_tilt_deg", "panel_rows",
+                       "panel_spacing_wavelengths", "carrier_hz"))
 NUMERIC = tuple(RANGES)
 TEXT = ("cell_id", "site_id", "band")
 REQUIRED = ("azimuth_deg", "n_antennas")

@@ -10,6 +10,12 @@ from ilac_plan.model import best_pilot_capacity, crb_position, free_space
 from ilac_plan.model.antenna import antenna_attenuation_db
 
 
+def _col(sites, name, default):
+    if name in sites.columns:
+        return sites[name].to_numpy(float)
+    return np.full(len(sites), default)
+
+
 def _nearest_images(x, y, sx, sy, shifts):
     """Offsets (points x cells) from each cell's nearest image (first of equals)."""
     dx0 = x[:, None] - sx[None, :]
@@ -56,7 +62,10 @@ def reference_evaluate(sites, x, y, *, radio, target_error_m=None, max_capacity_
     rx = (power + gain + radio.ue_gain_db)[None, :] - model.path_loss_db(dist)
     rx = rx - antenna_attenuation_db(dx, dy, (ue_height_m - height)[None, :],
                                      azimuth_deg=az_deg[None, :], tilt_deg=tilt[None, :],
-                                     electrical_tilt_deg=etilt[None, :], antenna=antenna)
+                                     electrical_tilt_deg=etilt[None, :], antenna=antenna,
+                                     panel_rows=_col(sites, "panel_rows", 1.0)[None, :],
+                                     panel_spacing_wavelengths=_col(
+                                         sites, "panel_spacing_wavelengths", 0.5)[None, :])
     serving = np.argmax(rx, axis=1)
     rows = np.arange(x.size)
     rx_s = rx[rows, serving]

@@ -50,6 +50,54 @@ def test_kernel_matches_the_reference_under_every_bound_and_antenna(seed, n_cell
     assert_matches_reference(df, ref)
 
 
+@pytest.mark.parametrize("kw", [dict(target_error_m=1.0),
+                                dict(bound="achievable", interference=True, target_error_m=2.0),
+                                dict(max_capacity_loss=0.1, positioning="network", n_cells=3)])
+def test_vertical_panels_match_the_reference(kw):
+    """Cells of 1 to 12 rows (TR 38.901 panels steered by the electrical tilt) on the
+    kernel equal the numpy reference (serving cell, link state, schemes)."""
+    rng = np.random.default_rng(21)
+    n = 12
+    sites = random_sites(rng, n, height_m=rng.uniform(10, 40, n),
+                         tilt_deg=rng.uniform(-3, 6, n),
+                         electrical_tilt_deg=rng.uniform(0, 15, n),
+                         panel_rows=rng.integers(1, 13, n),
+                         panel_spacing_wavelengths=rng.uniform(0.4, 0.9, n))
+    x, y = random_points(rng, 600)
+    df = evaluate(sites, x, y, radio=RADIO, ue_height_m=1.5, antenna="3gpp", **kw)
+    if kw.get("positioning"):     # network positioning runs; its serving cells: numpy's
+        assert np.isfinite(df.time_error_m).all()
+        from ilac_plan.network import network_bound
+        single = evaluate(sites, x, y, radio=RADIO, ue_height_m=1.5, antenna="3gpp",
+                          schemes=())
+        ref = network_bound(sites, x, y, n_cells=1, antenna="3gpp", ue_height_m=1.5)
+        assert np.array_equal(ref["serving_cell"], single.serving_cell.to_numpy())
+        return
+    ref = reference_evaluate(sites, x, y, radio=RADIO, ue_height_m=1.5, antenna="3gpp", **kw)
+    assert_matches_reference(df, ref)
+
+
+def test_panel_gain_peaks_in_the_tilted_direction():
+    """A 10-row panel at 0.5 lambda tilted 12 deg: towards its beam the attenuation is the
+    element's there less 10 dB; one row is the steered element of old."""
+    from ilac_plan.model.antenna import antenna_attenuation_db, panel_gain_db
+
+    dz = -100.0 * np.tan(np.deg2rad(12.0))            # 12 deg below the horizon
+    att = antenna_attenuation_db(0.0, 100.0, dz, azimuth_deg=0.0, electrical_tilt_deg=12.0,
+                                 panel_rows=10)
+    assert att == pytest.approx(12 * (12 / 65) ** 2 - 10.0, abs=1e-9)
+    one = antenna_attenuation_db(30.0, 100.0, -20.0, azimuth_deg=0.0, electrical_tilt_deg=7.0)
+    assert antenna_attenuation_db(30.0, 100.0, -20.0, azimuth_deg=0.0, electrical_tilt_deg=7.0,
+                                  panel_rows=1) == one
+    # the closed form against the direct sum over the rows
+    cz = np.linspace(-1.0, 1.0, 2001)
+    k = np.arange(7)[:, None]
+    w = np.exp(-2j * np.pi * k * 0.7 * np.cos(np.deg2rad(90 + 9.0))) / np.sqrt(7)
+    direct = np.abs((w * np.exp(2j * np.pi * k * 0.7 * cz)).sum(axis=0)) ** 2
+    np.testing.assert_allclose(10 ** (panel_gain_db(cz, 7, 0.7, 9.0) / 10), direct,
+                               rtol=1e-9, atol=1e-12)
+
+
 def test_tabulated_path_loss_runs_in_the_kernel_as_in_numpy():
     fs = free_space(RADIO.carrier_hz)
     # free space plus a smooth extra loss no log-distance term can express

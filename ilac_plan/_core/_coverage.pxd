@@ -55,6 +55,9 @@ cdef extern from "ilac_kernel.h" nogil:
         int linear
         const double *w
         double lin_margin
+        const double *panel_m
+        const double *panel_kd
+        const double *sin_etilt
     enum: ILAC_PLAN_ROWS
     enum: ILAC_DIR_MIXED
     enum: ILAC_DIR_DOWNLINK

@@ -31,7 +31,9 @@ class CellTable:
     def __init__(self, *, x: _F, y: _F, ux: _F, uy: _F, eirp_dbm: _F, dh2: _F, dz: _F,
                  cos_tilt: _F, sin_tilt: _F, etilt: _F, pattern: int, k_pattern: float,
                  a_max: float, k_vertical: float, sla_v: float, shifts: _F,
-                 linear: int = ..., weights: _F | None = ..., lin_margin: float = ...) -> None: ...
+                 linear: int = ..., weights: _F | None = ..., lin_margin: float = ...,
+                 panel_m: _F | None = ..., panel_kd: _F | None = ...,
+                 sin_etilt: _F | None = ...) -> None: ...
 
 @disjoint_base
 class RadioSpec:

@@ -127,7 +127,9 @@ cdef class CellTable:
     def __init__(self, *, x, y, ux, uy, eirp_dbm, dh2, dz, cos_tilt, sin_tilt, etilt,
                  int pattern, double k_pattern, double a_max, double k_vertical,
                  double sla_v, shifts, int linear=ILAC_LINEAR_OFF, weights=None,
-                 double lin_margin=1.0):
+                 double lin_margin=1.0, panel_m=None, panel_kd=None, sin_etilt=None):
+        """Arrays of one value per cell; ``pattern`` 3 (3gpp with panels) also needs
+        ``panel_m`` (rows, >= 1), ``panel_kd`` (pi d_V / lambda) and ``sin_etilt``."""
         self._keep = []
         cdef Py_ssize_t n = np.asarray(x).shape[0]
         if n < 1:
@@ -143,9 +145,18 @@ cdef class CellTable:
         self.c.cos_tilt = _ptr(self._keep, cos_tilt, n, "cos_tilt")
         self.c.sin_tilt = _ptr(self._keep, sin_tilt, n, "sin_tilt")
         self.c.etilt = _ptr(self._keep, etilt, n, "etilt")
-        if pattern not in (0, 1, 2):
-            raise ValueError("pattern: 0 (omni), 1 (horizontal) or 2 (3gpp)")
+        if pattern not in (0, 1, 2, 3):
+            raise ValueError("pattern: 0 (omni), 1 (horizontal), 2 (3gpp) or 3 (3gpp panels)")
         self.c.pattern = pattern
+        self.c.panel_m = self.c.panel_kd = self.c.sin_etilt = NULL
+        if pattern == 3:
+            if panel_m is None or panel_kd is None or sin_etilt is None:
+                raise ValueError("pattern 3 needs panel_m, panel_kd and sin_etilt")
+            if not (np.asarray(panel_m, np.float64) >= 1.0).all():
+                raise ValueError("panel_m: rows >= 1")
+            self.c.panel_m = _ptr(self._keep, panel_m, n, "panel_m")
+            self.c.panel_kd = _ptr(self._keep, panel_kd, n, "panel_kd")
+            self.c.sin_etilt = _ptr(self._keep, sin_etilt, n, "sin_etilt")
         self.c.k_pattern = k_pattern
         self.c.a_max = a_max
         self.c.k_vertical = k_vertical
@@ -414,7 +425,8 @@ def coverage_kernel(
     cdef Py_ssize_t n_groups = (n + group - 1) // group, g
     cdef bint has_order = order.shape[0] > 0
     cdef const int32_t *order_p = &order[0] if has_order else NULL
-    cdef bint do_prune = prune and not radio.c.interference and not pathloss.c.drop
+    cdef bint do_prune = (prune and not radio.c.interference and not pathloss.c.drop
+                          and cells.c.pattern != 3)
     cdef int threads = max(1, n_threads)
     # per-thread scratch, allocated once per call (with the GIL), indexed by thread id
     if (out.c.cells_used != NULL or out.c.net_info != NULL) and radio.c.net_k == 0:

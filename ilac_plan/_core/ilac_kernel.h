@@ -212,8 +212,8 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
                                         const ilac_radio *rd, ilac_link *lk)
 {
     const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 3 + cells->pattern;
-#define ILAC_LINK(W, S, P) case (W * 3 + S) * 3 + P: \
+    const int code = (wrap * 3 + simple) * 4 + cells->pattern;
+#define ILAC_LINK(W, S, P) case (W * 3 + S) * 4 + P: \
     ilac_link_points(bx, by, m, best_idx, others, cells, pl, rd, lk, S, P, W); break;
     switch (code) {
     ILAC_FOR_VARIANTS(ILAC_LINK)
@@ -385,7 +385,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
                                        double *net, int8_t *onsite, int8_t *used)
 {
     const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 3 + cells->pattern, K = rd->net_k;
+    const int code = (wrap * 3 + simple) * 4 + cells->pattern, K = rd->net_k;
     /* the serving cell is always among the fused ones (a tie decided the other way, or a
      * linear search's rounding, may have left it out of the top K) */
     for (int i = 0; i < m; ++i) {
@@ -400,7 +400,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         }
     }
     if (rd->net_prs_interference && !rd->interference) {
-#define ILAC_PRS(W, S, P) case (W * 3 + S) * 3 + P: \
+#define ILAC_PRS(W, S, P) case (W * 3 + S) * 4 + P: \
         ilac_prs_points(bx, by, m, top_idx, nd, cells, pl, rd, psum, S, P, W); break;
         switch (code) {
         ILAC_FOR_VARIANTS(ILAC_PRS)
@@ -408,7 +408,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         }
 #undef ILAC_PRS
     }
-#define ILAC_NET(W, S, P) case (W * 3 + S) * 3 + P: \
+#define ILAC_NET(W, S, P) case (W * 3 + S) * 4 + P: \
     ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, psum, cells, pl, rd, serving, net, \
                     onsite, \
                     used, \

@@ -62,6 +62,7 @@ typedef struct {
 #define ILAC_OMNI 0
 #define ILAC_HORIZONTAL 1
 #define ILAC_3GPP 2
+#define ILAC_3GPP_PANEL 3            /* ILAC_3GPP with vertical panels (panel_m > 1) */
 
 typedef struct {
     int n_cells;
@@ -72,7 +73,7 @@ typedef struct {
     const double *dz;                /* UE height - site height [m] */
     const double *cos_tilt, *sin_tilt;  /* mechanical downtilt */
     const double *etilt;             /* electrical downtilt [rad] */
-    int pattern;                     /* ILAC_OMNI, ILAC_HORIZONTAL or ILAC_3GPP */
+    int pattern;                     /* ILAC_OMNI, ILAC_HORIZONTAL, ILAC_3GPP(_PANEL) */
     double k_pattern;                /* 12 / phi_3dB^2 [dB/rad^2] */
     double a_max;                    /* front-to-back ratio A_m [dB] */
     double k_vertical;               /* 12 / theta_3dB^2 [dB/rad^2] */
@@ -82,6 +83,11 @@ typedef struct {
     int linear;                      /* ILAC_LINEAR_*: serving search without logs */
     const double *w;                 /* linear weights (see ilac_serve_cell_linear) */
     double lin_margin;               /* pruning margin as a factor on the linear bounds */
+    /* ILAC_3GPP_PANEL: per cell the rows M of a vertical panel (one TXRU, tilt weights),
+     * pi d_V / lambda, and sin(electrical tilt); see ilac_panel_gain_db */
+    const double *panel_m;
+    const double *panel_kd;
+    const double *sin_etilt;
 } ilac_cells;
 
 #define ILAC_LINEAR_OFF 0            /* received power in dB (any model, any pattern) */
@@ -343,9 +349,25 @@ ILAC_INLINE double ilac_pattern_db(const ilac_cells *cells, double a_h, double a
     return att < cells->a_max ? att : cells->a_max;
 }
 
+/* Gain [dB] of the array factor of a vertical panel of m rows (TR 38.901 Sec. 7.3: one
+ * TXRU, weights exp(-j 2 pi (k - 1) d_V cos(theta_tilt)) / sqrt(m)) towards a direction of
+ * zenith cosine cz in the panel's frame: 10 log10(sin^2(m u) / (m sin^2 u)) with
+ * u = pi d_V / lambda (cz + sin(etilt)) (cos(theta_tilt) = -sin(etilt)); 10 log10(m) at
+ * the tilted direction. libm: the panel variant does not vectorize its pattern. */
+ILAC_INLINE double ilac_panel_gain_db(double m, double kd, double sin_etilt, double cz)
+{
+    double u = kd * (cz + sin_etilt);
+    double s1 = sin(u), sm = sin(m * u);
+    double af = fabs(s1) < 1e-12 ? m : sm * sm / (m * s1 * s1);
+    return 10.0 * log10(af > 1e-30 ? af : 1e-30);
+}
+
 /* Attenuation [dB] of cell c towards a UE at horizontal offset (fwd along the broadside,
  * crs = |across|) and height difference dz = UE - site (TR 38.901 Table 7.3-1; for the
- * 3-D pattern the direction is first rotated into the mechanically tilted frame). */
+ * 3-D pattern the direction is first rotated into the mechanically tilted frame). With
+ * panels (ILAC_3GPP_PANEL) a cell of m > 1 rows has an unsteered element pattern and the
+ * array factor steered by the electrical tilt, and the attenuation is the element's less
+ * the array gain (negative towards the beam: the EIRP holds the element's gain only). */
 ILAC_INLINE double ilac_attenuation_db(const ilac_cells *cells, int c, double fwd, double crs,
                                        const int pattern)
 {
@@ -353,13 +375,23 @@ ILAC_INLINE double ilac_attenuation_db(const ilac_cells *cells, int c, double fw
         double phi = ilac_angle(fwd, crs);
         return ilac_pattern_h_db(cells, phi * phi);
     }
-    if (pattern != ILAC_3GPP)
+    if (pattern != ILAC_3GPP && pattern != ILAC_3GPP_PANEL)
         return 0.0;
     const double ct = cells->cos_tilt[c], st = cells->sin_tilt[c], dz = cells->dz[c];
     double x = fwd * ct - dz * st, z = fwd * st + dz * ct;
     double phi = ilac_angle(x, crs);
     double el = ilac_angle(sqrt(x * x + crs * crs), fabs(z));
     el = z < 0.0 ? -el : el;
+    if (pattern == ILAC_3GPP_PANEL) {
+        const double m = cells->panel_m[c];
+        if (m > 1.0) {
+            double r = sqrt(x * x + crs * crs + z * z);
+            double att = ilac_pattern_db(cells, ilac_pattern_h_db(cells, phi * phi),
+                                         ilac_pattern_v_db(cells, el * el));
+            return att - ilac_panel_gain_db(m, cells->panel_kd[c], cells->sin_etilt[c],
+                                            r > 0.0 ? z / r : 0.0);
+        }
+    }
     double v = el + cells->etilt[c];
     return ilac_pattern_db(cells, ilac_pattern_h_db(cells, phi * phi),
                            ilac_pattern_v_db(cells, v * v));
@@ -386,10 +418,10 @@ ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, d
 
 /* The compiled variants of the point loops: X(wrap, simple model, pattern code). */
 #define ILAC_FOR_VARIANTS(X) \
-    X(0, 0, 0) X(0, 0, 1) X(0, 0, 2) X(0, 1, 0) X(0, 1, 1) X(0, 1, 2) \
-    X(0, 2, 0) X(0, 2, 1) X(0, 2, 2) \
-    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2) \
-    X(1, 2, 0) X(1, 2, 1) X(1, 2, 2)
+    X(0, 0, 0) X(0, 0, 1) X(0, 0, 2) X(0, 0, 3) X(0, 1, 0) X(0, 1, 1) X(0, 1, 2) X(0, 1, 3) \
+    X(0, 2, 0) X(0, 2, 1) X(0, 2, 2) X(0, 2, 3) \
+    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 0, 3) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2) X(1, 1, 3) \
+    X(1, 2, 0) X(1, 2, 1) X(1, 2, 2) X(1, 2, 3)
 
 /* Offset from cell c (its nearest image with wrap-around) to the point. */
 ILAC_INLINE void ilac_offset(const ilac_cells *cells, int c, double px, double py,
@@ -523,13 +555,13 @@ ILAC_CLONES static void ilac_topk_block(
     double *top_rx, double *top_idx)
 {
     const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 3 + cells->pattern;
+    const int code = (wrap * 3 + simple) * 4 + cells->pattern;
     for (int k = 0; k < K; ++k)
         for (int i = 0; i < n; ++i) {
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-#define ILAC_TOPK(W, S, P) case (W * 3 + S) * 3 + P: \
+#define ILAC_TOPK(W, S, P) case (W * 3 + S) * 4 + P: \
     ilac_topk_cell(px, py, n, cells, cand[j], pl, K, nd, top_rx, top_idx, S, P, W); break;
     for (int j = 0; j < n_cand; ++j) {
         switch (code) {
@@ -564,10 +596,10 @@ ILAC_CLONES static void ilac_serve_block(
         }
         return;
     }
-    const int code = ((wrap * 3 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0);
+    const int code = ((wrap * 3 + simple) * 4 + cells->pattern) * 2 + (interference ? 1 : 0);
 #define ILAC_SERVE(W, S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, \
                                                best_idx, best_lin, others, S, P, I, W)
-#define ILAC_CASE(W, S, P, I) case ((W * 3 + S) * 3 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
+#define ILAC_CASE(W, S, P, I) case ((W * 3 + S) * 4 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
 #define ILAC_CASES(W, S, P) ILAC_CASE(W, S, P, 0) ILAC_CASE(W, S, P, 1)
     /* constant flags: the compiler specialises (and vectorizes) each variant */
     for (int j = 0; j < n_cand; ++j) {
@@ -638,9 +670,9 @@ ILAC_CLONES static void ilac_serve_topk_block(
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-    const int code = (((wrap * 3 + simple) * 3 + cells->pattern) * 2 + (interference ? 1 : 0))
+    const int code = (((wrap * 3 + simple) * 4 + cells->pattern) * 2 + (interference ? 1 : 0))
                      * 3 + kc;
-#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 3 + S) * 3 + P) * 2 + I) * 3 + KC: \
+#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 3 + S) * 4 + P) * 2 + I) * 3 + KC: \
     ilac_serve_cell_topk(px, py, n, cells, cand[j], pl, best_rx, best_idx, best_lin, others, \
                          top_rx, top_idx, nd, S, P, I, W, KV); break;
 #define ILAC_TK_CASES(W, S, P) ILAC_TK(W, S, P, 0, 0, 2) ILAC_TK(W, S, P, 0, 1, 4) \

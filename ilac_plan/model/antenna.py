@@ -97,8 +97,45 @@ def local_angles(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0):
     return np.arctan2(left, x), np.arctan2(z, np.hypot(x, left))
 
 
+def panel_gain_db(zenith_cos, rows, spacing_wavelengths, electrical_tilt_deg):
+    """Array gain of a vertical panel of ``rows`` TR 38.901 elements fed by one TXRU
+    with the electrical-tilt weights ``w_m = exp(-j 2 pi (m - 1) d_V cos(theta_tilt)) /
+    sqrt(M)``, ``theta_tilt = 90 deg + tilt`` (Sec. 7.3):
+
+    .. math:: 10\\log_{10}\\frac{\\sin^2(M u)}{M \\sin^2 u},\\quad
+              u = \\pi d_V (\\cos\\theta + \\sin\\theta_e),
+
+    ``10 log10 M`` towards the tilted direction, 0 for M = 1.
+
+    Parameters
+    ----------
+    zenith_cos : array_like
+        Cosine of the zenith angle in the panel's frame (1: up, 0: the horizon).
+    rows : array_like
+        M >= 1.
+    spacing_wavelengths : array_like
+        d_V. [wavelengths]
+    electrical_tilt_deg : array_like
+        Downtilt of the beam, positive down. [deg]
+
+    Returns
+    -------
+    ndarray
+        [dB]
+    """
+    m = np.asarray(rows, np.float64)
+    u = np.pi * np.asarray(spacing_wavelengths, np.float64) * (
+        np.asarray(zenith_cos, np.float64)
+        + np.sin(np.deg2rad(np.asarray(electrical_tilt_deg, np.float64))))
+    s1 = np.sin(u)
+    small = np.abs(s1) < 1e-12
+    af = np.where(small, m, np.sin(m * u) ** 2 / (m * np.where(small, 1.0, s1) ** 2))
+    return np.where(m > 1, 10.0 * np.log10(np.maximum(af, 1e-30)), 0.0)
+
+
 def antenna_attenuation_db(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0,
-                           electrical_tilt_deg=0.0, antenna="3gpp"):
+                           electrical_tilt_deg=0.0, antenna="3gpp", panel_rows=1,
+                           panel_spacing_wavelengths=0.5):
     """Attenuation of a cell's antenna towards a UE, relative to its maximum gain.
 
     * ``"omni"``: 0;
@@ -124,6 +161,10 @@ def antenna_attenuation_db(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0,
     tilt_deg, electrical_tilt_deg : array_like, default 0
         Mechanical and electrical downtilt, positive down. [deg]
     antenna : {"omni", "horizontal", "3gpp"}, default "3gpp"
+    panel_rows, panel_spacing_wavelengths : array_like, default 1 and 0.5
+        ``"3gpp"`` only: a cell of M > 1 rows is a vertical panel (one TXRU); its
+        element pattern is not steered and :func:`panel_gain_db` is subtracted (the
+        attenuation is negative towards the beam, down to ``-10 log10 M``).
 
     Returns
     -------
@@ -144,8 +185,14 @@ def antenna_attenuation_db(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0,
         phi = np.arctan2(dx * np.cos(az) - dy * np.sin(az), dx * np.sin(az) + dy * np.cos(az))
         return np.minimum(12.0 * (phi / np.deg2rad(BEAMWIDTH_DEG)) ** 2, FRONT_TO_BACK_DB)
     phi, el = local_angles(dx, dy, dz, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg)
-    e_tilt = np.deg2rad(np.asarray(electrical_tilt_deg, np.float64))
+    rows = np.asarray(panel_rows, np.float64)
+    panel = rows > 1
+    e_tilt = np.where(panel, 0.0, np.deg2rad(np.asarray(electrical_tilt_deg, np.float64)))
     a_h = np.minimum(12.0 * (phi / np.deg2rad(BEAMWIDTH_DEG)) ** 2, FRONT_TO_BACK_DB)
     a_v = np.minimum(12.0 * ((el + e_tilt) / np.deg2rad(VERTICAL_BEAMWIDTH_DEG)) ** 2,
                      SIDE_LOBE_DB)
-    return np.minimum(a_h + a_v, FRONT_TO_BACK_DB)
+    att = np.minimum(a_h + a_v, FRONT_TO_BACK_DB)
+    if not np.any(panel):
+        return att
+    return att - panel_gain_db(np.sin(el), rows, panel_spacing_wavelengths,
+                               electrical_tilt_deg)

@@ -543,10 +543,12 @@ class TR38901Scenario(PropagationModel):
                           **rma)
 
 
-def drop_model(scenario, carrier_hz, h_bs_m, h_ut_m, min_distance_m=10.0, **rma):
+def drop_model(scenario, carrier_hz, h_bs_m, h_ut_m, min_distance_m=10.0, office="mixed",
+               **rma):
     """The :class:`ilac_plan.model.DropModel` of a scenario (``evaluate(drop_seed=...)``):
     :func:`path_loss_db` of each state tabulated in the 3-D distance,
-    :func:`los_probability` in the 2-D one, the sigmas of :data:`SHADOW_FADING_DB`."""
+    :func:`los_probability` in the 2-D one (InH: ``office`` "mixed" or "open"), the
+    sigmas of :data:`SHADOW_FADING_DB`."""
     _check_scenario(scenario)
     args = (carrier_hz, h_bs_m, h_ut_m)
     sigma_los, sigma_nlos = SHADOW_FADING_DB[scenario]
@@ -554,7 +556,8 @@ def drop_model(scenario, carrier_hz, h_bs_m, h_ut_m, min_distance_m=10.0, **rma)
         f"{scenario}_drop",
         lambda d: path_loss_db(scenario, True, d, *args, **rma),
         lambda d: path_loss_db(scenario, False, d, *args, **rma),
-        lambda d: los_probability(scenario, d, h_ut_m),
+        lambda d: los_probability(scenario, d, h_ut_m,
+                                  **({"office": office} if scenario == "inh" else {})),
         sigma_los, sigma_nlos, min_distance_m=min_distance_m,
         max_distance_m=TABLE_END_M[scenario], nodes_per_decade=TABLE_NODES_PER_DECADE)
 

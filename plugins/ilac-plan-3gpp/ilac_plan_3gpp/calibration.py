@@ -31,7 +31,12 @@ from ilac_plan.errors import ParameterError
 from ilac_plan.layouts import hexagonal_layout, wrap_shifts_m
 from ilac_plan.model.linkbudget import THERMAL_NOISE_PSD_DBM_HZ
 
-from . import SHADOW_FADING_DB, environment_height_m, los_probability, path_loss_db
+from . import (SHADOW_FADING_DB, drop_model, environment_height_m, los_probability,
+               path_loss_db)
+
+#: How a run computes its links: the planner's kernel (``ilac_plan.evaluate`` with a
+#: random drop and the panel antenna) or numpy (every formula written out here).
+ENGINES = ("kernel", "numpy")
 
 #: Percentiles of the calibration tables. [%]
 PERCENTILES = tuple(range(5, 100, 5))
@@ -289,6 +294,62 @@ def drop_ues(s, rng, n_per_cell):
             "d_in_m": np.where(indoor, d_in, 0.0), "z_o2i": rng.standard_normal(n)}
 
 
+def o2i_loss_db(s, ues):
+    """O2I penetration of each UE (0 outdoors): ``PL_tw + 0.5 d2D-in + sigma_P z``. [dB]"""
+    o2i = o2i_wall_loss_db(s.carrier_hz, ues["high_loss"]) + \
+        O2I_INDOOR_DB_PER_M * ues["d_in_m"] + \
+        np.where(ues["high_loss"], O2I_SIGMA_DB[1], O2I_SIGMA_DB[0]) * ues["z_o2i"]
+    return np.where(ues["indoor"], o2i, 0.0)
+
+
+def site_table(s):
+    """The setup's cells as an ilac_plan site table: the panel of ``n_elements`` rows at
+    ``spacing_wavelengths``, electrical tilt ``tilt_deg``, the element's 8 dBi."""
+    (cx, cy, caz), _ = cells(s)
+    return pd.DataFrame({
+        "cell_id": [f"C{k}" for k in range(cx.size)],
+        "site_id": [f"S{k // 3}" for k in range(cx.size)], "x_m": cx, "y_m": cy,
+        "azimuth_deg": caz, "n_antennas": 1, "power_dbm": s.power_dbm,
+        "gain_dbi": ELEMENT_GAIN_DBI, "height_m": s.bs_height_m, "tilt_deg": 0.0,
+        "electrical_tilt_deg": s.tilt_deg, "panel_rows": s.n_elements,
+        "panel_spacing_wavelengths": s.spacing_wavelengths})
+
+
+def kernel_links(s, ues, seed):
+    """Serving coupling loss [dB] and S/I [dB] of each UE through the planner:
+    ``ilac_plan.evaluate`` with a random drop (``drop_seed=seed``) of the scenario's
+    drop model at each UE height, the panel antenna and the wrap-around, plus each UE's
+    O2I penetration (which moves its coupling loss, not its serving cell nor its S/I).
+    Also returns the serving cells."""
+    import ilac_plan as ip
+
+    (cx, _, _), shifts = cells(s)
+    sites = site_table(s)
+    scen = s.scenario.lower()
+    radio = ip.RadioParams(carrier_hz=s.carrier_hz, noise_psd_dbm_hz=-250.0,
+                           noise_figure_db=0.0)
+    noise_mw = 10.0 ** (radio.noise_dbm / 10.0)
+    n = ues["x_m"].size
+    loss, sir, serving = np.empty(n), np.empty(n), np.empty(n, np.int64)
+    kw = dict(antenna="3gpp", schemes=(), drop_seed=seed, radio=radio,
+              wrap_shifts_m=shifts, n_threads=None)
+    for h in np.unique(ues["h_m"]):
+        rows = ues["h_m"] == h
+        model = drop_model(scen, s.carrier_hz, s.bs_height_m, float(h),
+                           min_distance_m=1.0, office="open")
+        x, y = ues["x_m"][rows], ues["y_m"][rows]
+        alone = ip.evaluate(sites, x, y, propagation=model, ue_height_m=float(h), **kw)
+        inter = ip.evaluate(sites, x, y, propagation=model, ue_height_m=float(h),
+                            interference=True, **kw)
+        rx = alone.snr_db.to_numpy() + radio.noise_dbm
+        s_mw = 10.0 ** (rx / 10.0)
+        i_mw = s_mw / 10.0 ** (inter.snr_db.to_numpy() / 10.0) - noise_mw
+        loss[rows] = s.power_dbm - rx              # rx = P - PL + the panel's gain
+        sir[rows] = 10.0 * np.log10(s_mw / np.maximum(i_mw, 1e-300))
+        serving[rows] = alone.serving_cell.to_numpy()
+    return loss + o2i_loss_db(s, ues), sir, serving
+
+
 def coupling_loss_db(s, ues, seed, rng):
     """Coupling loss of every (UE, cell) link of a drop: path loss of the drawn LOS state
     plus shadow fading, plus O2I penetration for indoor UEs, minus the BS panel's gain
@@ -342,11 +403,7 @@ def coupling_loss_db(s, ues, seed, rng):
         pl_nlos = path_loss_db(scen, False, dd3, s.carrier_hz, s.bs_height_m, hv, **kw)
         loss[rows] = np.where(los, pl_los + sigma_los * z_sf[rows],
                               pl_nlos + sigma_nlos * z_sf[rows])
-    indoor = ues["indoor"]
-    o2i = o2i_wall_loss_db(s.carrier_hz, ues["high_loss"]) + \
-        O2I_INDOOR_DB_PER_M * ues["d_in_m"] + \
-        np.where(ues["high_loss"], O2I_SIGMA_DB[1], O2I_SIGMA_DB[0]) * ues["z_o2i"]
-    loss += np.where(indoor, o2i, 0.0)[:, None]
+    loss += o2i_loss_db(s, ues)[:, None]
     zenith = np.degrees(np.arctan2(d2d, -dz))          # 90 deg: the horizon
     bearing = np.degrees(np.arctan2(dx, dy))            # clockwise from north
     off = (bearing - caz[None, :] + 180.0) % 360.0 - 180.0
@@ -388,7 +445,8 @@ def _checked(s, overrides):
 
 
 def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
-              ues_per_cell=DEFAULT_UES_PER_CELL, seed=0, with_noise=False, **overrides):
+              ues_per_cell=DEFAULT_UES_PER_CELL, seed=0, with_noise=False, engine="kernel",
+              **overrides):
     """Run the large-scale calibration of one scenario and carrier.
 
     Parameters
@@ -403,6 +461,10 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
         In [0, 2**63 - 1]; the run is a function of it.
     with_noise : bool, default False
         Geometry with the thermal noise (S / (I + N)) instead of S / I.
+    engine : {"kernel", "numpy"}, default "kernel"
+        The planner's kernel (``ilac_plan.evaluate``; UMa's h_E is 1 m there) or the
+        numpy links of :func:`coupling_loss_db` (every formula of the calibration,
+        ``indoor_los_distance="outdoor"`` too). Both drop the same UEs with the same draws.
     **overrides
         Fields of :class:`CalibrationSetup` to change, within :data:`SETTING_RANGES`
         (e.g. ``spacing_wavelengths``; not ``scenario`` nor ``carrier_hz``).
@@ -431,23 +493,34 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
             or not 0 <= seed <= 2**63 - 1:
         raise ParameterError(f"seed must be an integer in [0, {2**63 - 1}]; got {seed!r}")
+    if engine not in ENGINES:
+        raise ParameterError(f"engine must be one of {', '.join(ENGINES)}; got {engine!r}")
+    if engine == "kernel" and s.indoor_los_distance != "total":
+        raise ParameterError("indoor_los_distance='outdoor' needs engine='numpy' (the "
+                             "planner's kernel has no indoor distance)")
     rng = np.random.default_rng(int(seed))
-    cl, geo = [], []
+    rng_env = np.random.default_rng([int(seed), 1])      # UMa's h_E: numpy engine only
     noise_mw = 10.0 ** (s.noise_dbm / 10.0)
-    for _ in range(int(drops)):
-        ues = drop_ues(s, rng, int(ues_per_cell))
-        loss = coupling_loss_db(s, ues, int(seed), rng)
-        serving = np.argmin(loss, axis=1)
-        rows = np.arange(loss.shape[0])
-        best = loss[rows, serving]
-        gain = 10.0 ** (-(loss - best[:, None]) / 10.0)   # relative to the serving cell
-        others = gain.sum(axis=1) - 1.0
+    drops_ues = [drop_ues(s, rng, int(ues_per_cell)) for _ in range(int(drops))]
+    if engine == "kernel":      # the drops' UEs in one run of the kernel per UE height
+        pooled = {k: np.concatenate([u[k] for u in drops_ues]) for k in drops_ues[0]}
+        best, sir, _ = kernel_links(s, pooled, int(seed))
+        parts = [(best, 10.0 ** (-sir / 10.0))]            # I / S
+    else:
+        parts = []
+        for ues in drops_ues:
+            loss = coupling_loss_db(s, ues, int(seed), rng_env)
+            serving = np.argmin(loss, axis=1)
+            b = loss[np.arange(loss.shape[0]), serving]
+            parts.append((b, (10.0 ** (-(loss - b[:, None]) / 10.0)).sum(axis=1) - 1.0))
+    cl, geo = [], []
+    for best, lin in parts:
         if with_noise:
-            others = others + noise_mw / 10.0 ** ((s.power_dbm - best) / 10.0)
+            lin = lin + noise_mw / 10.0 ** ((s.power_dbm - best) / 10.0)
         cl.append(best)
-        geo.append(-10.0 * np.log10(others))
+        geo.append(-10.0 * np.log10(lin))
     return CalibrationResult(s, np.concatenate(cl), np.concatenate(geo), int(seed), int(drops),
-                             int(ues_per_cell), bool(with_noise))
+                             int(ues_per_cell), bool(with_noise), engine)
 
 
 @dataclass(frozen=True)
@@ -470,6 +543,7 @@ class CalibrationResult:
     drops: int
     ues_per_cell: int
     with_noise: bool
+    engine: str = "kernel"
 
     def table(self):
         """``percentile, coupling_loss_db, geometry_db`` at 5, 10, ..., 95 % (each the
@@ -573,7 +647,7 @@ def plot(result, path):
         ax.legend(loc="lower right")
     fig.suptitle(f"TR 38.901 large-scale calibration: {s.scenario}, "
                  f"{s.carrier_hz / 1e9:g} GHz ({result.drops} drops x {result.ues_per_cell} "
-                 f"UEs per cell, seed {result.seed})")
+                 f"UEs per cell, seed {result.seed}, {result.engine} engine)")
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
