@@ -164,7 +164,7 @@ def cell_arrays(sites, radio, ue_height_m=0.0, antenna="horizontal", bound="pape
         "dh2": (height - ue_h) ** 2, "dz": ue_h - height,
         "cos_tilt": np.cos(tilt), "sin_tilt": np.where(tilt == 0.0, 0.0, np.sin(tilt)),
         "etilt": etilt, "information": np.ascontiguousarray(information),
-        "panel_m": panel_m, "panel_kd": np.pi * panel_d, "sin_etilt": np.sin(etilt),
+        "panel_m": panel_m, "panel_spacing": panel_d, "sin_etilt": np.sin(etilt),
         "n_antennas": n_ant, "spacing_m": spacing, "height_diff_m": height - ue_h,
         # rho_ul / rho_dl in dB: the UE transmits with its own power through the same gains
         "ul_offset_db": np.where(np.isfinite(power), ue_power - power, 0.0),
@@ -259,16 +259,25 @@ def link_geometry(sites, cells, radio, ue_height_m):
     return LinkGeometry(radio.carrier_hz, gnb, ue)
 
 
-def _propagation(propagation, propagation_params, radio, geometry=None):
+def _propagation(propagation, propagation_params, radio, geometry=None, drop=False):
+    """The run's PathLossModel, or with ``drop`` its DropModel: a model object passes
+    through, a registered name is built with the run's radio and geometry."""
+    kind = DropModel if drop else PathLossModel
     propagation_params = _mapping("propagation_params", propagation_params) or None
-    if isinstance(propagation, PathLossModel):
+    if isinstance(propagation, kind):
         if propagation_params:
             raise ParameterError("propagation_params apply to a registered model name only")
         return propagation
+    if drop and isinstance(propagation, PathLossModel):
+        raise ParameterError("drop_seed needs a propagation model with a LOS probability and "
+                             "shadow fading (a registered TR 38.901 scenario or a DropModel), "
+                             "not a PathLossModel")
     name = "free_space" if propagation is None else propagation
     if not isinstance(name, str):
-        raise ParameterError("propagation must be a registered model name or a PathLossModel")
-    return get_registry().model(name).path_loss_model(radio, propagation_params, geometry)
+        raise ParameterError(f"propagation must be a registered model name or a {kind.__name__}")
+    model = get_registry().model(name)
+    build = model.drop_model if drop else model.path_loss_model
+    return build(radio, propagation_params, geometry)
 
 
 def check_plan_order(rows, where):
@@ -470,26 +479,31 @@ def antenna_code(cells, antenna):
     return ANTENNA_CODES[antenna]
 
 
-def _cell_table(cells, antenna, shifts, model, interference, margin_db):
-    """The kernel's CellTable for the arrays of :func:`cell_arrays`."""
+def _cell_table(cells, antenna, pattern, shifts, model, interference, margin_db):
+    """The kernel's CellTable for the arrays of :func:`cell_arrays` (``pattern``: its
+    :func:`antenna_code`)."""
     linear, weights, slope = _linear_mode(cells, antenna, model, interference)
     return _coverage.CellTable(
-        panel_m=cells["panel_m"], panel_kd=cells["panel_kd"], sin_etilt=cells["sin_etilt"],
+        panel_m=cells["panel_m"], panel_kd=np.pi * cells["panel_spacing"],
+        sin_etilt=cells["sin_etilt"],
         x=cells["x"], y=cells["y"], ux=cells["ux"], uy=cells["uy"], eirp_dbm=cells["eirp_dbm"],
         dh2=cells["dh2"], dz=cells["dz"], cos_tilt=cells["cos_tilt"],
-        sin_tilt=cells["sin_tilt"], etilt=cells["etilt"], pattern=antenna_code(cells, antenna),
+        sin_tilt=cells["sin_tilt"], etilt=cells["etilt"], pattern=pattern,
         k_pattern=12.0 / np.deg2rad(BEAMWIDTH_DEG) ** 2, a_max=FRONT_TO_BACK_DB,
         k_vertical=12.0 / np.deg2rad(VERTICAL_BEAMWIDTH_DEG) ** 2, sla_v=SIDE_LOBE_DB,
         shifts=shifts, linear=linear, weights=weights,
         lin_margin=10.0 ** (-margin_db / slope) if linear else 1.0)
 
 
-def _path_loss(model, drop=None, seed=None):
-    """The kernel's PathLoss for a PathLossModel, or for a DropModel (``drop``, whose LOS
-    table is ``model``) with ``seed``."""
+def _path_loss(model, seed=None):
+    """The kernel's PathLoss for a PathLossModel, or for a DropModel with ``seed`` (its LOS
+    table in the table's place)."""
+    extra = {}
+    if isinstance(model, DropModel):
+        extra = dict(model.kernel_drop(), seed=seed)
+        model = model.los
     a0, a1, lo2, hi2, floor2, simple = model.kernel_terms()
     table, t0, inv_step = model.kernel_table()
-    extra = {} if drop is None else dict(drop.kernel_drop(), seed=seed)
     return _coverage.PathLoss(a0, a1, lo2, hi2, floor2, simple, table, t0, inv_step, **extra)
 
 
@@ -504,23 +518,6 @@ def check_drop_seed(seed):
         raise ParameterError(f"drop_seed must be an integer in [0, {MAX_DROP_SEED}]; "
                              f"got {seed!r}")
     return int(seed)
-
-
-def _drop_model(propagation, propagation_params, radio, geometry):
-    """The registered model's DropModel (a DropModel passes through)."""
-    propagation_params = _mapping("propagation_params", propagation_params) or None
-    if isinstance(propagation, DropModel):
-        if propagation_params:
-            raise ParameterError("propagation_params apply to a registered model name only")
-        return propagation
-    if isinstance(propagation, PathLossModel):
-        raise ParameterError("drop_seed needs a propagation model with a LOS probability and "
-                             "shadow fading (a registered TR 38.901 scenario or a DropModel), "
-                             "not a PathLossModel")
-    name = "free_space" if propagation is None else propagation
-    if not isinstance(name, str):
-        raise ParameterError("propagation must be a registered model name or a DropModel")
-    return get_registry().model(name).drop_model(radio, propagation_params, geometry)
 
 
 def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, schemes=None,
@@ -668,14 +665,14 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
         raise ParameterError("x_m: at most 2**31 - 2 points per call; evaluate in tiles")
     chosen = _schemes(schemes, scheme_params)
     objective = _objective(target_error_m, max_capacity_loss)
-    geometry = link_geometry(sites, cells, radio, ue_height_m)
-    drop = None
-    if drop_seed is not None:
+    drop = drop_seed is not None
+    if drop:
         drop_seed = check_drop_seed(drop_seed)
-        drop = _drop_model(propagation, propagation_params, radio, geometry)
-        model = drop.los
-    else:
-        model = _propagation(propagation, propagation_params, radio, geometry)
+    model = _propagation(propagation, propagation_params, radio,
+                         link_geometry(sites, cells, radio, ue_height_m), drop=drop)
+    # the LOS table stands for the model where a drop is not drawn: the search modes and
+    # the pruning margin (a drop neither prunes nor searches without logs)
+    terms = model.los if drop else model
     threads = kernel.resolve_n_threads(n_threads)
     plan_schemes = [c for c in chosen if c[1].form(c[2]) == "plan"]
     offset, plan_data, plan_uplink = _compile_plans(plan_schemes, radio, bound, epre,
@@ -687,21 +684,22 @@ def evaluate(sites, x_m, y_m, *, target_error_m=None, max_capacity_loss=None, sc
     n_cells = cells["x"].size
     if prune is None:
         prune = n_cells >= PRUNE_MIN_CELLS
+    pattern = antenna_code(cells, antenna)
     prune = (check_flag("prune", prune) and not interference and shifts.shape[0] == 1
-             and drop is None and antenna_code(cells, antenna) != PANEL_CODE)
+             and not drop and pattern != PANEL_CODE)
     order = tile_order(x, y) if prune and x.size > BLOCK_SIZE else np.empty(0, np.int32)
 
     n, n_p = x.size, len(plan_schemes)
     names = [c[0] for c in chosen]
     in_kernel_best = bool(names) and n_p == len(names)
     value = objective.crb_target_m2 if objective.kind == "target" else objective.value
-    margin_db = PRUNE_MARGIN_DB + 2.0 * model.drop_db()
+    margin_db = PRUNE_MARGIN_DB + 2.0 * terms.drop_db()
     n_blocks = -(-n // BLOCK_SIZE)
     per_group = max(1, min(TILE_GROUP**2, n_blocks // (4 * threads))) if prune else 1
     vectorized = [c for c in chosen if c[1].form(c[2]) == "vectorized"]
     network = positioning == "network"
-    table = _cell_table(cells, antenna, shifts, model, interference, margin_db)
-    path_loss = _path_loss(model, drop, drop_seed)
+    table = _cell_table(cells, antenna, pattern, shifts, terms, interference, margin_db)
+    path_loss = _path_loss(model, drop_seed)
     plan_table = _coverage.PlanTable(offset, plan_data, plan_uplink)
 
     def run(k):

@@ -334,9 +334,8 @@ class PlanInputs:
             One line naming the option and its allowed range.
         """
         from .area import default_area, validate_area
-        from .coverage import DEFAULT_NETWORK_CELLS, EPRE, _network_options, check_drop_seed, \
-            evaluate, \
-            resolve_antenna
+        from .coverage import (DEFAULT_NETWORK_CELLS, EPRE, _network_options, check_drop_seed,
+                               evaluate, resolve_antenna)
         from .model.crb import check_bound, check_dl_prs
         from .plugins import get_registry
         from .schemes import resolve_params
@@ -499,8 +498,7 @@ class PlanInputs:
                     antenna=self.antenna, bound=self.bound, epre=self.epre,
                     dl_prs=self.dl_prs, ue_height_m=self.ue_height_m,
                     wrap_shifts_m=wrap_shifts_m(**self.wrap_around) if self.wrap_around
-                    else None,
-                    **({} if self.drop_seed is None else {"drop_seed": self.drop_seed}),
+                    else None, drop_seed=self.drop_seed,
                     **(dict(positioning="network", n_cells=self.n_cells,
                                        measurements=self.measurements,
                                        prs_reuse=self.prs_reuse,

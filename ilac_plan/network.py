@@ -110,7 +110,7 @@ def network_bound(sites, x_m, y_m, *, n_cells=4, measurements="toa_aoa",
         rx = cells["eirp_dbm"] - model.path_loss_db(r3) - antenna_attenuation_db(
             dx, dy, np.broadcast_to(dz, dx.shape), azimuth_deg=az_deg, tilt_deg=tilt,
             electrical_tilt_deg=etilt, antenna=antenna, panel_rows=cells["panel_m"],
-            panel_spacing_wavelengths=cells["panel_kd"] / np.pi)
+            panel_spacing_wavelengths=cells["panel_spacing"])
         # the strongest first (stable: the lower index wins ties, like the kernel)
         order = np.argsort(-rx, axis=1, kind="stable")[:, :k]
         rows = np.arange(order.shape[0])[:, None]

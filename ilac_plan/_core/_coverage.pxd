@@ -116,8 +116,8 @@ cdef extern from "ilac_kernel.h" nogil:
         double *gdop
         int8_t *cells_used
         double *net_info
-    double ilac_drop_uniform(uint64_t seed, double px, double py, double sx, double sy,
-                             int stream)
+    uint64_t ilac_drop_key(uint64_t seed, double px, double py, double sx, double sy)
+    double ilac_key_uniform(uint64_t key, int stream)
     double ilac_normal_quantile(double p)
     size_t ilac_scratch_bytes(int block_size, int n_cells, int n_plans, int net_k)
     void ilac_run_group(int64_t start, int64_t stop, int block_size, const double *px,

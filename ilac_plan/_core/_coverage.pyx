@@ -482,10 +482,11 @@ def drop_draws(seed, x_m, y_m, site_x_m, site_y_m):
     z = np.empty(xv.shape[0])
     cdef double[::1] uv = u
     cdef double[::1] zv = z
-    cdef uint64_t s = <uint64_t>seed
+    cdef uint64_t s = <uint64_t>seed, key
     cdef Py_ssize_t i
     with nogil:
         for i in range(xv.shape[0]):
-            uv[i] = ilac_drop_uniform(s, xv[i], yv[i], sxv[i], syv[i], 0)
-            zv[i] = ilac_normal_quantile(ilac_drop_uniform(s, xv[i], yv[i], sxv[i], syv[i], 1))
+            key = ilac_drop_key(s, xv[i], yv[i], sxv[i], syv[i])
+            uv[i] = ilac_key_uniform(key, 0)
+            zv[i] = ilac_normal_quantile(ilac_key_uniform(key, 1))
     return u.reshape(shape), z.reshape(shape)

@@ -153,7 +153,7 @@ ILAC_INLINE void ilac_link_points(const double *restrict bx, const double *restr
                                   const double *restrict best_idx,
                                   const double *restrict others, const ilac_cells *cells,
                                   const ilac_pathloss *pl, const ilac_radio *rd, ilac_link *lk,
-                                  const int simple, const int pattern, const int wrap)
+                                  const int kind, const int pattern, const int wrap)
 {
     const double floor2 = pl->floor2;
     const double noise_dbm = rd->noise_dbm, noise_mw = rd->noise_mw, pi = M_PI;
@@ -175,7 +175,7 @@ ILAC_INLINE void ilac_link_points(const double *restrict bx, const double *restr
         double d2c = d2 > floor2 ? d2 : floor2;
         double l10 = ilac_log(d2c) * ILAC_INV_LN10;
         double rx = cells->eirp[c] - ilac_loss_db(pl, cells->x[c], cells->y[c], bx[i], by[i], h2,
-                                                  d2c, l10, simple);
+                                                  d2c, l10, kind);
         if (pattern)
             rx -= ilac_attenuation_db(cells, c, fwd, acrs, pattern);
         double snr = rx - noise_dbm;
@@ -211,9 +211,9 @@ ILAC_CLONES static void ilac_link_block(const double *bx, const double *by, int 
                                         const ilac_cells *cells, const ilac_pathloss *pl,
                                         const ilac_radio *rd, ilac_link *lk)
 {
-    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 4 + cells->pattern;
-#define ILAC_LINK(W, S, P) case (W * 3 + S) * 4 + P: \
+    const int kind = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = ILAC_VARIANT(wrap, kind, cells->pattern);
+#define ILAC_LINK(W, S, P) case ILAC_VARIANT(W, S, P): \
     ilac_link_points(bx, by, m, best_idx, others, cells, pl, rd, lk, S, P, W); break;
     switch (code) {
     ILAC_FOR_VARIANTS(ILAC_LINK)
@@ -244,7 +244,7 @@ ILAC_INLINE void ilac_net_points(const double *restrict bx, const double *restri
                                  const ilac_pathloss *pl, const ilac_radio *rd,
                                  const int32_t *restrict serving, double *restrict net,
                                  int8_t *restrict onsite_out, int8_t *restrict used_out,
-                                 const int simple, const int pattern, const int wrap)
+                                 const int kind, const int pattern, const int wrap)
 {
     const double noise_dbm = rd->noise_dbm, noise_mw = rd->noise_mw, scale = rd->net_scale;
     const double inv_c2 = 1.0 / (ILAC_C_M_S * ILAC_C_M_S);
@@ -355,7 +355,7 @@ ILAC_INLINE void ilac_prs_points(const double *restrict bx, const double *restri
                                  const double *restrict top_idx, size_t nd,
                                  const ilac_cells *cells, const ilac_pathloss *pl,
                                  const ilac_radio *rd, double *restrict psum,
-                                 const int simple, const int pattern, const int wrap)
+                                 const int kind, const int pattern, const int wrap)
 {
     const int K = rd->net_k, reuse = rd->net_reuse;
     for (int k = 0; k < K; ++k)
@@ -366,7 +366,7 @@ ILAC_INLINE void ilac_prs_points(const double *restrict bx, const double *restri
 #pragma omp simd
         for (int i = 0; i < m; ++i) {
             double dx, dy;
-            double rx = ilac_rx_db(cells, c, pl, bx[i], by[i], simple, pattern, wrap, &dx, &dy);
+            double rx = ilac_rx_db(cells, c, pl, bx[i], by[i], kind, pattern, wrap, &dx, &dy);
             double lin = rx > -INFINITY ? ilac_exp(rx * ILAC_DB_TO_NAT) : 0.0;
             for (int k = 0; k < K; ++k) {
                 double t = top_idx[k * nd + i];
@@ -384,8 +384,8 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
                                        const ilac_radio *rd, const int32_t *serving,
                                        double *net, int8_t *onsite, int8_t *used)
 {
-    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 4 + cells->pattern, K = rd->net_k;
+    const int kind = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = ILAC_VARIANT(wrap, kind, cells->pattern), K = rd->net_k;
     /* the serving cell is always among the fused ones (a tie decided the other way, or a
      * linear search's rounding, may have left it out of the top K) */
     for (int i = 0; i < m; ++i) {
@@ -395,12 +395,12 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         if (!found) {
             double dx, dy;
             top_idx[(K - 1) * nd + i] = (double)serving[i];
-            top_rx[(K - 1) * nd + i] = ilac_rx_db(cells, serving[i], pl, bx[i], by[i], simple,
+            top_rx[(K - 1) * nd + i] = ilac_rx_db(cells, serving[i], pl, bx[i], by[i], kind,
                                                   cells->pattern, wrap, &dx, &dy);
         }
     }
     if (rd->net_prs_interference && !rd->interference) {
-#define ILAC_PRS(W, S, P) case (W * 3 + S) * 4 + P: \
+#define ILAC_PRS(W, S, P) case ILAC_VARIANT(W, S, P): \
         ilac_prs_points(bx, by, m, top_idx, nd, cells, pl, rd, psum, S, P, W); break;
         switch (code) {
         ILAC_FOR_VARIANTS(ILAC_PRS)
@@ -408,7 +408,7 @@ ILAC_CLONES static void ilac_net_block(const double *bx, const double *by, int m
         }
 #undef ILAC_PRS
     }
-#define ILAC_NET(W, S, P) case (W * 3 + S) * 4 + P: \
+#define ILAC_NET(W, S, P) case ILAC_VARIANT(W, S, P): \
     ilac_net_points(bx, by, m, top_rx, top_idx, nd, total, psum, cells, pl, rd, serving, net, \
                     onsite, \
                     used, \

@@ -243,19 +243,23 @@ ILAC_INLINE uint64_t ilac_mm_key(double v)
     return (uint64_t)(int64_t)r;
 }
 
-/* The counter-based draw of the link between a point (px, py) and the site at (sx, sy) in
- * stream 0 (LOS state) or 1 (shadow fading): a uniform in (0, 1), (k + 1/2) 2^-52 with k
- * the top 52 bits of a hash of (seed, the four coordinates in mm, stream). Cells at the
- * same position (the sectors of a site) share their draws, as TR 38.901 draws the
- * large-scale parameters per site-UE link. */
-ILAC_INLINE double ilac_drop_uniform(uint64_t seed, double px, double py, double sx, double sy,
-                                     int stream)
+/* The key of the link between a point (px, py) and the site at (sx, sy): a hash of (seed,
+ * the four coordinates in mm). Cells at the same position (the sectors of a site) share
+ * it, as TR 38.901 draws the large-scale parameters per site-UE link. */
+ILAC_INLINE uint64_t ilac_drop_key(uint64_t seed, double px, double py, double sx, double sy)
 {
     uint64_t h = ilac_mix64(seed ^ 0x9E3779B97F4A7C15ULL);
     h = ilac_mix64(h ^ ilac_mm_key(px));
     h = ilac_mix64(h ^ (ilac_mm_key(py) * 0xD1B54A32D192ED03ULL));
     h = ilac_mix64(h ^ (ilac_mm_key(sx) * 0xAEF17502108EF2D9ULL));
-    h = ilac_mix64(h ^ (ilac_mm_key(sy) * 0x9FB21C651E98DF25ULL) ^ (uint64_t)stream);
+    return h ^ (ilac_mm_key(sy) * 0x9FB21C651E98DF25ULL);
+}
+
+/* The link's draw in stream 0 (LOS state) or 1 (shadow fading): a uniform in (0, 1),
+ * (k + 1/2) 2^-52 with k the top 52 bits of mix64(key ^ stream). */
+ILAC_INLINE double ilac_key_uniform(uint64_t key, int stream)
+{
+    uint64_t h = ilac_mix64(key ^ (uint64_t)stream);
     /* the top 52 bits to a double without an int64 conversion (not in AVX2): they fill
      * the mantissa of 2^52 */
     double k = ilac_from_bits(0x4330000000000000ULL | (h >> 12)) - 4503599627370496.0;
@@ -300,8 +304,9 @@ ILAC_INLINE double ilac_drop_loss_db(const ilac_pathloss *pl, double sx, double 
     double h2c = h2 > 1e-6 ? h2 : 1e-6;
     double p_los = ilac_interp(pl->plos, pl->n_plos, pl->p0, pl->p_inv_step,
                                ilac_log(h2c) * inv_ln10);
-    int los = ilac_drop_uniform(pl->seed, px, py, sx, sy, 0) < p_los;
-    double z = ilac_normal_quantile(ilac_drop_uniform(pl->seed, px, py, sx, sy, 1));
+    const uint64_t key = ilac_drop_key(pl->seed, px, py, sx, sy);   /* once per link */
+    int los = ilac_key_uniform(key, 0) < p_los;
+    double z = ilac_normal_quantile(ilac_key_uniform(key, 1));
     double med = los ? ilac_interp(pl->table, pl->n_table, pl->t0, pl->inv_step, log10_d2)
                      : ilac_interp(pl->table_nlos, pl->n_table, pl->t0, pl->inv_step, log10_d2);
     return med + (los ? pl->sigma_los : pl->sigma_nlos) * z;
@@ -416,12 +421,14 @@ ILAC_INLINE void ilac_nearest_image(const ilac_cells *cells, int c, double px, d
     *dy = by;
 }
 
-/* The compiled variants of the point loops: X(wrap, simple model, pattern code). */
-#define ILAC_FOR_VARIANTS(X) \
-    X(0, 0, 0) X(0, 0, 1) X(0, 0, 2) X(0, 0, 3) X(0, 1, 0) X(0, 1, 1) X(0, 1, 2) X(0, 1, 3) \
-    X(0, 2, 0) X(0, 2, 1) X(0, 2, 2) X(0, 2, 3) \
-    X(1, 0, 0) X(1, 0, 1) X(1, 0, 2) X(1, 0, 3) X(1, 1, 0) X(1, 1, 1) X(1, 1, 2) X(1, 1, 3) \
-    X(1, 2, 0) X(1, 2, 1) X(1, 2, 2) X(1, 2, 3)
+/* The compiled variants of the point loops: X(wrap, model kind, pattern code) for wrap
+ * 0..1, kind 0..2 (ILAC_MODEL_*), pattern 0..3 (ILAC_OMNI..ILAC_3GPP_PANEL); a variant's
+ * switch label is ILAC_VARIANT of the three, the one formula of every dispatch. */
+#define ILAC_VARIANT(W, S, P) (((W) * 3 + (S)) * 4 + (P))
+#define ILAC_FOR_PATTERNS(X, W, S) X(W, S, 0) X(W, S, 1) X(W, S, 2) X(W, S, 3)
+#define ILAC_FOR_KINDS(X, W) ILAC_FOR_PATTERNS(X, W, 0) ILAC_FOR_PATTERNS(X, W, 1) \
+    ILAC_FOR_PATTERNS(X, W, 2)
+#define ILAC_FOR_VARIANTS(X) ILAC_FOR_KINDS(X, 0) ILAC_FOR_KINDS(X, 1)
 
 /* Offset from cell c (its nearest image with wrap-around) to the point. */
 ILAC_INLINE void ilac_offset(const ilac_cells *cells, int c, double px, double py,
@@ -452,14 +459,14 @@ ILAC_INLINE double ilac_dist2(const ilac_cells *cells, int c, double px, double 
  * of the nearest image. One definition for the serving search, the K-strongest search
  * and the network stage. */
 ILAC_INLINE double ilac_rx_db(const ilac_cells *cells, int c, const ilac_pathloss *pl,
-                              double px, double py, const int simple, const int pattern,
+                              double px, double py, const int kind, const int pattern,
                               const int wrap, double *dx, double *dy)
 {
     const double inv_ln10 = 0.43429448190325182765;
     double d2 = ilac_dist2(cells, c, px, py, cells->dh2[c], pl->floor2, wrap, dx, dy);
     double l10 = ilac_log(d2) * inv_ln10;
     double rx = cells->eirp[c] - ilac_loss_db(pl, cells->x[c], cells->y[c], px, py,
-                                              *dx * *dx + *dy * *dy, d2, l10, simple);
+                                              *dx * *dx + *dy * *dy, d2, l10, kind);
     if (pattern)
         rx -= ilac_attenuation_db(cells, c, *dx * cells->ux[c] + *dy * cells->uy[c],
                                   fabs(*dx * cells->uy[c] - *dy * cells->ux[c]), pattern);
@@ -471,14 +478,14 @@ ILAC_INLINE void ilac_serve_cell(
     const ilac_cells *cells, int c, const ilac_pathloss *pl,
     double *restrict best_rx, double *restrict best_idx,
     double *restrict best_lin, double *restrict others,
-    const int simple, const int pattern, const int interference, const int wrap)
+    const int kind, const int pattern, const int interference, const int wrap)
 {
     const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
     const double cd = (double)c;
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
+        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], kind, pattern, wrap, &dx, &dy);
         int better = rx > best_rx[i];
         if (interference) {
             double lin = ilac_exp(rx * db_to_nat);
@@ -530,13 +537,13 @@ ILAC_INLINE void ilac_topk_cell(
     const double *restrict px, const double *restrict py, int n,
     const ilac_cells *cells, int c, const ilac_pathloss *pl, int K, size_t nd,
     double *restrict top_rx, double *restrict top_idx,
-    const int simple, const int pattern, const int wrap)
+    const int kind, const int pattern, const int wrap)
 {
     const double cd = (double)c;
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        double v = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
+        double v = ilac_rx_db(cells, c, pl, px[i], py[i], kind, pattern, wrap, &dx, &dy);
         double id = cd;
         for (int k = 0; k < K; ++k) {
             double t = top_rx[k * nd + i], ti = top_idx[k * nd + i];
@@ -554,14 +561,14 @@ ILAC_CLONES static void ilac_topk_block(
     const int32_t *cand, int n_cand, const ilac_pathloss *pl, int K, size_t nd,
     double *top_rx, double *top_idx)
 {
-    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
-    const int code = (wrap * 3 + simple) * 4 + cells->pattern;
+    const int kind = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int code = ILAC_VARIANT(wrap, kind, cells->pattern);
     for (int k = 0; k < K; ++k)
         for (int i = 0; i < n; ++i) {
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-#define ILAC_TOPK(W, S, P) case (W * 3 + S) * 4 + P: \
+#define ILAC_TOPK(W, S, P) case ILAC_VARIANT(W, S, P): \
     ilac_topk_cell(px, py, n, cells, cand[j], pl, K, nd, top_rx, top_idx, S, P, W); break;
     for (int j = 0; j < n_cand; ++j) {
         switch (code) {
@@ -579,7 +586,7 @@ ILAC_CLONES static void ilac_serve_block(
     const ilac_cells *cells, const int32_t *cand, int n_cand, const ilac_pathloss *pl,
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others)
 {
-    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int kind = ilac_model_kind(pl), wrap = cells->n_shift > 1;
     if (cells->linear) {
         const int code = wrap * 2 + (interference ? 1 : 0);
         for (int j = 0; j < n_cand; ++j) {
@@ -596,10 +603,10 @@ ILAC_CLONES static void ilac_serve_block(
         }
         return;
     }
-    const int code = ((wrap * 3 + simple) * 4 + cells->pattern) * 2 + (interference ? 1 : 0);
+    const int code = ILAC_VARIANT(wrap, kind, cells->pattern) * 2 + (interference ? 1 : 0);
 #define ILAC_SERVE(W, S, P, I) ilac_serve_cell(px, py, n, cells, cand[j], pl, best_rx, \
                                                best_idx, best_lin, others, S, P, I, W)
-#define ILAC_CASE(W, S, P, I) case ((W * 3 + S) * 4 + P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
+#define ILAC_CASE(W, S, P, I) case ILAC_VARIANT(W, S, P) * 2 + I: ILAC_SERVE(W, S, P, I); break;
 #define ILAC_CASES(W, S, P) ILAC_CASE(W, S, P, 0) ILAC_CASE(W, S, P, 1)
     /* constant flags: the compiler specialises (and vectorizes) each variant */
     for (int j = 0; j < n_cand; ++j) {
@@ -624,14 +631,14 @@ ILAC_INLINE void ilac_serve_cell_topk(
     double *restrict best_rx, double *restrict best_idx,
     double *restrict best_lin, double *restrict others,
     double *restrict top_rx, double *restrict top_idx, size_t nd,
-    const int simple, const int pattern, const int interference, const int wrap, const int K)
+    const int kind, const int pattern, const int interference, const int wrap, const int K)
 {
     const double db_to_nat = 0.23025850929940456840;   /* ln(10) / 10 */
     const double cd = (double)c;
 #pragma omp simd
     for (int i = 0; i < n; ++i) {
         double dx, dy;
-        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], simple, pattern, wrap, &dx, &dy);
+        double rx = ilac_rx_db(cells, c, pl, px[i], py[i], kind, pattern, wrap, &dx, &dy);
         int better = rx > best_rx[i];
         if (interference) {
             double lin = ilac_exp(rx * db_to_nat);
@@ -663,16 +670,15 @@ ILAC_CLONES static void ilac_serve_topk_block(
     int interference, double *best_rx, double *best_idx, double *best_lin, double *others,
     int K, size_t nd, double *top_rx, double *top_idx)
 {
-    const int simple = ilac_model_kind(pl), wrap = cells->n_shift > 1;
+    const int kind = ilac_model_kind(pl), wrap = cells->n_shift > 1;
     const int rows = ilac_topk_rows(K), kc = rows == 2 ? 0 : (rows == 4 ? 1 : 2);
     for (int k = 0; k < rows; ++k)
         for (int i = 0; i < n; ++i) {
             top_rx[k * nd + i] = -INFINITY;
             top_idx[k * nd + i] = -1.0;
         }
-    const int code = (((wrap * 3 + simple) * 4 + cells->pattern) * 2 + (interference ? 1 : 0))
-                     * 3 + kc;
-#define ILAC_TK(W, S, P, I, KC, KV) case (((W * 3 + S) * 4 + P) * 2 + I) * 3 + KC: \
+    const int code = (ILAC_VARIANT(wrap, kind, cells->pattern) * 2 + (interference ? 1 : 0)) * 3 + kc;
+#define ILAC_TK(W, S, P, I, KC, KV) case (ILAC_VARIANT(W, S, P) * 2 + I) * 3 + KC: \
     ilac_serve_cell_topk(px, py, n, cells, cand[j], pl, best_rx, best_idx, best_lin, others, \
                          top_rx, top_idx, nd, S, P, I, W, KV); break;
 #define ILAC_TK_CASES(W, S, P) ILAC_TK(W, S, P, 0, 0, 2) ILAC_TK(W, S, P, 0, 1, 4) \

@@ -331,21 +331,21 @@ class DropModel:
         -------
         DropModel
         """
-        kw = {"min_distance_m": min_distance_m, "max_distance_m": max_distance_m,
-              "nodes_per_decade": nodes_per_decade}
-        los = PathLossModel.tabulated(f"{name}_los", los_db, **kw)
-        nlos = PathLossModel.tabulated(f"{name}_nlos", nlos_db, **kw)
-        lo, hi = -1.0, float(np.log10(max_distance_m))
-        n = int(np.ceil((hi - lo) * float(nodes_per_decade))) + 1
-        step = (hi - lo) / (n - 1)
-        d = 10.0 ** (lo + step * np.arange(n))
-        values = np.broadcast_to(np.asarray(los_probability(d), np.float64), d.shape)
+        kw = {"max_distance_m": max_distance_m, "nodes_per_decade": nodes_per_decade}
+        los = PathLossModel.tabulated(f"{name}_los", los_db, min_distance_m=min_distance_m,
+                                      **kw)
+        nlos = PathLossModel.tabulated(f"{name}_nlos", nlos_db,
+                                       min_distance_m=min_distance_m, **kw)
+        p = PathLossModel.tabulated(f"{name}_p_los", los_probability, min_distance_m=0.1,
+                                    **kw).table
+        values = np.asarray(p.loss_db)
         # a formula may overshoot by a little (TR 38.901's UMa probability for UEs above
         # 13 m reaches 1.007 just beyond 18 m): clipped; more is refused
         if not np.all((values >= -0.01) & (values <= 1.01)):
             raise ParameterError(f"{name}: the LOS probability must lie in [0, 1]")
-        return cls(name, los, nlos, PathLossTable(lo, step, tuple(np.clip(values, 0.0, 1.0))),
-                   float(sigma_los_db), float(sigma_nlos_db))
+        clipped = PathLossTable(p.log10_start_m, p.log10_step,
+                                tuple(np.clip(values, 0.0, 1.0)))
+        return cls(name, los, nlos, clipped, float(sigma_los_db), float(sigma_nlos_db))
 
     def kernel_drop(self):
         """The kernel's drop arguments: ``table_nlos``, ``sigma_los``, ``sigma_nlos``,
@@ -357,13 +357,9 @@ class DropModel:
                 "p0": 2.0 * p.log10_start_m, "p_inv_step": 0.5 / p.log10_step}
 
     def los_probability_at(self, d2d_m):
-        """:math:`P_{LOS}` at 2-D distances as the kernel interpolates it."""
-        p = self.los_probability
-        x = np.log10(np.maximum(np.asarray(d2d_m, np.float64) ** 2, 1e-6)) / 2.0
-        u = (x - p.log10_start_m) / p.log10_step
-        values = np.asarray(p.loss_db)
-        k = np.clip(np.floor(u), 0, values.size - 2).astype(np.int64)
-        return values[k] + (u - k) * (values[k + 1] - values[k])
+        """:math:`P_{LOS}` at 2-D distances as the kernel interpolates it (from 1 mm)."""
+        d = np.maximum(np.asarray(d2d_m, np.float64), 1e-3)
+        return self.los_probability.evaluate(np.log10(d))
 
 
 def free_space(carrier_hz, min_distance_m=1.0):

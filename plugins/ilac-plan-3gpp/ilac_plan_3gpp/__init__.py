@@ -153,6 +153,8 @@ def los_probability(scenario, d2d_m, h_ut_m=1.5, office="mixed"):
         2-D distances, >= 0. [m]
     h_ut_m : float, default 1.5
         UE height (UMa only; at most 23 m). [m]
+    office : {"mixed", "open"}, default "mixed"
+        InH only (other scenarios ignore it).
 
     Returns
     -------
@@ -244,8 +246,7 @@ def path_loss_db(scenario, los, d3d_m, carrier_hz, h_bs_m, h_ut_m, *, street_wid
             return pl_los
         return np.maximum(pl_los, a_nlos + b_nlos * np.log10(d3d) + f_nlos * lfc)
     d2d = distance_2d_m(d3d, h_bs_m, h_ut_m)
-    bp = breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario,
-                               **({} if scenario == "rma" else {"h_e_m": h_e_m}))
+    bp = breakpoint_distance_m(carrier_hz, h_bs_m, h_ut_m, scenario, h_e_m=h_e_m)
     if scenario == "rma":
         h, w = building_height_m, street_width_m
         pl_los = np.where(d2d <= bp, _rma_los_pl1(d3d, fc, h),
@@ -556,8 +557,7 @@ def drop_model(scenario, carrier_hz, h_bs_m, h_ut_m, min_distance_m=10.0, office
         f"{scenario}_drop",
         lambda d: path_loss_db(scenario, True, d, *args, **rma),
         lambda d: path_loss_db(scenario, False, d, *args, **rma),
-        lambda d: los_probability(scenario, d, h_ut_m,
-                                  **({"office": office} if scenario == "inh" else {})),
+        lambda d: los_probability(scenario, d, h_ut_m, office),
         sigma_los, sigma_nlos, min_distance_m=min_distance_m,
         max_distance_m=TABLE_END_M[scenario], nodes_per_decade=TABLE_NODES_PER_DECADE)
 

@@ -9,7 +9,7 @@ the sum of every other cell's, without fast fading; without noise unless asked).
 
 :func:`calibrate` runs it for one scenario (UMa, UMi street canyon, InH open office) and
 carrier (6, 30, 70 GHz); every parameter it takes from Table 7.8-1 and every reading it
-had to choose is in :data:`SETUPS`, :class:`CalibrationSetup` and docs/calibration.md.
+had to choose is in :func:`setup`, :class:`CalibrationSetup` and docs/calibration.md.
 
 Random draws: the LOS state and the shadow fading of each UE-site link (shared by the
 site's three sectors, as TR 38.901 draws large-scale parameters per link between a UE
@@ -20,6 +20,7 @@ UE positions and attributes from numpy's PCG64 seeded with ``seed``. A run is
 reproducible from its seed.
 """
 
+import functools
 import math
 from dataclasses import dataclass, replace
 
@@ -29,7 +30,8 @@ import pandas as pd
 from ilac_plan._core._coverage import drop_draws
 from ilac_plan.errors import ParameterError
 from ilac_plan.layouts import hexagonal_layout, wrap_shifts_m
-from ilac_plan.model.linkbudget import THERMAL_NOISE_PSD_DBM_HZ
+from ilac_plan.model.antenna import ELEMENT_GAIN_DBI, antenna_attenuation_db
+from ilac_plan.model.linkbudget import noise_power_dbm
 
 from . import (SHADOW_FADING_DB, drop_model, environment_height_m, los_probability,
                path_loss_db)
@@ -45,11 +47,6 @@ CARRIERS_GHZ = (6, 30, 70)
 #: Default number of drops and UEs per cell in each drop.
 DEFAULT_DROPS = 400
 DEFAULT_UES_PER_CELL = 10
-#: Element pattern of TR 38.901 Table 7.3-1. [deg], [dB], [dBi]
-ELEMENT_BEAMWIDTH_DEG = 65.0
-ELEMENT_SLA_V_DB = 30.0
-ELEMENT_A_MAX_DB = 30.0
-ELEMENT_GAIN_DBI = 8.0
 
 
 @dataclass(frozen=True)
@@ -107,8 +104,7 @@ class CalibrationSetup:
     @property
     def noise_dbm(self):
         """Thermal noise over the bandwidth plus the noise figure. [dBm]"""
-        return THERMAL_NOISE_PSD_DBM_HZ + 10.0 * math.log10(self.bandwidth_hz) + \
-            self.noise_figure_db
+        return float(noise_power_dbm(self.bandwidth_hz, noise_figure_db=self.noise_figure_db))
 
 
 def setup(scenario, carrier_ghz):
@@ -140,62 +136,15 @@ def setup(scenario, carrier_ghz):
 # ---- the BS panel ------------------------------------------------------------------------
 
 
-def element_gain_dbi(zenith_deg, azimuth_off_deg):
-    """TR 38.901 Table 7.3-1 element gain: ``8 - min(12 (phi/65)^2 + min(12 ((theta -
-    90)/65)^2, 30), 30)`` dBi, zenith ``theta`` and azimuth ``phi`` off the boresight
-    in the panel's frame (no mechanical tilt). [dBi]"""
-    phi = np.asarray(azimuth_off_deg, np.float64)
-    theta = np.asarray(zenith_deg, np.float64)
-    a_h = np.minimum(12.0 * (phi / ELEMENT_BEAMWIDTH_DEG) ** 2, ELEMENT_A_MAX_DB)
-    a_v = np.minimum(12.0 * ((theta - 90.0) / ELEMENT_BEAMWIDTH_DEG) ** 2, ELEMENT_SLA_V_DB)
-    return ELEMENT_GAIN_DBI - np.minimum(a_h + a_v, ELEMENT_A_MAX_DB)
-
-
-def array_factor(zenith_deg, n_elements, spacing_wavelengths, tilt_deg):
-    """Power gain of a vertical column of ``n`` elements fed by one TXRU with the
-    TR 38.901 electrical-tilt weights ``w_m = exp(-j 2 pi (m - 1) d_V cos(theta_tilt)) /
-    sqrt(n)`` (Sec. 7.3, Eq. 7.3-? of the panel model, theta_tilt = 90 + tilt):
-
-    .. math:: AF(\\theta) = \\frac{1}{n}\\left|\\sum_{m=0}^{n-1} e^{j m \\psi}\\right|^2
-              = \\frac{\\sin^2(n\\psi/2)}{n \\sin^2(\\psi/2)}, \\quad
-              \\psi = 2\\pi d_V (\\cos\\theta - \\cos\\theta_{tilt}),
-
-    n at psi = 0 (mod 2 pi): the peak gain is n (10 log10 n dB).
-
-    Parameters
-    ----------
-    zenith_deg : array_like
-        Zenith angle of the direction (90: the horizon). [deg]
-    n_elements : int
-    spacing_wavelengths : float
-        d_V. [wavelengths]
-    tilt_deg : float
-        Electrical downtilt below the horizon. [deg]
-
-    Returns
-    -------
-    ndarray
-        Linear power gain, in [0, n].
-    """
-    n = int(n_elements)
-    theta = np.deg2rad(np.asarray(zenith_deg, np.float64))
-    psi = 2.0 * math.pi * spacing_wavelengths * (np.cos(theta)
-                                                  - math.cos(math.radians(90.0 + tilt_deg)))
-    half = 0.5 * psi
-    den = np.sin(half)
-    small = np.abs(den) < 1e-9
-    ratio = np.sin(n * half) / np.where(small, 1.0, den)
-    # near psi = 2 pi k the ratio tends to n cos(n pi k)/cos(pi k), squared n^2
-    return np.where(small, float(n), ratio**2 / n)
-
-
-def panel_gain_dbi(zenith_deg, azimuth_off_deg, n_elements=10, spacing_wavelengths=0.5,
-                   tilt_deg=12.0):
-    """Gain of the calibration's BS panel towards a direction: element gain plus
-    ``10 log10 AF``. [dBi]"""
-    af = array_factor(zenith_deg, n_elements, spacing_wavelengths, tilt_deg)
-    return element_gain_dbi(zenith_deg, azimuth_off_deg) + 10.0 * np.log10(
-        np.maximum(af, 1e-30))
+def panel_gain_dbi(s, dx_m, dy_m, dz_m, azimuth_deg):
+    """Gain of the setup's BS panel towards UEs at offsets (east, north, up) [m]: the
+    planner's TR 38.901 element (8 dBi, unsteered) plus the array factor of
+    ``n_elements`` rows steered by ``tilt_deg``
+    (:func:`ilac_plan.model.antenna.antenna_attenuation_db`, ``panel_rows``). [dBi]"""
+    return ELEMENT_GAIN_DBI - antenna_attenuation_db(
+        dx_m, dy_m, dz_m, azimuth_deg=azimuth_deg, electrical_tilt_deg=s.tilt_deg,
+        antenna="3gpp", panel_rows=s.n_elements,
+        panel_spacing_wavelengths=s.spacing_wavelengths)
 
 
 # ---- O2I penetration (TR 38.901 Table 7.4.3-2) --------------------------------------------
@@ -224,6 +173,7 @@ O2I_INDOOR_DB_PER_M = 0.5
 # ---- layouts and drops --------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
 def cells(s):
     """The cells of a setup: ``(x_m, y_m, azimuth_deg)`` arrays and the wrap-around shifts
     (None for InH). Outdoors 19 three-sector sites (first azimuth 30 deg: boresights
@@ -319,20 +269,18 @@ def kernel_links(s, ues, seed):
     """Serving coupling loss [dB] and S/I [dB] of each UE through the planner:
     ``ilac_plan.evaluate`` with a random drop (``drop_seed=seed``) of the scenario's
     drop model at each UE height, the panel antenna and the wrap-around, plus each UE's
-    O2I penetration (which moves its coupling loss, not its serving cell nor its S/I).
-    Also returns the serving cells."""
+    O2I penetration (which moves its coupling loss, not its serving cell nor its S/I)."""
     import ilac_plan as ip
 
-    (cx, _, _), shifts = cells(s)
+    shifts = cells(s)[1]
     sites = site_table(s)
     scen = s.scenario.lower()
     radio = ip.RadioParams(carrier_hz=s.carrier_hz, noise_psd_dbm_hz=-250.0,
                            noise_figure_db=0.0)
     noise_mw = 10.0 ** (radio.noise_dbm / 10.0)
     n = ues["x_m"].size
-    loss, sir, serving = np.empty(n), np.empty(n), np.empty(n, np.int64)
-    kw = dict(antenna="3gpp", schemes=(), drop_seed=seed, radio=radio,
-              wrap_shifts_m=shifts, n_threads=None)
+    loss, sir = np.empty(n), np.empty(n)
+    kw = dict(antenna="3gpp", schemes=(), drop_seed=seed, radio=radio, wrap_shifts_m=shifts)
     for h in np.unique(ues["h_m"]):
         rows = ues["h_m"] == h
         model = drop_model(scen, s.carrier_hz, s.bs_height_m, float(h),
@@ -346,8 +294,7 @@ def kernel_links(s, ues, seed):
         i_mw = s_mw / 10.0 ** (inter.snr_db.to_numpy() / 10.0) - noise_mw
         loss[rows] = s.power_dbm - rx              # rx = P - PL + the panel's gain
         sir[rows] = 10.0 * np.log10(s_mw / np.maximum(i_mw, 1e-300))
-        serving[rows] = alone.serving_cell.to_numpy()
-    return loss + o2i_loss_db(s, ues), sir, serving
+    return loss + o2i_loss_db(s, ues), sir
 
 
 def coupling_loss_db(s, ues, seed, rng):
@@ -392,23 +339,15 @@ def coupling_loss_db(s, ues, seed, rng):
     for hv in np.unique(h):
         rows = h == hv
         dd3, dd2 = d3d[rows], d2d[rows]
-        if scen == "inh":
-            p_los = los_probability("inh", d_out[rows], hv, office="open")
-            kw = {}
-        else:
-            p_los = los_probability(scen, d_out[rows], hv)
-            kw = {"h_e_m": environment_height_m(dd2, hv, u_env[rows])} if scen == "uma" else {}
+        p_los = los_probability(scen, d_out[rows], hv, office="open")   # InH: open office
+        kw = {"h_e_m": environment_height_m(dd2, hv, u_env[rows])} if scen == "uma" else {}
         los = u_los[rows] < p_los
         pl_los = path_loss_db(scen, True, dd3, s.carrier_hz, s.bs_height_m, hv, **kw)
         pl_nlos = path_loss_db(scen, False, dd3, s.carrier_hz, s.bs_height_m, hv, **kw)
         loss[rows] = np.where(los, pl_los + sigma_los * z_sf[rows],
                               pl_nlos + sigma_nlos * z_sf[rows])
     loss += o2i_loss_db(s, ues)[:, None]
-    zenith = np.degrees(np.arctan2(d2d, -dz))          # 90 deg: the horizon
-    bearing = np.degrees(np.arctan2(dx, dy))            # clockwise from north
-    off = (bearing - caz[None, :] + 180.0) % 360.0 - 180.0
-    gain = panel_gain_dbi(zenith, off, s.n_elements, s.spacing_wavelengths, s.tilt_deg)
-    return loss - gain
+    return loss - panel_gain_dbi(s, dx, dy, -dz, caz[None, :])
 
 
 #: Ranges of the settings :func:`calibrate` lets one change (``**overrides``).
@@ -500,27 +439,25 @@ def calibrate(scenario="UMa", carrier_ghz=6, *, drops=DEFAULT_DROPS,
                              "planner's kernel has no indoor distance)")
     rng = np.random.default_rng(int(seed))
     rng_env = np.random.default_rng([int(seed), 1])      # UMa's h_E: numpy engine only
-    noise_mw = 10.0 ** (s.noise_dbm / 10.0)
     drops_ues = [drop_ues(s, rng, int(ues_per_cell)) for _ in range(int(drops))]
     if engine == "kernel":      # the drops' UEs in one run of the kernel per UE height
         pooled = {k: np.concatenate([u[k] for u in drops_ues]) for k in drops_ues[0]}
-        best, sir, _ = kernel_links(s, pooled, int(seed))
-        parts = [(best, 10.0 ** (-sir / 10.0))]            # I / S
+        best, sir = kernel_links(s, pooled, int(seed))
+        i_over_s = 10.0 ** (-sir / 10.0)
     else:
-        parts = []
-        for ues in drops_ues:
-            loss = coupling_loss_db(s, ues, int(seed), rng_env)
-            serving = np.argmin(loss, axis=1)
-            b = loss[np.arange(loss.shape[0]), serving]
-            parts.append((b, (10.0 ** (-(loss - b[:, None]) / 10.0)).sum(axis=1) - 1.0))
-    cl, geo = [], []
-    for best, lin in parts:
-        if with_noise:
-            lin = lin + noise_mw / 10.0 ** ((s.power_dbm - best) / 10.0)
-        cl.append(best)
-        geo.append(-10.0 * np.log10(lin))
-    return CalibrationResult(s, np.concatenate(cl), np.concatenate(geo), int(seed), int(drops),
+        best, i_over_s = (np.concatenate(v) for v in zip(*(
+            _serving(coupling_loss_db(s, ues, int(seed), rng_env)) for ues in drops_ues)))
+    if with_noise:
+        i_over_s = i_over_s + 10.0 ** ((s.noise_dbm - s.power_dbm + best) / 10.0)
+    return CalibrationResult(s, best, -10.0 * np.log10(i_over_s), int(seed), int(drops),
                              int(ues_per_cell), bool(with_noise), engine)
+
+
+def _serving(loss):
+    """Each UE's lowest coupling loss [dB] and the other cells' summed power over the
+    serving cell's, from a (UEs, cells) coupling-loss matrix."""
+    best = loss.min(axis=1)
+    return best, (10.0 ** (-(loss - best[:, None]) / 10.0)).sum(axis=1) - 1.0
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from ilac_plan_3gpp import (SHADOW_FADING_DB, drop_model, environment_height_m,
 from ilac_plan_3gpp import calibration as cal
 
 import ilac_plan as ip
+from ilac_plan.model.antenna import panel_gain_db
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -33,23 +34,38 @@ def _direct_sum_gain(theta_deg, n, d_v, tilt_deg):
 @pytest.mark.parametrize("n, d_v, tilt", [(10, 0.5, 12.0), (10, 0.5, 20.0), (8, 0.8, 6.0),
                                           (1, 0.5, 0.0), (16, 0.7, 3.0)])
 def test_array_factor_equals_the_direct_sum_over_elements(n, d_v, tilt):
+    """The panel's array factor (the planner's panel_gain_db, which the calibration
+    uses) against the direct sum over its elements."""
     rng = np.random.default_rng(n)
     theta = np.concatenate([rng.uniform(0.0, 180.0, 4000), [90.0 + tilt, 0.0, 180.0]])
-    np.testing.assert_allclose(cal.array_factor(theta, n, d_v, tilt),
-                               _direct_sum_gain(theta, n, d_v, tilt), rtol=1e-9, atol=1e-12)
+    af = 10.0 ** (panel_gain_db(np.cos(np.deg2rad(theta)), n, d_v, tilt) / 10.0)
+    np.testing.assert_allclose(af, _direct_sum_gain(theta, n, d_v, tilt), rtol=1e-9,
+                               atol=1e-12)
+
+
+def _gain(s, zenith_deg, azimuth_off_deg):
+    """The calibration panel's gain towards a direction (zenith, azimuth off the
+    boresight of a cell pointing north). [dBi]"""
+    th, az = np.deg2rad(zenith_deg), np.deg2rad(azimuth_off_deg)
+    return cal.panel_gain_dbi(s, np.sin(th) * np.sin(az), np.sin(th) * np.cos(az),
+                              np.cos(th), 0.0)
 
 
 def test_panel_peak_and_element_pattern():
     """In the tilted direction on the boresight the panel gives the element's gain there
-    (8 - 12 (12/65)^2 dBi) plus 10 log10(10) dB; the element loses 3 dB at half its 65 deg
-    beamwidth and never more than 30 dB."""
-    assert cal.panel_gain_dbi(102.0, 0.0) == pytest.approx(18.0 - 12 * (12 / 65) ** 2,
-                                                           abs=1e-9)
-    assert cal.array_factor(102.0, 10, 0.5, 12.0) == pytest.approx(10.0, rel=1e-12)
-    assert cal.element_gain_dbi(90.0, 32.5) == pytest.approx(5.0, abs=1e-12)
-    assert cal.element_gain_dbi(90.0 + 32.5, 0.0) == pytest.approx(5.0, abs=1e-12)
-    assert cal.element_gain_dbi(np.array([0.0, 180.0]), 180.0).min() == pytest.approx(-22.0)
-    assert cal.panel_gain_dbi(80.0, 0.0) < cal.panel_gain_dbi(102.0, 0.0) - 10.0
+    (8 - 12 (12/65)^2 dBi) plus 10 log10(10) dB; the element (one row, no tilt) loses 3 dB
+    at half its 65 deg beamwidth and never more than 30 dB."""
+    from dataclasses import replace
+
+    uma = cal.setup("UMa", 6)
+    assert _gain(uma, 102.0, 0.0) == pytest.approx(18.0 - 12 * (12 / 65) ** 2, abs=1e-9)
+    assert panel_gain_db(np.cos(np.deg2rad(102.0)), 10, 0.5, 12.0) == pytest.approx(
+        10.0, abs=1e-9)
+    element = replace(uma, n_elements=1, tilt_deg=0.0)
+    assert _gain(element, 90.0, 32.5) == pytest.approx(5.0, abs=1e-12)
+    assert _gain(element, 90.0 + 32.5, 0.0) == pytest.approx(5.0, abs=1e-12)
+    assert _gain(element, np.array([0.0, 180.0]), 180.0).min() == pytest.approx(-22.0)
+    assert _gain(uma, 80.0, 0.0) < _gain(uma, 102.0, 0.0) - 10.0
 
 
 def test_o2i_wall_losses_follow_the_materials():
