@@ -159,7 +159,7 @@ class RasterWriter:
     """The plan's GeoTIFFs, written window by window, then made Cloud-Optimized.
 
     Tiles go into uncompressed, band-interleaved, internally tiled staging files; at
-    :meth:`finish` GDAL's COG driver writes the final files (deflate with a predictor,
+    :meth:`finish` GDAL's COG driver writes the final files (:data:`COMPRESS` with a predictor,
     overviews, IFDs first) with all CPUs.
     """
 
@@ -392,12 +392,57 @@ def write_tables(stats, folder, formats):
 
 
 # -- map ---------------------------------------------------------------------------------
+#: The warm-up thread of :func:`warm_png`, joined by :func:`write_png` before it draws (so
+#: that matplotlib is never used from two threads at once).
+_png_warmup = None
+
+
+def warm_png():
+    """Pay matplotlib's one-time costs ahead of :func:`write_png` (imports, fonts, the
+    mathtext parser of a log colour bar: about 0.5 s), on a daemon thread.
+
+    Started when a run that draws ``map.png`` begins, so that these costs overlap the
+    planning (whose kernel runs without the GIL) instead of following it. Returns the
+    thread, or None without matplotlib (:func:`write_png` then says what to install).
+    """
+    global _png_warmup
+    import importlib.util
+    import threading
+
+    if importlib.util.find_spec("matplotlib") is None:
+        return None
+
+    def run():
+        try:
+            import io
+
+            from matplotlib.colors import LogNorm
+            from matplotlib.figure import Figure
+            from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar  # noqa: F401
+
+            fig = Figure(figsize=(2, 2))
+            ax = fig.subplots()
+            im = ax.imshow(np.array([[0.01, 1.0]]), norm=LogNorm(0.01, 1.0))
+            fig.colorbar(im, ax=ax, label="m")
+            ax.set_title("warm")
+            fig.savefig(io.BytesIO(), format="png", dpi=20)
+        except Exception:       # noqa: BLE001 - a warm-up only; write_png reports errors
+            pass
+
+    if _png_warmup is None or not _png_warmup.is_alive():
+        _png_warmup = threading.Thread(target=run, name="ilac-warm-png", daemon=True)
+        _png_warmup.start()
+    return _png_warmup
+
+
 def write_png(preview, grid, sites, inputs, path):
     """Draw ``map.png`` from the (decimated) preview rasters.
 
     Four panels: best scheme (infeasible in grey), capacity, position error and
     positioning share of the plan, with the sites and their azimuths and a scale bar.
     """
+    if _png_warmup is not None:
+        _png_warmup.join()
     try:
         from matplotlib.collections import LineCollection
         from matplotlib.colors import ListedColormap, LogNorm

@@ -442,6 +442,10 @@ def plan_to_folder(inputs, out_dir, *, formats=None, stream=None, progress=False
                                  "choose another output folder")
 
     def fill(stage):
+        if "png" in chosen:
+            from .exports import warm_png
+
+            warm_png()
         if stream:
             # the best-scheme layer is always staged: the regions are polygonized from it
             layers = ("coverage", "best_scheme", "serving_cell") if "tif" in chosen \

@@ -370,3 +370,18 @@ def test_a_plan_made_in_python_writes_a_scenario_that_reproduces_it(tmp_path):
     with rasterio.open(tmp_path / "api" / "best_scheme.tif") as a, \
             rasterio.open(tmp_path / "cli" / "best_scheme.tif") as b:
         np.testing.assert_array_equal(a.read(), b.read())
+
+
+def test_png_warm_up_runs_once_and_is_awaited(monkeypatch, tmp_path):
+    from ilac_plan import exports
+
+    pytest.importorskip("matplotlib")
+    monkeypatch.setattr(exports, "_png_warmup", None)
+    first = exports.warm_png()
+    assert first is not None and first.daemon
+    assert exports.warm_png() in (first, exports._png_warmup)   # at most one running
+    out = tmp_path / "o"                    # write_png joins it before drawing
+    assert run(*FAST, "--formats", "png", "--out", str(out)).exit_code == 0
+    assert not first.is_alive() and (out / "map.png").stat().st_size > 10_000
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
+    assert exports.warm_png() is None       # no matplotlib: nothing started, write_png says why
