@@ -39,6 +39,12 @@ def validate_area(geom, name="area"):
 
 
 def _polygons(geometries, name):
+    polys = _polygon_list(geometries, name)
+    return polys[0] if len(polys) == 1 else validate_area(shapely.union_all(polys), name)
+
+
+def _polygon_list(geometries, name):
+    """The polygons of ``geometries`` (multi-parts split), each validated."""
     polys = []
     for g in geometries:
         if isinstance(g, Polygon):
@@ -52,7 +58,19 @@ def _polygons(geometries, name):
         raise ParameterError(f"{name}: no polygon found")
     for p in polys:
         validate_area(p, name)
-    return polys[0] if len(polys) == 1 else validate_area(shapely.union_all(polys), name)
+    return polys
+
+
+def _repaired(geom):
+    """``geom`` made valid if a reprojection left it invalid (slivers, touching rings of
+    sub-centimetre size), keeping its polygonal part; the validation after judges the rest."""
+    if geom.is_valid:
+        return geom
+    fixed = shapely.make_valid(geom)
+    if not isinstance(fixed, (Polygon, MultiPolygon)):
+        polys = [g for g in getattr(fixed, "geoms", []) if isinstance(g, (Polygon, MultiPolygon))]
+        fixed = shapely.union_all(polys) if polys else geom
+    return fixed if fixed.is_valid else geom
 
 
 def parse_area(text, name="area"):
@@ -190,17 +208,24 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None, fram
         path = Path(text)
         if path.suffix.lower() in OGR_SUFFIXES + (".parquet", ".geoparquet"):
             geoms, file_crs = _read_layer(path, name, layer)
-            geom = _polygons(geoms, name)
-            if crs and file_crs and file_crs != crs:
-                from .sites import transformer
+            if not (crs and file_crs and file_crs != crs):
+                return validate_area(_polygons(geoms, name), name)
+            from .sites import transformer
 
-                fwd = transformer(file_crs, crs).transform
+            # each polygon reprojected, then the union in the working CRS: a union made in
+            # lon/lat (say of a plan's own regions.geojson, rounded to 1e-7 degrees, or of
+            # parts split at the antimeridian) need not stay valid once reprojected
+            fwd = transformer(file_crs, crs).transform
+            parts = []
+            for poly in _polygon_list(geoms, name):
                 with np.errstate(all="ignore"):
-                    geom = shapely.transform(
-                        geom, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
-                if not np.all(np.isfinite(geom.bounds)):
+                    part = shapely.transform(
+                        poly, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
+                if not np.all(np.isfinite(part.bounds)):
                     raise ParameterError(f"{name}: {path.name} ({file_crs}) lies outside the "
                                          f"area of use of {crs}")
+                parts.append(_repaired(part))
+            geom = parts[0] if len(parts) == 1 else _repaired(shapely.union_all(parts))
             return validate_area(geom, name)
         raw = path.read_bytes()
         if b"\x00" in raw[:4096]:
@@ -214,7 +239,11 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None, fram
             raise ParameterError(f"{name}: {path.name}: unknown format (not WKT, not GeoJSON; "
                                  f"GIS files are read by their suffix: {', '.join(OGR_SUFFIXES)})")
     elif not text.lstrip().startswith("{") and not _WKT_START.match(text):
-        raise ParameterError(f"{name}: no such file {text!r}")
+        if re.search(r"[/\\]|\.[A-Za-z]{2,11}$", text):       # a path, by its look
+            raise ParameterError(f"{name}: no such file {text!r}")
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ParameterError(f"{name}: {shown!r} is neither an existing file nor WKT or "
+                             "GeoJSON text")
     geom = parse_area(text, name)
     if to_metres is not None:
         geom = shapely.transform(geom, lambda xy: np.column_stack(to_metres(xy[:, 0], xy[:, 1])))

@@ -320,6 +320,27 @@ def write_rasters(result, folder, best_scheme_free=None):
 
 
 # -- vectors ---------------------------------------------------------------------------
+@contextlib.contextmanager
+def _fixed_ogr_date():
+    """GeoPackages stamp their tables with the time of writing (``gpkg_contents``), which
+    would make two runs of one scenario differ by those bytes: the stamp is
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) or else 1970-01-01."""
+    import pyogrio
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "0")
+    try:
+        stamp = _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        stamp = _dt.datetime.fromtimestamp(0, _dt.timezone.utc)
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options(
+        {"OGR_CURRENT_DATE": stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
 def write_regions(regions, folder, formats, crs, notes):
     """Write the region files of ``formats`` into ``folder``; return their names."""
     wanted = [f for f in ("gpkg", "geojson", "kml", "fgb", "parquet") if f in formats]
@@ -334,7 +355,8 @@ def write_regions(regions, folder, formats, crs, notes):
             gdf[col] = gdf[col].where(np.isfinite(gdf[col].to_numpy()), np.nan)
     folder = Path(folder)
     names = []
-    with warnings.catch_warnings():     # a plan without a CRS: local metres, said in notes
+    with warnings.catch_warnings(), _fixed_ogr_date():
+        # a plan without a CRS: local metres, said in notes
         warnings.filterwarnings("ignore", message="'crs' was not provided")
         if "gpkg" in wanted:
             gdf.to_file(folder / "regions.gpkg", driver="GPKG", layer="regions",
@@ -357,19 +379,28 @@ def write_regions(regions, folder, formats, crs, notes):
                      "crs, or read the sites with lon/lat")
         return names
     if lonlat_formats:
-        ll = gdf.to_crs("EPSG:4326")
+        import geopandas as gpd
+
+        # GDAL's RFC 7946 writer cuts polygons at the antimeridian (and winds them
+        # counter-clockwise); the KML is made from that file's geometries, so that a plan
+        # across 180 degrees gives a valid KML too
+        geojson = folder / ("regions.geojson" if "geojson" in wanted
+                            else ".regions.lonlat.geojson")
+        gdf.to_crs("EPSG:4326").to_file(
+            geojson, driver="GeoJSON", engine="pyogrio", promote_to_multi=True,
+            layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7", "WRITE_NAME": "NO"})
         if "geojson" in wanted:
-            ll.to_file(folder / "regions.geojson", driver="GeoJSON", engine="pyogrio",
-                       layer_options={"RFC7946": "YES", "COORDINATE_PRECISION": "7",
-                                      "WRITE_NAME": "NO"})
             names.append("regions.geojson")
         if "kml" in wanted:
+            ll = gpd.read_file(geojson, engine="pyogrio")
             styled = ll.assign(
                 Name=ll["scheme"],
                 OGR_STYLE=[f"BRUSH(fc:{scheme_colour(s)}b0);PEN(c:#303030ff,w:1px)"
                            for s in ll["scheme"]])
             styled.to_file(folder / "regions.kml", driver="LIBKML", engine="pyogrio")
             names.append("regions.kml")
+        if "geojson" not in wanted:
+            geojson.unlink()
     return names
 
 

@@ -28,6 +28,8 @@ pytestmark = pytest.mark.slow     # every output format of two full runs
 
 FAST = ["--resolution-m", "20", "--tile-px", "64"]
 TABLES = ("summary.csv", "schemes.csv", "cells.csv", "cdf.csv")
+REGION_FILES = ("regions.geojson", "regions.gpkg", "regions.kml", "regions.fgb",
+                "regions.parquet")
 
 
 def run(*args):
@@ -158,7 +160,7 @@ def test_kml_has_a_style_per_scheme(streamed):
 
 def test_streamed_and_in_memory_are_identical(streamed, in_memory):
     assert sorted(os.listdir(streamed)) == sorted(os.listdir(in_memory))
-    for name in TABLES + ("regions.geojson",):
+    for name in TABLES + REGION_FILES:
         assert (streamed / name).read_bytes() == (in_memory / name).read_bytes(), name
     for name in ("coverage.tif", "best_scheme.tif", "serving_cell.tif"):
         with rasterio.open(streamed / name) as a, rasterio.open(in_memory / name) as b:
@@ -176,7 +178,7 @@ def test_scenario_toml_reproduces_the_run(streamed, tmp_path):
     again = tmp_path / "again"
     res = run("--scenario", str(streamed / "scenario.toml"), "--out", str(again))
     assert res.exit_code == 0, res.output
-    for name in TABLES + ("regions.geojson",):
+    for name in TABLES + REGION_FILES:      # the GeoPackage's date stamp is fixed too
         assert (again / name).read_bytes() == (streamed / name).read_bytes(), name
     for name in ("coverage.tif", "best_scheme.tif", "serving_cell.tif"):
         with rasterio.open(streamed / name) as a, rasterio.open(again / name) as b:
@@ -385,3 +387,27 @@ def test_png_warm_up_runs_once_and_is_awaited(monkeypatch, tmp_path):
     assert not first.is_alive() and (out / "map.png").stat().st_size > 10_000
     monkeypatch.setattr("importlib.util.find_spec", lambda name, *a: None)
     assert exports.warm_png() is None       # no matplotlib: nothing started, write_png says why
+
+
+def test_a_plan_across_the_antimeridian_writes_kml_and_its_regions_read_back(tmp_path):
+    scenario = tmp_path / "fiji.toml"
+    scenario.write_text('name = "fiji"\n[sites.hexagonal]\norigin_lonlat_deg = [179.995, -17.0]\n'
+                        "rings = 1\n[grid]\nresolution_m = 20.0\n")
+    out = tmp_path / "o"
+    res = run("--scenario", str(scenario), "--formats", "geojson", "kml", "gpkg", "--out",
+              str(out))
+    assert res.exit_code == 0, res.output
+    for name in ("regions.kml", "regions.geojson"):
+        ll = gpd.read_file(out / name)
+        assert ll.geometry.is_valid.all(), name
+        west, _, east, _ = ll.total_bounds        # cut at 180 degrees, not wrapped round
+        assert west == pytest.approx(-180.0) and east == pytest.approx(180.0), name
+        assert (ll.geom_type == "MultiPolygon").all()
+    assert not any(p.name.startswith(".") for p in out.iterdir())
+    # the plan's own regions (a union valid in lon/lat) as the area of another plan
+    again = tmp_path / "again"
+    res = run("--scenario", str(scenario), "--area", str(out / "regions.geojson"),
+              "--formats", "summary", "--out", str(again))
+    assert res.exit_code == 0, res.output
+    n = [json.loads((f / "manifest.json").read_text())["grid"]["n_points"] for f in (out, again)]
+    assert n[0] == n[1]
