@@ -167,7 +167,8 @@ class MultiValueCommand(click.Command):
                     current = None
                 continue
             if current and (not _looks_like_option(token) or name not in known):
-                out += [x for v in token.split(",") if v for x in (current, v)]
+                values = [v for v in token.split(",") if v] or [""]   # "": click judges
+                out += [x for v in values for x in (current, v)]
                 taken += 1
                 continue
             _close(out, current, taken)
@@ -473,6 +474,9 @@ def map_command(scenario_path, sites, column_map, encoding, sites_layer, area, a
     chosen = parse_formats(formats or base.output.formats)
     chosen = [f for f in chosen if not (no_geotiff and f == "tif")
               and not (no_png and f == "png")]
+    if not chosen:
+        raise click.BadParameter("--no-geotiff/--no-png leave nothing to write",
+                                 param_hint="--formats")
     if report:
         chosen = parse_formats(list(chosen) + ["html"])
     if n_workers is not None and n_workers < 1:

@@ -87,11 +87,18 @@ def parse_formats(values):
     """The set of format keys from ``--formats`` values.
 
     ``["tif", "gpkg"]`` picks exactly those; ``["+kml", "-png"]`` adds to or drops from
-    the default set; ``"all"`` is every format. Values may be comma-separated.
+    the default set; ``"all"`` is every format. Values may be comma-separated. None is
+    the default set; a list that names no format, or leaves none, is refused.
     """
-    items = [v.strip() for value in (values or ()) for v in str(value).split(",") if v.strip()]
-    if not items:
+    if values is None:
         return list(DEFAULT_FORMATS)
+    if isinstance(values, str):
+        values = [values]
+    allowed = f"allowed: {', '.join(FORMATS)}, all; or +name / -name"
+    items = [v.strip() for value in values for v in str(value).split(",") if v.strip()]
+    if not items:
+        raise ParameterError(f"--formats: no format given ({allowed}; leave it out for the "
+                             f"default set)")
     relative = [v[0] in "+-" for v in items]
     if any(relative) and not all(relative):
         raise ParameterError("--formats: give either a list of formats or +/- changes to the "
@@ -99,16 +106,18 @@ def parse_formats(values):
     chosen = set(DEFAULT_FORMATS) if all(relative) else set()
     for v in items:
         key = v.lstrip("+-").lower()
-        if key == "all" and not v.startswith("-"):
-            chosen |= set(FORMATS)
+        if key == "all":
+            chosen = set() if v.startswith("-") else set(FORMATS)
             continue
         if key not in FORMATS:
-            raise ParameterError(f"--formats: unknown format {key!r} (allowed: "
-                                 f"{', '.join(FORMATS)}, all; or +name / -name)")
+            raise ParameterError(f"--formats: unknown format {key!r} ({allowed})")
         if v.startswith("-"):
             chosen.discard(key)
         else:
             chosen.add(key)
+    if not chosen:
+        raise ParameterError(f"--formats: {' '.join(items)} leaves nothing to write; keep at "
+                             f"least one format ({allowed})")
     if "html" in chosen and "tif" not in chosen:
         raise ParameterError("--formats: the HTML report (html, --report) is drawn from the "
                              "GeoTIFFs; keep tif")

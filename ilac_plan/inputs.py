@@ -70,6 +70,9 @@ MEMORY_BASE_BYTES = 640 * 2**20
 TILE_BYTES_PER_PX = 192
 #: At most this many tiles a run (each a task, and a checkpoint file).
 MAX_TILES = 200_000
+#: An area farther than this from every site (and than the sites' extent and 10 pixels)
+#: is refused as a likely coordinate mix-up [m].
+NEAR_SITES_M = 2000.0
 
 
 def _name(value):
@@ -382,11 +385,14 @@ class PlanInputs:
             raise ParameterError("area: nothing is left to plan once the exclusions are removed")
         res = check_limit("resolution_m", opt["resolution_m"])
         xy = np.column_stack([sites["x_m"], sites["y_m"]])
-        if not shapely.intersects(area, shapely.multipoints(xy)):
-            if not shapely.contains_xy(area.buffer(10 * res), xy[:, 0], xy[:, 1]).any():
-                raise ParameterError(
-                    "area: no site lies in or near the planning area (are the area and the "
-                    "sites in the same coordinates?)")
+        # a guard against areas and sites in different coordinates (lon/lat against metres,
+        # local metres against UTM: hundreds of km apart), not against small areas among
+        # the sites: "near" is within the larger of 2 km, the sites' own extent and 10 pixels
+        near_m = max(NEAR_SITES_M, 10 * res, float(np.hypot(*np.ptp(xy, axis=0))))
+        if shapely.distance(area, shapely.multipoints(xy)) > near_m:
+            raise ParameterError(
+                f"area: no site lies in or within {near_m:g} m of the planning area (are the "
+                "area and the sites in the same coordinates?)")
         grid = GridSpec.covering(area.bounds, res, opt["max_points"])
         shapely.prepare(area)
         if not _some_pixel_centre_inside(area, grid):

@@ -56,6 +56,7 @@ A scenario is data: :func:`to_inputs` turns it into a
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .area import is_file
@@ -85,6 +86,16 @@ class HexagonalLayout(_Section):
     height_m: float = limit_field("height_m", 25.0)
     gain_dbi: float = limit_field("gain_dbi", 0.0)
     wrap_around: bool = False
+
+    @model_validator(mode="after")
+    def _origin_in_range(self):
+        if self.origin_lonlat_deg is not None:
+            lon, lat = self.origin_lonlat_deg
+            if not -180.0 <= lon <= 180.0:
+                raise ValueError(f"origin_lonlat_deg: longitude {lon:g} outside [-180, 180] deg")
+            if not -90.0 <= lat <= 90.0:
+                raise ValueError(f"origin_lonlat_deg: latitude {lat:g} outside [-90, 90] deg")
+        return self
 
 
 class PoissonLayout(_Section):
@@ -337,9 +348,17 @@ def _origin_m(lonlat, crs):
 
     from .inputs import check_projected_crs
 
+    if crs is None and not -80.0 <= lonlat[1] <= 84.0:
+        raise ParameterError(f"origin_lonlat_deg: latitude {lonlat[1]:g} deg is outside UTM "
+                             "(-80 to 84 deg), the CRS chosen when none is given; give the "
+                             "scenario a projected crs with east/north axes that covers it")
     crs = check_projected_crs(crs or local_utm_crs([lonlat[0]], [lonlat[1]]), "crs",
                               near_lonlat=lonlat)
-    x, y = _transformer("EPSG:4326", crs).transform(lonlat[0], lonlat[1])
+    with np.errstate(all="ignore"):
+        x, y = _transformer("EPSG:4326", crs).transform(lonlat[0], lonlat[1])
+    if not (np.isfinite(x) and np.isfinite(y)):
+        raise ParameterError(f"origin_lonlat_deg: ({lonlat[0]:g}, {lonlat[1]:g}) lies outside "
+                             f"the area of use of crs {crs}")
     return round(float(x)), round(float(y)), crs
 
 

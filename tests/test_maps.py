@@ -248,7 +248,7 @@ BAD = {
     "self_intersecting": ("area", "POLYGON ((0 0, 100 100, 100 0, 0 100, 0 0))",
                           "area polygon is not valid: Self-intersection"),
     "misses_sites": ("area", "POLYGON ((5000 5000, 6000 5000, 6000 6000, 5000 6000, 5000 5000))",
-                     "no site lies in or near the planning area"),
+                     "no site lies in or within 2000 m of the planning area"),
 }
 GOOD_SITES = "cell_id,x_m,y_m,azimuth_deg,n_antennas,power_dbm\nA,0,0,90,8,20\nB,400,0,270,8,20\n"
 
@@ -305,7 +305,24 @@ def test_unwritable_output_folder(tmp_path):
     assert blocker.read_text() == "x"
 
 
+def test_a_small_area_among_the_sites_is_planned(tmp_path):
+    # a 20 m square 150 m from the nearest site, at 5 m pixels: once refused as "not near"
+    out, area = tmp_path / "out", tmp_path / "plaza.wkt"
+    area.write_text("POLYGON ((140 50, 160 50, 160 70, 140 70, 140 50))")
+    (tmp_path / "sites.csv").write_text(GOOD_SITES)
+    res = run("map", "--quiet", "--sites", str(tmp_path / "sites.csv"), "--area", str(area),
+              "--resolution-m", "5", "--formats", "summary", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "manifest.json").read_text())["grid"]["n_points"] == 16
+
+
 @pytest.mark.parametrize("toml,pattern", [
+    ("[sites.hexagonal]\norigin_lonlat_deg = [200.0, 10.0]\n",
+     r"origin_lonlat_deg: longitude 200 outside \[-180, 180\] deg"),
+    ("[sites.hexagonal]\norigin_lonlat_deg = [13.4, 95.0]\n",
+     r"origin_lonlat_deg: latitude 95 outside \[-90, 90\] deg"),
+    ("[sites.hexagonal]\norigin_lonlat_deg = [13.4, 89.9]\n",
+     r"origin_lonlat_deg: latitude 89.9 deg is outside UTM \(-80 to 84 deg\)"),
     ("[grid]\nresolution = 5\n", r"grid.resolution: unknown key \(did you mean 'resolution_m'"),
     ("[radio]\nbandwidth = 2e7\n", r"radio.bandwidth: unknown key \(allowed: carrier_hz"),
     ("[radio]\nbandwidth_hz = -2e7\n", r"radio.bandwidth_hz must be a number >= 1000"),

@@ -322,6 +322,9 @@ def test_api_and_cli_share_their_defaults(tmp_path):
     ("tiff", r"--formats: unknown format 'tiff' \(allowed: tif, gpkg"),
     ("tif,+png", "either a list of formats or"),
     ("+nope", "unknown format 'nope'"),
+    ("-tif,-gpkg,-geojson,-cells,-summary,-cdf,-png", "leaves nothing to write"),
+    ("-all", "-all leaves nothing to write"),
+    ("", "no format given"),
 ])
 def test_bad_formats_are_one_line_and_write_nothing(tmp_path, value, pattern):
     out = tmp_path / "out"
@@ -337,6 +340,19 @@ def test_parse_formats():
     assert parse_formats(["+kml", "-png", "-tif"]) == ["gpkg", "geojson", "kml", "cells",
                                                        "summary", "cdf"]
     assert parse_formats(["summary", "gpkg"]) == ["gpkg", "summary"]
+    assert parse_formats(["-all", "+cdf"]) == ["cdf"]
+    with pytest.raises(ip.ParameterError, match="no format given"):
+        parse_formats([])
+
+
+def test_a_scenario_with_no_formats_is_refused(tmp_path):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text("[output]\nformats = []\n")
+    out = tmp_path / "out"
+    res = run(*FAST, "--scenario", str(scenario), "--out", str(out))
+    assert res.exit_code == 2 and "no format given" in res.stderr and not out.exists()
+    res = run(*FAST, "--formats", "png", "--no-png", "--out", str(out))
+    assert res.exit_code == 2 and "nothing to write" in res.stderr and not out.exists()
 
 
 def test_map_png_is_decimated(tmp_path):
