@@ -30,8 +30,16 @@ def _fail(message, code=2):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """Warnings as one line each: ``ilac-plan: warning: ...`` (no source line)."""
-    click.echo(f"{PROG}: warning: {' '.join(str(message).split())}", err=True)
+    """Warnings as one line each: ``ilac-plan: warning: ...`` (no source line), each text
+    once per run (a run's stages may meet the same condition again)."""
+    text = ' '.join(str(message).split())
+    if text in _WARNED:
+        return
+    _WARNED.add(text)
+    click.echo(f"{PROG}: warning: {text}", err=True)
+
+
+_WARNED: set[str] = set()
 
 
 #: What C libraries print straight to the process's stderr that the one-line error
@@ -104,6 +112,7 @@ class IlacGroup(click.Group):
         import warnings
 
         warnings.showwarning = _show_warning
+        _WARNED.clear()
         previous = None
         try:   # SIGTERM like Ctrl-C: finally blocks run, checkpoints stay, one line
             previous = signal.signal(signal.SIGTERM, _terminate)

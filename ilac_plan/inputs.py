@@ -429,11 +429,18 @@ class PlanInputs:
         pp = {} if opt["propagation_params"] is None else opt["propagation_params"]
         if not isinstance(pp, dict):
             raise ParameterError("propagation_params must be {parameter: value}")
-        if isinstance(propagation, str):
-            pp = resolve_params(registry.model(propagation), pp)
-        elif pp:
+        if not isinstance(propagation, str) and pp:
             raise ParameterError("propagation_params apply to a registered model name only")
         ue_height = check_limit("ue_height_m", opt["ue_height_m"])
+        if isinstance(propagation, str):
+            from .propagation import LinkGeometry
+
+            # parameters bound to the run's geometry (gNB and UE heights, carrier) that the
+            # caller did not set take the run's values, as in evaluate; written out, so that
+            # the manifest and scenario.toml name what the formula used
+            heights = sites["height_m"].to_numpy(np.float64) if "height_m" in sites else None
+            pp = registry.model(propagation)._values(
+                pp, LinkGeometry(radio.carrier_hz, heights, ue_height))
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])
         _network_options(opt["positioning"], opt["n_cells"], opt["measurements"],

@@ -377,6 +377,27 @@ def test_scheme_and_propagation_parameters_from_the_command_line(tmp_path):
     assert "dl_fraction" in text and "0.6" in text and "reliability" in text
 
 
+def test_geometry_bound_model_parameters_take_the_run_values(tmp_path):
+    """A model parameter bound to the run's geometry (UMi's h_bs_m, h_ut_m) that the user
+    leaves out takes the sites' height and the UE height, with no warning, and is written
+    to the manifest; one the user sets wins, with one warning."""
+    out, scenario = tmp_path / "o", tmp_path / "umi.toml"
+    scenario.write_text('[propagation]\nmodel = "umi"\nue_height_m = 2.0\n')
+    res = run("map", "--quiet", "--scenario", str(scenario), "--resolution-m", "40",
+              "--formats", "summary", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert "warning" not in res.stderr
+    params = json.loads((out / "manifest.json").read_text())["inputs"]["propagation"]["params"]
+    assert params["h_bs_m"] == 25.0 and params["h_ut_m"] == 2.0      # the default sites' 25 m
+    out = tmp_path / "o2"
+    res = run("map", "--quiet", "--resolution-m", "40", "--propagation", "umi",
+              "--propagation-param", "h_bs_m=10", "--formats", "summary", "--out", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("h_bs_m = 10 m is set, but the run's gnb_height_m is 25") == 1
+    params = json.loads((out / "manifest.json").read_text())["inputs"]["propagation"]["params"]
+    assert params["h_bs_m"] == 10.0
+
+
 def test_models_command_lists_the_propagation_models():
     res = run("models", "--json")
     assert res.exit_code == 0
