@@ -254,8 +254,9 @@ class RasterWriter:
                              description="best allocation scheme (category index)")
             cell = self.dst["serving_cell"]
             cell.set_band_description(1, "serving_cell")
-            cell.update_tags(1, description="serving cell (index into the cell ids, "
-                                            "category names)")
+            cell.update_tags(1, categories=json.dumps([str(c) for c in self.cell_ids]),
+                             description="serving cell (index into the cell ids, "
+                                         "category names)")
         for dst in self.dst.values():
             dst.close()
         self.dst = {}

@@ -97,8 +97,9 @@ def test_categorical_layers(streamed):
     with rasterio.open(streamed / "serving_cell.tif") as src:
         assert src.dtypes == ("uint16",) and src.nodata == 65535
         cells = src.read(1)
+        tagged = json.loads(src.tags(1)["categories"])
     ids = _categories(streamed / "serving_cell.tif")
-    assert ids == list(ip.hexagonal_layout().cell_id)
+    assert ids == list(ip.hexagonal_layout().cell_id) == tagged
     table = pd.read_csv(streamed / "cells.csv")
     served = np.bincount(cells[cells != 65535], minlength=len(ids))
     np.testing.assert_array_equal(table.n_points, served)
