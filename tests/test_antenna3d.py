@@ -262,3 +262,14 @@ def test_serving_cell_3gpp_brute_force_small():
 
 def test_serving_cell_horizontal_brute_force_small():
     check_serving("horizontal", 20_000, 60, 12)
+
+
+@pytest.mark.parametrize("az", [0.0, 90.0, 180.0, 225.0, 270.0, 315.0])
+def test_no_attenuation_at_the_site_itself_whatever_the_azimuth(az):
+    """On the site (dx = dy = 0, and dz = 0 for 3gpp) the angle is 0 as in the kernel: a
+    signed zero (-0.0) made it pi, 30 dB, for azimuths in (180, 270] deg."""
+    from ilac_plan.model.antenna import antenna_attenuation_db
+
+    assert antenna_attenuation_db(0.0, 0.0, 0.0, azimuth_deg=az, antenna="horizontal") == 0.0
+    assert antenna_attenuation_db(0.0, 0.0, 0.0, azimuth_deg=az, tilt_deg=0.0,
+                                  antenna="3gpp") == pytest.approx(0.0, abs=1e-12)

@@ -280,3 +280,13 @@ def test_tabulated_drop_models_check_their_functions():
     m = DropModel.tabulated("x", lambda d: 30 + 20 * np.log10(d), lambda d: 40 + 30 * np.log10(d),
                             lambda d: 0.5, 4.0, 6.0)      # a scalar probability broadcasts
     assert np.allclose(m.los_probability_at([1.0, 100.0]), 0.5)
+
+
+def test_draws_take_read_only_arrays():
+    """pandas hands out read-only arrays (copy-on-write): the draws read them as they are."""
+    x = pd.Series([0.0, 10.0]).to_numpy()
+    x.flags.writeable = False
+    u, z = drop_draws(7, x, x, 0.0, 0.0)
+    u2, z2 = drop_draws(7, x.copy(), x.copy(), 0.0, 0.0)
+    np.testing.assert_array_equal(u, u2)
+    np.testing.assert_array_equal(z, z2)

@@ -296,6 +296,20 @@ def test_two_cell_tdoa_is_unbounded_and_says_inf():
     assert np.isfinite(out3.time_error_m).all()
 
 
+def test_cosited_sectors_give_no_tdoa_and_never_nan():
+    """Two fused cells that are sectors of one site: TDoA has no baseline. Rounding left
+    a Fisher matrix of trace ~ -1e-31 there, whose 'bound' was negative: NaN errors that
+    met the target. Every point is unbounded or finite and positive, none feasible."""
+    import ilac_plan as ip
+    sites = ip.hexagonal_layout(isd_m=500, rings=2, n_antennas=1)
+    x, y = np.random.default_rng(0).uniform(-1000, 1000, (2, 20_000))
+    out = ip.evaluate(sites, x, y, antenna="omni", positioning="network", n_cells=2,
+                      measurements="tdoa", target_error_m=1.0)
+    err = out.time_error_m.to_numpy()
+    assert not np.isnan(err).any() and (err > 0).all()
+    assert (out.best_scheme == "infeasible").all()
+
+
 def test_vectorized_schemes_see_the_network_bound():
     """A plan-form scheme evaluated as a vectorized one (LinkState.crb_position in network
     mode) gives the kernel's network errors."""

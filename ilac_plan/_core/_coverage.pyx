@@ -474,10 +474,10 @@ def drop_draws(seed, x_m, y_m, site_x_m, site_y_m):
         if a.size and not (np.isfinite(a).all() and np.abs(a).max() <= 1e12):
             raise ValueError(f"{name}: finite coordinates within +-1e12 m (keyed to the mm)")
     shape = arrays[0].shape
-    cdef double[::1] xv = np.ascontiguousarray(arrays[0]).ravel()
-    cdef double[::1] yv = np.ascontiguousarray(arrays[1]).ravel()
-    cdef double[::1] sxv = np.ascontiguousarray(arrays[2]).ravel()
-    cdef double[::1] syv = np.ascontiguousarray(arrays[3]).ravel()
+    cdef const double[::1] xv = np.ascontiguousarray(arrays[0]).ravel()
+    cdef const double[::1] yv = np.ascontiguousarray(arrays[1]).ravel()
+    cdef const double[::1] sxv = np.ascontiguousarray(arrays[2]).ravel()
+    cdef const double[::1] syv = np.ascontiguousarray(arrays[3]).ravel()
     u = np.empty(xv.shape[0])
     z = np.empty(xv.shape[0])
     cdef double[::1] uv = u

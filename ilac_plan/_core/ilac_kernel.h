@@ -471,7 +471,9 @@ ILAC_INLINE double ilac_crb_at(double a, double b, double u, double v)
 }
 
 /* The network bound's factor F(beta^2) = tr / det of A + beta^2 B at point i (CRB = F / e),
- * infinite where singular. net: the direction's ILAC_NET_VALUES rows. [m^2] */
+ * infinite where singular. A Fisher matrix has tr > 0 and det > 0: rounding residue of a
+ * singular one (tr or det of either sign near 0) is unbounded too, never a negative bound
+ * (whose root would be NaN). net: the direction's ILAC_NET_VALUES rows. [m^2] */
 ILAC_INLINE double ilac_net_factor(const double *net, size_t nd, int onsite, int i,
                                    double beta2)
 {
@@ -479,7 +481,7 @@ ILAC_INLINE double ilac_net_factor(const double *net, size_t nd, int onsite, int
     double d0 = net[2 * nd + i], d1 = net[3 * nd + i], d2 = net[4 * nd + i];
     double tr = t_a + beta2 * t_b, det = d0 + beta2 * (d1 + beta2 * d2);
     int ok = onsite ? det > 0.0 : det > ILAC_NET_SINGULAR_RTOL * tr * tr;
-    ok = ok & (det < INFINITY);
+    ok = ok & (det < INFINITY) & (tr > 0.0) & (tr < INFINITY);
     return ok ? tr / det : INFINITY;
 }
 

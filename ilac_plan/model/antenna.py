@@ -94,7 +94,8 @@ def local_angles(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0):
     left = dx * np.cos(az) - dy * np.sin(az)        # to the right of it, looking out
     x = fwd * np.cos(tilt) - dz * np.sin(tilt)
     z = fwd * np.sin(tilt) + dz * np.cos(tilt)
-    return np.arctan2(left, x), np.arctan2(z, np.hypot(x, left))
+    # + 0.0 turns -0.0 into +0.0: at the site itself (x = left = 0) the angle is 0, not pi
+    return np.arctan2(left + 0.0, x + 0.0), np.arctan2(z + 0.0, np.hypot(x, left))
 
 
 def panel_gain_db(zenith_cos, rows, spacing_wavelengths, electrical_tilt_deg):
@@ -182,7 +183,8 @@ def antenna_attenuation_db(dx_m, dy_m, dz_m, *, azimuth_deg, tilt_deg=0.0,
         return np.zeros(dx.shape)
     if kind == "horizontal":
         az = np.deg2rad(np.asarray(azimuth_deg, np.float64))
-        phi = np.arctan2(dx * np.cos(az) - dy * np.sin(az), dx * np.sin(az) + dy * np.cos(az))
+        phi = np.arctan2(dx * np.cos(az) - dy * np.sin(az) + 0.0,   # + 0.0: no -0.0, so
+                         dx * np.sin(az) + dy * np.cos(az) + 0.0)   # 0 (not pi) on the site
         return np.minimum(12.0 * (phi / np.deg2rad(BEAMWIDTH_DEG)) ** 2, FRONT_TO_BACK_DB)
     phi, el = local_angles(dx, dy, dz, azimuth_deg=azimuth_deg, tilt_deg=tilt_deg)
     rows = np.asarray(panel_rows, np.float64)
