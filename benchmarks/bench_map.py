@@ -61,39 +61,29 @@ def startup_s(repeats):
 
 
 def cog_s(coverage_tif, work, repeats):
-    """Median time GDAL takes to build the overviews of ``coverage_tif``'s bands in an
-    uncompressed staging copy and write them as the pipeline's COG [s]."""
+    """Median time of the pipeline's own COG step (:func:`ilac_plan.exports.cog_from_staging`:
+    overviews, then GDAL's COG copy) for ``coverage_tif``'s bands, from an uncompressed
+    staging copy as in a run [s]."""
     import rasterio
-    import rasterio.shutil
-    from rasterio.enums import Resampling
 
-    from ilac_plan.exports import COMPRESS, COMPRESS_LEVEL, RasterWriter
+    from ilac_plan.exports import RasterWriter, cog_from_staging
 
     block = RasterWriter.BLOCK
     times = []
-    with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
-        for k in range(repeats):
-            stage, final = work / f"floor{k}.tif", work / f"floor{k}.cog.tif"
-            with rasterio.open(coverage_tif) as src:
-                profile = {key: v for key, v in src.profile.items()
-                           if key not in ("compress", "predictor", "zstd_level")}
-                profile.update(driver="GTiff", tiled=True, blockxsize=block, blockysize=block,
-                               interleave="band", bigtiff="IF_SAFER")
-                with rasterio.open(stage, "w", **profile) as dst:
-                    dst.write(src.read())
-            t0 = time.perf_counter()
-            with rasterio.open(stage, "r+") as dst:
-                side = max(dst.width, dst.height)
-                factors = [2 ** j for j in range(1, 32) if side / 2 ** (j - 1) > block]
-                if factors:
-                    dst.build_overviews(factors, Resampling.nearest)
-            rasterio.shutil.copy(stage, final, driver="COG", compress=COMPRESS,
-                                 level=COMPRESS_LEVEL, predictor="YES", blocksize=block,
-                                 overviews="FORCE_USE_EXISTING", num_threads="ALL_CPUS",
-                                 bigtiff="IF_SAFER")
-            times.append(time.perf_counter() - t0)
-            stage.unlink()
-            final.unlink()
+    for k in range(repeats):
+        stage, final = work / f"floor{k}.tif", work / f"floor{k}.cog.tif"
+        with rasterio.open(coverage_tif) as src:
+            profile = {key: v for key, v in src.profile.items()
+                       if key not in ("compress", "predictor", "zstd_level")}
+            profile.update(driver="GTiff", tiled=True, blockxsize=block, blockysize=block,
+                           interleave="band", bigtiff="IF_SAFER")
+            with rasterio.open(stage, "w", **profile) as dst:
+                dst.write(src.read())
+        t0 = time.perf_counter()
+        cog_from_staging(stage, final, block)
+        times.append(time.perf_counter() - t0)
+        stage.unlink()
+        final.unlink()
     return statistics.median(times)
 
 

@@ -39,7 +39,10 @@ def validate_area(geom, name="area"):
 
 
 def _polygons(geometries, name):
-    polys = _polygon_list(geometries, name)
+    return _union(_polygon_list(geometries, name), name)
+
+
+def _union(polys, name):
     return polys[0] if len(polys) == 1 else validate_area(shapely.union_all(polys), name)
 
 
@@ -59,18 +62,6 @@ def _polygon_list(geometries, name):
     for p in polys:
         validate_area(p, name)
     return polys
-
-
-def _repaired(geom):
-    """``geom`` made valid if a reprojection left it invalid (slivers, touching rings of
-    sub-centimetre size), keeping its polygonal part; the validation after judges the rest."""
-    if geom.is_valid:
-        return geom
-    fixed = shapely.make_valid(geom)
-    if not isinstance(fixed, (Polygon, MultiPolygon)):
-        polys = [g for g in getattr(fixed, "geoms", []) if isinstance(g, (Polygon, MultiPolygon))]
-        fixed = shapely.union_all(polys) if polys else geom
-    return fixed if fixed.is_valid else geom
 
 
 def parse_area(text, name="area"):
@@ -208,25 +199,22 @@ def read_area(source, name="area", to_metres=None, *, crs=None, layer=None, fram
         path = Path(text)
         if path.suffix.lower() in OGR_SUFFIXES + (".parquet", ".geoparquet"):
             geoms, file_crs = _read_layer(path, name, layer)
-            if not (crs and file_crs and file_crs != crs):
-                return validate_area(_polygons(geoms, name), name)
-            from .sites import transformer
+            polys = _polygon_list(geoms, name)
+            if crs and file_crs and file_crs != crs:
+                from .sites import transformer
 
-            # each polygon reprojected, then the union in the working CRS: a union made in
-            # lon/lat (say of a plan's own regions.geojson, rounded to 1e-7 degrees, or of
-            # parts split at the antimeridian) need not stay valid once reprojected
-            fwd = transformer(file_crs, crs).transform
-            parts = []
-            for poly in _polygon_list(geoms, name):
+                # each polygon reprojected, then their union: a union made in lon/lat (say
+                # of a plan's own regions.geojson, rounded to 1e-7 degrees, or of parts cut
+                # at the antimeridian) need not stay valid once reprojected
+                fwd = transformer(file_crs, crs).transform
                 with np.errstate(all="ignore"):
-                    part = shapely.transform(
-                        poly, lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1])))
-                if not np.all(np.isfinite(part.bounds)):
+                    polys = list(shapely.transform(
+                        np.array(polys, dtype=object),
+                        lambda xy: np.column_stack(fwd(xy[:, 0], xy[:, 1]))))
+                if not np.all(np.isfinite(shapely.total_bounds(polys))):
                     raise ParameterError(f"{name}: {path.name} ({file_crs}) lies outside the "
                                          f"area of use of {crs}")
-                parts.append(_repaired(part))
-            geom = parts[0] if len(parts) == 1 else _repaired(shapely.union_all(parts))
-            return validate_area(geom, name)
+            return validate_area(_union(polys, name), name)
         raw = path.read_bytes()
         if b"\x00" in raw[:4096]:
             raise ParameterError(f"{name}: {path.name} is not a text file (WKT) nor a GIS "

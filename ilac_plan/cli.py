@@ -29,6 +29,10 @@ def _fail(message, code=2):
     sys.exit(code)
 
 
+#: The warning texts shown in this run (:func:`_show_warning`).
+_WARNED: set[str] = set()
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     """Warnings as one line each: ``ilac-plan: warning: ...`` (no source line), each text
     once per run (a run's stages may meet the same condition again)."""
@@ -38,8 +42,6 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     _WARNED.add(text)
     click.echo(f"{PROG}: warning: {text}", err=True)
 
-
-_WARNED: set[str] = set()
 
 
 #: What C libraries print straight to the process's stderr that the one-line error

@@ -146,15 +146,14 @@ def write_cog(path, bands, grid, *, dtype, nodata, names, units=None, descriptio
     import os
 
     import rasterio
-    import rasterio.shutil
 
-    from .exports import COMPRESS, COMPRESS_LEVEL
+    from .exports import RasterWriter, cog_from_staging
 
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.staging.tif")
     profile = {"driver": "GTiff", "width": grid.nx, "height": grid.ny, "count": len(bands),
                "dtype": dtype, "nodata": nodata, "transform": grid.transform, "tiled": True,
-               "blockxsize": 512, "blockysize": 512}
+               "blockxsize": RasterWriter.BLOCK, "blockysize": RasterWriter.BLOCK}
     if grid.crs:
         profile["crs"] = grid.crs
     try:
@@ -173,10 +172,7 @@ def write_cog(path, bands, grid, *, dtype, nodata, names, units=None, descriptio
                     dst.update_tags(k, **tags)
             if units:
                 dst.units = tuple(units)
-        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS"):
-            rasterio.shutil.copy(tmp, path, driver="COG", compress=COMPRESS,
-                                 level=COMPRESS_LEVEL, predictor="YES", blocksize=512,
-                                 overviews="AUTO", resampling="nearest", bigtiff="IF_SAFER")
+        cog_from_staging(tmp, path)
     finally:
         if tmp.exists():
             os.remove(tmp)

@@ -277,36 +277,41 @@ class RasterWriter:
     def finish(self, best_scheme_free=None):
         """Write the Cloud-Optimized GeoTIFFs from the staging files; return their names.
 
-        Overviews (nearest neighbour, halving down to one block) are built in the
-        uncompressed staging file, where they are cheap, and the COG driver copies them.
-        ``best_scheme_free``: a ``threading.Event`` set when nothing reads the staged
-        best-scheme layer any more (the polygonization); that layer is done last.
+        Each through :func:`cog_from_staging`. ``best_scheme_free``: a
+        ``threading.Event`` set when nothing reads the staged best-scheme layer any more
+        (the polygonization); that layer is done last.
         """
-        import rasterio
-        import rasterio.shutil
-        from rasterio.enums import Resampling
-
         names = []
-        order = sorted(self.tmp, key=lambda n: n == "best_scheme")
-        with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
-            for name in order:
-                path = self.tmp[name]
-                if name == "best_scheme" and best_scheme_free is not None:
-                    best_scheme_free.wait()
-                with rasterio.open(path, "r+") as dst:
-                    side = max(dst.width, dst.height)
-                    factors = [2 ** k for k in range(1, 32) if side / 2 ** (k - 1) > self.BLOCK]
-                    if factors:
-                        dst.build_overviews(factors, Resampling.nearest)
-                final = self.stage / f"{name}.tif"
-                rasterio.shutil.copy(path, final, driver="COG", compress=COMPRESS,
-                                     level=COMPRESS_LEVEL, predictor="YES",
-                                     blocksize=self.BLOCK, overviews="FORCE_USE_EXISTING",
-                                     num_threads="ALL_CPUS", bigtiff="IF_SAFER")
-                names.append(final.name)
+        for name in sorted(self.tmp, key=lambda n: n == "best_scheme"):
+            if name == "best_scheme" and best_scheme_free is not None:
+                best_scheme_free.wait()
+            final = self.stage / f"{name}.tif"
+            cog_from_staging(self.tmp[name], final, self.BLOCK)
+            names.append(final.name)
         _write_categories(self.stage / "best_scheme.tif", self.schemes + ["infeasible"])
         _write_categories(self.stage / "serving_cell.tif", self.cell_ids)
         return names + ["best_scheme.tif.aux.xml", "serving_cell.tif.aux.xml"]
+
+
+def cog_from_staging(staging, final, block=RasterWriter.BLOCK):
+    """Make ``final`` a Cloud-Optimized GeoTIFF of the uncompressed, tiled ``staging``
+    file: nearest-neighbour overviews, halving down to one ``block``, are built in the
+    staging file (cheap there), then GDAL's COG driver copies everything with
+    :data:`COMPRESS` and a predictor on all CPUs."""
+    import rasterio
+    import rasterio.shutil
+    from rasterio.enums import Resampling
+
+    with rasterio.Env(GDAL_NUM_THREADS="ALL_CPUS", GDAL_CACHEMAX=256):
+        with rasterio.open(staging, "r+") as dst:
+            side = max(dst.width, dst.height)
+            factors = [2 ** k for k in range(1, 32) if side / 2 ** (k - 1) > block]
+            if factors:
+                dst.build_overviews(factors, Resampling.nearest)
+        rasterio.shutil.copy(staging, final, driver="COG", compress=COMPRESS,
+                             level=COMPRESS_LEVEL, predictor="YES", blocksize=block,
+                             overviews="FORCE_USE_EXISTING", num_threads="ALL_CPUS",
+                             bigtiff="IF_SAFER")
 
 
 def write_rasters(result, folder, best_scheme_free=None):

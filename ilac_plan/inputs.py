@@ -439,7 +439,7 @@ class PlanInputs:
             # caller did not set take the run's values, as in evaluate; written out, so that
             # the manifest and scenario.toml name what the formula used
             heights = sites["height_m"].to_numpy(np.float64) if "height_m" in sites else None
-            pp = registry.model(propagation)._values(
+            pp = registry.model(propagation).parameter_values(
                 pp, LinkGeometry(radio.carrier_hz, heights, ue_height))
         antenna = resolve_antenna(opt["antenna"] if "antenna" in options else None,
                                   opt["sector_pattern"], default=DEFAULTS["antenna"])

@@ -96,7 +96,7 @@ class PropagationModel:
     def drop_model(self, radio, params=None, geometry=None):
         """Validate ``params`` and build the random-drop model (``drop_seed``), with the
         run's geometry as in :meth:`path_loss_model`."""
-        model = self.build_drop(radio, **self._values(params, geometry))
+        model = self.build_drop(radio, **self.parameter_values(params, geometry))
         if not isinstance(model, DropModel):
             raise TypeError(f"propagation model {self.name!r} built "
                             f"{type(model).__name__}, not a DropModel")
@@ -108,14 +108,17 @@ class PropagationModel:
         Parameters declared with a ``geometry`` take the run's value from ``geometry``
         (:class:`LinkGeometry`) unless ``params`` sets them.
         """
-        model = self.build(radio, **self._values(params, geometry))
+        model = self.build(radio, **self.parameter_values(params, geometry))
         if not isinstance(model, PathLossModel):
             raise TypeError(f"propagation model {self.name!r} built {type(model).__name__}, "
                             "not a PathLossModel")
         return model
 
-    def _values(self, params, geometry):
-        """The parameters' values: validated, with the run's geometry filled in."""
+    def parameter_values(self, params=None, geometry=None):
+        """Every parameter's value: ``params`` validated, defaults filled in, and the
+        parameters bound to a geometry quantity that ``params`` leaves out taken from
+        ``geometry`` (:class:`LinkGeometry`; one set explicitly wins, with a warning when it
+        disagrees). What :meth:`path_loss_model` builds with, and what a plan records."""
         given = dict(params or {})
         values = resolve_params(self, params)
         for p in self.parameters if geometry is not None else ():

@@ -62,7 +62,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .area import is_file
 from .errors import ParameterError
 from .inputs import DEFAULTS
-from .limits import limit_field
+from .limits import LIMITS, limit_field
 from .radio import RadioParams
 
 try:
@@ -90,11 +90,12 @@ class HexagonalLayout(_Section):
     @model_validator(mode="after")
     def _origin_in_range(self):
         if self.origin_lonlat_deg is not None:
-            lon, lat = self.origin_lonlat_deg
-            if not -180.0 <= lon <= 180.0:
-                raise ValueError(f"origin_lonlat_deg: longitude {lon:g} outside [-180, 180] deg")
-            if not -90.0 <= lat <= 90.0:
-                raise ValueError(f"origin_lonlat_deg: latitude {lat:g} outside [-90, 90] deg")
+            for what, key, value in zip(("longitude", "latitude"), ("lon_deg", "lat_deg"),
+                                        self.origin_lonlat_deg):
+                lim = LIMITS[key]
+                if not lim.low <= value <= lim.high:
+                    raise ValueError(f"origin_lonlat_deg: {what} {value:g} outside "
+                                     f"[{lim.low:g}, {lim.high:g}] {lim.unit}")
         return self
 
 
